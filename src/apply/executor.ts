@@ -1,0 +1,133 @@
+/**
+ * The executor applies a Plan and nothing else: file operations inside one transaction, then —
+ * once the files are committed — Asterisk commands, the de-duplicated handlers and verifications.
+ */
+import { chmod, mkdir, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { TaskFailure } from "../model/diagnostic.js";
+import type { Emit, StepStatus } from "../model/event.js";
+import { handlerKey, type Op, type Plan, type PlannedStep } from "../model/plan.js";
+import { manifestPath, serializeManifest, type Handler } from "../state/manifest.js";
+import { describeExit, runProcess } from "../util/process.js";
+import { fsyncPath, removePath, symlinkAtomic, writeAtomic } from "./fsops.js";
+import { runHandlers, type HandlerContext } from "./handlers.js";
+import { beginTransaction, commitTransaction, rollback } from "./transaction.js";
+
+export interface ApplyOptions extends HandlerContext {
+  emit: Emit;
+  /** Test-only: stop after the N-th file operation (WAZO_TASKS_FAULT=N or N:kill). */
+  fault?: { after: number; kill: boolean };
+  /** Flush each file before renaming it into place (default true). */
+  durable?: boolean;
+}
+
+export interface ApplyResult {
+  changed: number;
+  unchanged: number;
+  /** Handlers that failed or were not run; recorded as `reload pending`. */
+  pending: Handler[];
+  handlerFailed: boolean;
+  reloads: string[];
+  restarts: string[];
+}
+
+const changes = (op: Op) => op.change !== "none";
+
+function stepStatus(step: PlannedStep): { status: StepStatus; detail?: string } {
+  const kept = step.ops.find((o) => o.op === "remove" && o.kept);
+  if (kept && kept.op === "remove") return { status: "kept", detail: kept.kept };
+  const n = step.ops.filter(changes).length;
+  if (n === 0) return { status: step.ops.some((o) => o.op === "run") ? "skipped" : "unchanged", detail: step.ops.some((o) => o.op === "run") ? "nothing changed" : undefined };
+  const files = step.ops.filter((o) => o.op === "write").length;
+  return { status: "changed", detail: files > 1 ? `${step.ops.filter((o) => o.op === "write" && changes(o)).length} of ${files} files` : undefined };
+}
+
+/** The order steps run in: kept originals first, then plugin steps, then the state. */
+const phase = (s: PlannedStep) => (s.kind === "preserve" ? 0 : s.kind === "state" ? 2 : 1);
+
+export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
+  const steps = plan.plugins.flatMap((p) => p.steps).map((s, i) => ({ s, i })).sort((a, b) => phase(a.s) - phase(b.s) || a.i - b.i).map((x) => x.s);
+  const result: ApplyResult = { changed: 0, unchanged: 0, pending: [], handlerFailed: false, reloads: [], restarts: [] };
+  const mutating = plan.ops.filter(changes);
+  if (mutating.length) {
+    const journal = await beginTransaction(plan.root, plan.command, mutating);
+    let count = 0;
+    let current: PlannedStep | undefined;
+    try {
+      for (const step of steps) {
+        current = step;
+        for (const op of step.ops) {
+          if (!changes(op)) continue;
+          await applyOp(op, step.plugin, opts);
+          count++;
+          if (opts.fault && count === opts.fault.after) {
+            if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
+            throw new Error(`fault injected after file operation ${count}`);
+          }
+        }
+      }
+    } catch (e) {
+      await rollback(plan.root, journal);
+      const cause = e instanceof TaskFailure ? e.message : (e as Error).message;
+      opts.emit({ type: "step", plugin: current?.plugin ?? "", kind: current?.kind ?? "", target: current?.label ?? "", status: "failed", detail: cause });
+      opts.emit({ type: "rolledback", cause });
+      throw new TaskFailure("runtime", `${current ? `${current.plugin}: ${current.kind} ${current.label}: ` : ""}${cause}; every change of this run was rolled back`);
+    }
+    await commitTransaction(plan.root);
+  }
+  for (const step of steps) {
+    if (step.kind === "state" || step.kind === "preserve") continue;
+    const { status, detail } = stepStatus(step);
+    if (step.ops.length === 0) continue;
+    if (status === "changed") result.changed++;
+    else if (status === "unchanged") result.unchanged++;
+    opts.emit({ type: "step", plugin: step.plugin, kind: step.kind, target: step.label, status, detail });
+  }
+  await runHandlers(plan, opts, result);
+  if (result.pending.length) await recordPending(plan, result.pending);
+  return result;
+}
+
+async function applyOp(op: Op, plugin: string, opts: ApplyOptions): Promise<void> {
+  switch (op.op) {
+    case "mkdir":
+      await mkdir(op.path, { recursive: true, mode: op.mode });
+      await chmod(op.path, op.mode);
+      return;
+    case "write":
+      await mkdir(path.dirname(op.path), { recursive: true });
+      await writeAtomic(op.path, { source: op.source, content: op.content }, op.mode, opts.durable !== false);
+      return;
+    case "symlink":
+      await mkdir(path.dirname(op.path), { recursive: true });
+      await symlinkAtomic(op.path, op.target);
+      return;
+    case "chmod":
+      await chmod(op.path, op.mode);
+      return;
+    case "remove":
+      await removePath(op.path);
+      return;
+    case "run": {
+      const r = await runProcess(op.argv, { cwd: op.cwd, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
+      if (!r.ok) throw new TaskFailure("runtime", `${op.display} failed (${describeExit(r)})${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`);
+      return;
+    }
+  }
+}
+
+/** Marks handlers that did not run in the manifests of the plugins that notified them. */
+async function recordPending(plan: Plan, pending: Handler[]): Promise<void> {
+  const keys = new Set(pending.map(handlerKey));
+  for (const p of plan.plugins) {
+    if (!p.manifest || p.action === "uninstall") continue;
+    const mine = p.handlers.map((h) => h.handler).filter((h) => keys.has(handlerKey(h)));
+    if (!mine.length) continue;
+    const m = { ...p.manifest, reloadPending: mine };
+    const file = manifestPath(plan.root, p.name);
+    const tmp = `${file}.tmp`;
+    await writeFile(tmp, serializeManifest(m));
+    await fsyncPath(tmp);
+    await rename(tmp, file);
+  }
+}

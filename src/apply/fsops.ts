@@ -1,0 +1,80 @@
+/**
+ * File operations that never leave a half-written file where Asterisk can read it: content goes
+ * to a temp file in the same folder, is flushed, then renamed into place.
+ */
+import { chmod, copyFile, link, lstat, mkdir, open, readlink, rename, rm, rmdir, symlink, unlink } from "node:fs/promises";
+import path from "node:path";
+
+/** The temp name used while writing `target`; fixed so a rollback can find and remove it. */
+export const tempPathFor = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.wazo-tasks-tmp`);
+
+export async function fsyncPath(p: string): Promise<void> {
+  const fh = await open(p, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function writeAtomic(target: string, data: { source?: string; content?: Buffer }, mode: number, durable = true): Promise<void> {
+  const tmp = tempPathFor(target);
+  await rm(tmp, { force: true });
+  if (data.content !== undefined) {
+    const fh = await open(tmp, "wx", mode);
+    try {
+      await fh.writeFile(data.content);
+      if (durable) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } else {
+    await copyFile(data.source!, tmp);
+    if (durable) await fsyncPath(tmp);
+  }
+  await chmod(tmp, mode);
+  await rename(tmp, target);
+}
+
+export async function symlinkAtomic(target: string, linkTo: string): Promise<void> {
+  const tmp = tempPathFor(target);
+  await rm(tmp, { force: true });
+  await symlink(linkTo, tmp);
+  await rename(tmp, target);
+}
+
+/** Removes a file or link; a folder only when empty (returns false when it was kept). */
+export async function removePath(p: string): Promise<boolean> {
+  const st = await lstat(p).catch(() => undefined);
+  if (!st) return true;
+  if (st.isDirectory()) {
+    try {
+      await rmdir(p);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOTEMPTY" || (e as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw e;
+    }
+  }
+  await unlink(p);
+  return true;
+}
+
+/** Keeps a copy of `p` at `backup`: a hard link when possible (instant, and the rename that
+ * replaces `p` leaves the old inode intact), a copy across file systems. */
+export async function backupFile(p: string, backup: string): Promise<void> {
+  await mkdir(path.dirname(backup), { recursive: true });
+  try {
+    await link(p, backup);
+  } catch {
+    await copyFile(p, backup);
+  }
+}
+
+export async function readLinkSafe(p: string): Promise<string | undefined> {
+  return readlink(p).catch(() => undefined);
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  await fsyncPath(dir).catch(() => undefined);
+}

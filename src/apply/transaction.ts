@@ -1,0 +1,143 @@
+/**
+ * One run = one transaction. Before the first change, a journal in the state folder records the
+ * previous state of every path the run may touch, with a copy of each existing file (backups
+ * never sit next to the file, where Asterisk's `#include extensions_extra.d/*` would load them).
+ * Commit deletes the journal; rollback — after an error, or by the next run after a crash —
+ * puts every path back exactly as it was.
+ */
+import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Op } from "../model/plan.js";
+import { stateDir } from "../state/manifest.js";
+import { backupFile, fsyncPath, removePath, symlinkAtomic, syncDir, tempPathFor, writeAtomic } from "./fsops.js";
+
+export type Prior =
+  | { type: "absent" }
+  | { type: "file"; mode: number; backup: string }
+  | { type: "dir"; mode: number }
+  | { type: "symlink"; target: string };
+
+export interface JournalEntry {
+  path: string;
+  prior: Prior;
+}
+
+export interface Journal {
+  format: 1;
+  pid: number;
+  startedAt: string;
+  command: string;
+  entries: JournalEntry[];
+}
+
+export const txnDir = (root: string) => path.join(stateDir(root), "txn");
+const journalFile = (root: string) => path.join(txnDir(root), "journal.json");
+
+/** Every path an operation may change (the temp file is handled with its target). */
+function touched(op: Op): string[] {
+  switch (op.op) {
+    case "run":
+      return [];
+    default:
+      return [op.path];
+  }
+}
+
+/** Records the previous state of every path in `ops` and makes the journal durable. */
+export async function beginTransaction(root: string, command: string, ops: Op[]): Promise<Journal> {
+  const dir = txnDir(root);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(path.join(dir, "backup"), { recursive: true });
+  const seen = new Set<string>();
+  const entries: JournalEntry[] = [];
+  const record = async (p: string) => {
+    if (seen.has(p)) return;
+    seen.add(p);
+    entries.push({ path: p, prior: await capture(p, path.join(dir, "backup", String(entries.length))) });
+  };
+  for (const op of ops) {
+    for (const p of touched(op)) {
+      // Folders the run will create on the way are journaled first, so rollback removes them last.
+      if (op.op !== "remove" && op.op !== "chmod") for (const parent of await missingParents(p, seen)) await record(parent);
+      await record(p);
+    }
+  }
+  const journal: Journal = { format: 1, pid: process.pid, startedAt: new Date().toISOString(), command, entries };
+  const tmp = journalFile(root) + ".tmp";
+  await writeFile(tmp, JSON.stringify(journal));
+  await fsyncPath(tmp);
+  await rename(tmp, journalFile(root));
+  await syncDir(dir);
+  return journal;
+}
+
+async function missingParents(p: string, known: Set<string>): Promise<string[]> {
+  const out: string[] = [];
+  for (let d = path.dirname(p); d !== path.dirname(d) && !known.has(d); d = path.dirname(d)) {
+    if (await lstat(d).then(() => true, () => false)) break;
+    out.unshift(d);
+  }
+  return out;
+}
+
+async function capture(p: string, backup: string): Promise<Prior> {
+  const st = await lstat(p).catch(() => undefined);
+  if (!st) return { type: "absent" };
+  if (st.isDirectory()) return { type: "dir", mode: st.mode & 0o7777 };
+  if (st.isSymbolicLink()) {
+    const { readlink } = await import("node:fs/promises");
+    return { type: "symlink", target: await readlink(p) };
+  }
+  await backupFile(p, backup);
+  return { type: "file", mode: st.mode & 0o7777, backup };
+}
+
+/** The run succeeded: the journal goes, and with it the backups. */
+export async function commitTransaction(root: string): Promise<void> {
+  await rm(journalFile(root), { force: true });
+  await syncDir(txnDir(root));
+  await rm(txnDir(root), { recursive: true, force: true });
+}
+
+/** Puts every journaled path back, last touched first. Safe to run twice (after a crash in it). */
+export async function rollback(root: string, journal: Journal): Promise<void> {
+  for (const { path: p, prior } of [...journal.entries].reverse()) {
+    await rm(tempPathFor(p), { force: true });
+    const now = await lstat(p).catch(() => undefined);
+    switch (prior.type) {
+      case "absent":
+        if (now) {
+          if (now.isDirectory()) await rm(p, { recursive: true, force: true });
+          else await removePath(p);
+        }
+        break;
+      case "dir":
+        if (!now) await mkdir(p, { mode: prior.mode });
+        else if (!now.isDirectory()) {
+          await removePath(p);
+          await mkdir(p, { mode: prior.mode });
+        }
+        await chmod(p, prior.mode);
+        break;
+      case "symlink":
+        if (now?.isDirectory()) await rm(p, { recursive: true, force: true });
+        await symlinkAtomic(p, prior.target);
+        break;
+      case "file":
+        if (now?.isDirectory()) await rm(p, { recursive: true, force: true });
+        await writeAtomic(p, { source: prior.backup }, prior.mode);
+        break;
+    }
+  }
+  await commitTransaction(root);
+}
+
+/** A journal left by an interrupted run, if any (a txn folder without one means nothing changed). */
+export async function pendingJournal(root: string): Promise<Journal | undefined> {
+  const text = await readFile(journalFile(root), "utf8").catch(() => undefined);
+  if (text === undefined) {
+    await rm(txnDir(root), { recursive: true, force: true }).catch(() => undefined);
+    return undefined;
+  }
+  return JSON.parse(text) as Journal;
+}

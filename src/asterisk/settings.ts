@@ -1,0 +1,96 @@
+/**
+ * Where the AMI settings come from, highest first: command-line flags, WAZO_TASKS_AMI_URL
+ * (ami://user:secret@host:port), then <root>/etc/wazo-tasks/config.yml. The secret is read from
+ * a file or the URL and never printed.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { invalid } from "../model/diagnostic.js";
+import { issuesToDiagnostics, yamlLocator } from "../load/validate.js";
+import { parseYaml } from "../load/yaml.js";
+
+export interface AmiSettings {
+  host: string;
+  port: number;
+  username: string;
+  secret: string;
+  /** Where the settings came from, for messages. */
+  origin: string;
+}
+
+export interface AmiFlags {
+  amiHost?: string;
+  amiPort?: number;
+  amiUser?: string;
+  amiSecretFile?: string;
+}
+
+export const ConfigSchema = z.strictObject({
+  ami: z
+    .strictObject({
+      host: z.string().default("127.0.0.1"),
+      port: z.number().int().min(1).max(65535).default(5038),
+      username: z.string().min(1),
+      secret: z.string().min(1).optional().describe("Prefer secret_file: the secret then stays out of this file."),
+      secret_file: z.string().min(1).optional(),
+    })
+    .optional(),
+});
+
+export const configPath = (root: string) => path.join(root, "etc/wazo-tasks/config.yml");
+
+async function readSecretFile(file: string, origin: string): Promise<string> {
+  try {
+    return (await readFile(file, "utf8")).replace(/\r?\n$/, "");
+  } catch (e) {
+    throw invalid(`cannot read the AMI secret file ${file} (${(e as NodeJS.ErrnoException).code ?? "error"}), named by ${origin}`);
+  }
+}
+
+export function parseAmiUrlSafe(url: string): Omit<AmiSettings, "origin"> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw invalid("WAZO_TASKS_AMI_URL is not a valid URL", [], "use ami://USER:SECRET@HOST:PORT");
+  }
+  if (u.protocol !== "ami:" || !u.username) throw invalid("WAZO_TASKS_AMI_URL must look like ami://USER:SECRET@HOST:PORT");
+  return { host: u.hostname || "127.0.0.1", port: u.port ? Number(u.port) : 5038, username: decodeURIComponent(u.username), secret: decodeURIComponent(u.password) };
+}
+
+/** The AMI settings in force, or undefined when none are configured. */
+export async function resolveAmiSettings(flags: AmiFlags, env: NodeJS.ProcessEnv, root: string): Promise<AmiSettings | undefined> {
+  const fromFile = await readConfig(root);
+  const url = env.WAZO_TASKS_AMI_URL ? parseAmiUrlSafe(env.WAZO_TASKS_AMI_URL) : undefined;
+  const flagged = flags.amiHost || flags.amiPort || flags.amiUser || flags.amiSecretFile;
+  if (!flagged && !url && !fromFile) return undefined;
+  const base = url ?? fromFile;
+  const username = flags.amiUser ?? base?.username;
+  if (!username) throw invalid("AMI user not set", [], "pass --ami-user, or set WAZO_TASKS_AMI_URL");
+  let secret = base?.secret;
+  if (flags.amiSecretFile) secret = await readSecretFile(flags.amiSecretFile, "--ami-secret-file");
+  if (secret === undefined) throw invalid("AMI secret not set", [], "pass --ami-secret-file FILE (the file holds the secret)");
+  return {
+    host: flags.amiHost ?? base?.host ?? "127.0.0.1",
+    port: flags.amiPort ?? base?.port ?? 5038,
+    username,
+    secret,
+    origin: flagged ? "command-line flags" : url ? "WAZO_TASKS_AMI_URL" : configPath(root),
+  };
+}
+
+async function readConfig(root: string): Promise<Omit<AmiSettings, "origin"> | undefined> {
+  const file = configPath(root);
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  const parsed = parseYaml(text, file);
+  if (!parsed.ok) throw invalid("invalid configuration file", [parsed.diagnostic]);
+  const r = ConfigSchema.safeParse(parsed.doc.value ?? {});
+  if (!r.success) throw invalid("invalid configuration file", issuesToDiagnostics(r.error, parsed.doc.value, ConfigSchema, [], yamlLocator(parsed.doc)));
+  const ami = r.data.ami;
+  if (!ami) return undefined;
+  const secret = ami.secret_file ? await readSecretFile(path.isAbsolute(ami.secret_file) ? path.join(root, ami.secret_file) : path.join(path.dirname(file), ami.secret_file), file) : ami.secret;
+  if (secret === undefined) throw invalid(`${file}: ami needs secret_file (or secret)`);
+  return { host: ami.host, port: ami.port, username: ami.username, secret };
+}

@@ -1,0 +1,219 @@
+/**
+ * The pipeline for one command: load → plan → apply (or preview) → summary. Expected failures
+ * come back as a summary with `ok: false` and an exit code, never as a thrown error.
+ */
+import path from "node:path";
+import { applyPlan, type ApplyResult } from "./apply/executor.js";
+import { acquireLock, type Lock } from "./apply/lock.js";
+import { recoverRoot } from "./apply/recover.js";
+import type { AsteriskControl, ServiceControl } from "./asterisk/control.js";
+import { systemctlControl } from "./asterisk/control.js";
+import { connectAsterisk } from "./asterisk/connect.js";
+import { resolveAmiSettings, type AmiFlags, type AmiSettings } from "./asterisk/settings.js";
+import { resolvePluginArg, type SearchOptions } from "./load/lookup.js";
+import { loadPlugins, type Plugin } from "./load/plugin.js";
+import { EXIT_CODES, TaskFailure, invalid, isTaskFailure, type Diagnostic } from "./model/diagnostic.js";
+import type { Emit, Event } from "./model/event.js";
+import type { Plan } from "./model/plan.js";
+import { expandSteps, type Expanded } from "./plan/expand.js";
+import { gatherFacts } from "./plan/facts.js";
+import { buildInstallPlan, pathsOfInterest } from "./plan/planner.js";
+import { attachDiffs, emitPreview } from "./plan/preview.js";
+import { buildUninstallPlan, pluginFromManifest, uninstallPaths } from "./plan/uninstall.js";
+import { readManifests, type Manifest } from "./state/manifest.js";
+
+export interface RunOptions extends SearchOptions {
+  /** Staging root; every absolute target is taken under it. Default "/". */
+  root?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  noReload?: boolean;
+  lockTimeoutMs?: number;
+  emit?: Emit;
+  /** An Asterisk control to use instead of connecting (library users, tests). */
+  asterisk?: AsteriskControl;
+  services?: ServiceControl;
+  /** AMI settings; when absent they are read from `amiFlags`, WAZO_TASKS_AMI_URL and the config file. */
+  ami?: AmiSettings;
+  amiFlags?: AmiFlags;
+  /** Log AMI traffic (secrets masked). */
+  amiLog?: (line: string) => void;
+  /** Test-only fault injection (see docs/architecture.md). */
+  fault?: { after: number; kill: boolean };
+  /** Run a Makefile that ignores DESTDIR even under --root. */
+  allowAbsolute?: boolean;
+}
+
+export interface RunSummary {
+  ok: boolean;
+  exitCode: number;
+  dryRun: boolean;
+  changed: number;
+  unchanged: number;
+  failed: number;
+  reloads: string[];
+  restarts: string[];
+  plugins: { name: string; version: string; action: string; status: string }[];
+  error?: string;
+  diagnostics: Diagnostic[];
+  plan?: Plan;
+}
+
+const DEFAULT_LOCK_TIMEOUT = 10_000;
+
+/** Runs `body` with the lock and a recovered root, or without either in a dry run. */
+async function withRoot<T>(opts: RunOptions, emit: Emit, body: () => Promise<T>): Promise<T> {
+  const root = path.resolve(opts.root ?? "/");
+  if (opts.dryRun) return body();
+  let lock: Lock | undefined;
+  try {
+    lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT, (pid) => emit({ type: "info", message: `waiting for the lock held by pid ${pid}` }));
+    await recoverRoot(root, emit);
+    return await body();
+  } finally {
+    await lock?.release();
+  }
+}
+
+function makeContext(opts: RunOptions, emit: Emit) {
+  let control: Promise<AsteriskControl> | undefined;
+  const root = path.resolve(opts.root ?? "/");
+  return {
+    asterisk: () =>
+      (control ??= opts.asterisk
+        ? Promise.resolve(opts.asterisk)
+        : (async () => connectAsterisk({ ami: opts.ami ?? (await resolveAmiSettings(opts.amiFlags ?? {}, process.env, root)), staging: root !== "/", log: opts.amiLog }))()),
+    services: async () => opts.services ?? systemctlControl(),
+    async close() {
+      if (control && !opts.asterisk) await (await control.catch(() => undefined))?.close();
+    },
+    emit,
+  };
+}
+
+async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: Emit, work: (ctx: ReturnType<typeof makeContext>) => Promise<{ plan: Plan; result?: ApplyResult; previewChanged?: number }>): Promise<RunSummary> {
+  const started = Date.now();
+  const ctx = makeContext(opts, emit);
+  let summary: RunSummary;
+  try {
+    const { plan, result, previewChanged } = await work(ctx);
+    const exitCode = result?.handlerFailed ? EXIT_CODES.handler : 0;
+    summary = {
+      ok: exitCode === 0,
+      exitCode,
+      dryRun: opts.dryRun === true,
+      changed: result?.changed ?? previewChanged ?? 0,
+      unchanged: result?.unchanged ?? 0,
+      failed: result?.handlerFailed ? 1 : 0,
+      reloads: result?.reloads ?? [],
+      restarts: result?.restarts ?? [],
+      plugins: plan.plugins.map((p) => ({ name: p.name, version: p.version, action: p.action, status: opts.dryRun ? (p.changed ? "would change" : "unchanged") : p.changed ? (result?.handlerFailed ? "applied, handler failed" : "changed") : "unchanged" })),
+      error: result?.handlerFailed ? `files applied, but a ${kind === "install" ? "reload or verification" : "handler"} failed: run \`wazo-tasks reload --pending\` once fixed` : undefined,
+      diagnostics: [],
+      plan,
+    };
+  } catch (e) {
+    if (!isTaskFailure(e)) throw e;
+    await attachDiffs(e.diagnostics);
+    for (const diagnostic of e.diagnostics) emit({ type: "diagnostic", diagnostic });
+    summary = { ok: false, exitCode: EXIT_CODES[e.reason], dryRun: opts.dryRun === true, changed: 0, unchanged: 0, failed: 1, reloads: [], restarts: [], plugins: [], error: e.hint ? `${e.message}\n  hint: ${e.hint}` : e.message, diagnostics: e.diagnostics };
+  } finally {
+    await ctx.close();
+  }
+  emit({ type: "summary", ok: summary.ok, exitCode: summary.exitCode, dryRun: summary.dryRun, changed: summary.changed, unchanged: summary.unchanged, failed: summary.failed, reloads: summary.reloads, restarts: summary.restarts, plugins: summary.plugins, error: summary.error, durationMs: Date.now() - started });
+  return summary;
+}
+
+/** Loads the plugins named on the command line (names or folders). */
+export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin[]> {
+  if (!args.length) throw invalid("no plugin given", [], "wazo-tasks install NAME|FOLDER...");
+  const dirs: string[] = [];
+  for (const a of args) dirs.push(await resolvePluginArg(a, { ...opts, root: path.resolve(opts.root ?? "/") }));
+  return loadPlugins(dirs);
+}
+
+async function expandAll(plugins: Plugin[]): Promise<Expanded[]> {
+  const make = plugins.filter((p) => p.kind === "make");
+  if (make.length)
+    throw invalid(`${make.map((p) => p.name).join(", ")}: Makefile plugin (no tasks.yml); the make fallback is not available in this build`, [], "convert it with `wazo-tasks convert`");
+  return Promise.all(plugins.map((p) => expandSteps(p, "install", p.tasks!.install)));
+}
+
+/** Plans an install without changing anything: the plan as data (library API). */
+export async function planInstall(args: string[], opts: RunOptions = {}): Promise<Plan> {
+  const root = path.resolve(opts.root ?? "/");
+  const expanded = await expandAll(await loadArgs(args, opts));
+  const manifests = await readManifests(root);
+  const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
+  return buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
+}
+
+export async function installPlugins(args: string[], opts: RunOptions = {}): Promise<RunSummary> {
+  const emit = opts.emit ?? (() => {});
+  const root = path.resolve(opts.root ?? "/");
+  return summarize("install", opts, emit, async (ctx) => {
+    emit({ type: "start", command: "install", root, dryRun: opts.dryRun === true, plugins: args });
+    const plugins = await loadArgs(args, opts);
+    const expanded = await expandAll(plugins);
+    return withRoot(opts, emit, async () => {
+      const manifests = await readManifests(root);
+      const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
+      const plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
+      announce(plan, plugins, emit);
+      if (opts.dryRun) return { plan, previewChanged: await emitPreview(plan, emit) };
+      await preflight(plan, opts, ctx);
+      return { plan, result: await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: opts.fault }) };
+    });
+  });
+}
+
+export async function uninstallPlugins(names: string[], opts: RunOptions = {}): Promise<RunSummary> {
+  const emit = opts.emit ?? (() => {});
+  const root = path.resolve(opts.root ?? "/");
+  return summarize("uninstall", opts, emit, async (ctx) => {
+    emit({ type: "start", command: "uninstall", root, dryRun: opts.dryRun === true, plugins: names });
+    if (!names.length) throw invalid("no plugin given", [], "wazo-tasks uninstall NAME...");
+    return withRoot(opts, emit, async () => {
+      const manifests = await readManifests(root);
+      const chosen: Manifest[] = names.map((n) => {
+        const m = manifests.get(n) ?? [...manifests.values()].find((x) => x.name.endsWith(`/${n}`));
+        if (!m) throw invalid(`plugin "${n}" is not installed in ${root}`, [], manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there");
+        return m;
+      });
+      const extra = new Map<string, Expanded>();
+      for (const m of chosen) if (m.uninstall.length) extra.set(m.name, await expandSteps(pluginFromManifest(m), "uninstall", m.uninstall));
+      const facts = await gatherFacts(root, uninstallPaths(chosen, [...extra.values()]));
+      const plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force });
+      for (const p of plan.plugins) emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: manifests.get(p.name)!.installedBy });
+      if (opts.dryRun) return { plan, previewChanged: await emitPreview(plan, emit) };
+      await preflight(plan, opts, ctx);
+      const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: opts.fault });
+      for (const p of plan.plugins) for (const w of p.warnings) emit({ type: "warning", plugin: p.name, message: w });
+      return { plan, result };
+    });
+  });
+}
+
+function announce(plan: Plan, plugins: Plugin[], emit: Emit) {
+  for (const p of plan.plugins) {
+    const kind = plugins.find((x) => x.name === p.name)?.kind ?? "descriptor";
+    emit({ type: "plugin", name: p.name, version: p.version, action: p.action, previousVersion: p.previousVersion, kind });
+  }
+}
+
+/** Connects to Asterisk before the first change when the plan will need it, so a wrong
+ * password or a missing permission leaves the target untouched. */
+async function preflight(plan: Plan, opts: RunOptions, ctx: ReturnType<typeof makeContext>): Promise<void> {
+  if (opts.noReload) return;
+  const needs = plan.handlers.some((h) => "reload" in h) || plan.plugins.some((p) => p.asterisk.length);
+  if (!needs) return;
+  try {
+    const control = await ctx.asterisk();
+    await control.preflight?.();
+  } catch (e) {
+    if (isTaskFailure(e)) throw e;
+    throw new TaskFailure("runtime", `cannot use Asterisk: ${(e as Error).message.split("\n")[0]}; nothing was changed`);
+  }
+}
+
+export type { Event, Emit };

@@ -1,0 +1,17 @@
+/**
+ * wazo-tasks as a library: plan, preview and apply plugin installs, and talk to Asterisk.
+ * See docs/api.md for runnable examples.
+ */
+export { installPlugins, uninstallPlugins, planInstall, type RunOptions, type RunSummary } from "./engine.js";
+export { createAmiClient, AmiError, type AmiClient, type AmiConfig } from "./asterisk/ami-client.js";
+export type { AsteriskControl, ServiceControl } from "./asterisk/control.js";
+export type { Plan, PluginPlan, PlannedStep, Op } from "./model/plan.js";
+export type { Event, StepStatus } from "./model/event.js";
+export type { Diagnostic } from "./model/diagnostic.js";
+export type { Tasks, Step, PackageMeta } from "./load/schema.js";
+import type { Tasks } from "./load/schema.js";
+
+/** Types a tasks.ts descriptor: `export default defineTasks({ install: [...] })`. */
+export function defineTasks(tasks: Tasks): Tasks {
+  return tasks;
+}

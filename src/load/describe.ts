@@ -1,0 +1,22 @@
+/** A light description of a plugin folder for listings: metadata and executor kind, no validation. */
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { parseYaml } from "./yaml.js";
+
+export interface PluginSummary {
+  name?: string;
+  version?: string;
+  description?: string;
+  kind: "descriptor" | "make" | "unknown";
+}
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+export async function describePlugin(dir: string): Promise<PluginSummary> {
+  const text = await readFile(path.join(dir, "package.yml"), "utf8").catch(() => "");
+  const parsed = parseYaml(text, path.join(dir, "package.yml"));
+  const meta = parsed.ok && parsed.doc.value && typeof parsed.doc.value === "object" ? (parsed.doc.value as Record<string, unknown>) : {};
+  const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
+  const kind = (await exists(path.join(dir, "tasks.yml"))) || (await exists(path.join(dir, "tasks.ts"))) ? "descriptor" : (await exists(path.join(dir, "Makefile"))) ? "make" : "unknown";
+  return { name: str(meta.name), version: str(meta.version), description: str(meta.description), kind };
+}

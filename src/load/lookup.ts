@@ -1,0 +1,98 @@
+/**
+ * Finding plugin folders. Search order for a name: each --plugins-dir, then
+ * WAZO_TASKS_PLUGINS_PATH (colon-separated), then <root>/usr/share/wazo-tasks/plugins, then the
+ * bundled plugins-examples/. An argument with a '/' or starting with '.' is a folder path.
+ */
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { invalid } from "../model/diagnostic.js";
+import { readPackageName } from "./quick-meta.js";
+
+export interface SearchOptions {
+  pluginsDirs?: string[];
+  /** Value of WAZO_TASKS_PLUGINS_PATH. */
+  envPath?: string;
+  root?: string;
+  /** Include the bundled examples (default true). */
+  bundled?: boolean;
+}
+
+/** The bundled examples folder (next to dist/ or src/). */
+export const BUNDLED_PLUGINS = path.resolve(fileURLToPath(new URL("../../plugins-examples/", import.meta.url)));
+
+export function searchDirs(opts: SearchOptions): string[] {
+  const dirs = [...(opts.pluginsDirs ?? [])];
+  if (opts.envPath) dirs.push(...opts.envPath.split(":").filter(Boolean));
+  dirs.push(path.join(opts.root ?? "/", "usr/share/wazo-tasks/plugins"));
+  if (opts.bundled !== false) dirs.push(BUNDLED_PLUGINS);
+  return dirs.map((d) => path.resolve(d));
+}
+
+export const isPathArgument = (arg: string) => arg.includes("/") || arg.startsWith(".");
+
+const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
+
+export interface AvailablePlugin {
+  name: string;
+  dir: string;
+  searchDir: string;
+}
+
+/** Every plugin folder in the search folders, first one winning per name, in search order. */
+export async function listAvailable(opts: SearchOptions): Promise<AvailablePlugin[]> {
+  const found = new Map<string, AvailablePlugin>();
+  for (const searchDir of searchDirs(opts)) {
+    const entries = await readdir(searchDir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (!e.isDirectory() && !e.isSymbolicLink()) continue;
+      const dir = path.join(searchDir, e.name);
+      const name = await readPackageName(dir);
+      if (name && !found.has(name)) found.set(name, { name, dir, searchDir });
+    }
+  }
+  return [...found.values()];
+}
+
+/** Resolves a command-line argument to a plugin folder. */
+export async function resolvePluginArg(arg: string, opts: SearchOptions): Promise<string> {
+  if (isPathArgument(arg)) {
+    const dir = path.resolve(arg);
+    if (!(await isDir(dir))) throw invalid(`plugin folder not found: ${arg}`, [], "give the path of a folder holding package.yml");
+    return dir;
+  }
+  const available = await listAvailable(opts);
+  const hit = available.find((p) => p.name === arg);
+  if (hit) return hit.dir;
+  const names = available.map((p) => p.name);
+  const near = suggest(arg, names);
+  throw invalid(
+    `unknown plugin "${arg}"`,
+    [],
+    `${near ? `did you mean "${near}"? ` : ""}searched: ${searchDirs(opts).join(", ")}${names.length ? `; available: ${names.join(", ")}` : ""}`,
+  );
+}
+
+/** The closest name by edit distance, if close enough to be a typo. */
+export function suggest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]++;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}

@@ -1,0 +1,151 @@
+/**
+ * Loading a plugin folder into a validated value. Nothing here touches the target tree.
+ * A folder holds package.yml plus one executor: tasks.yml, tasks.ts, or a Makefile.
+ */
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { invalid, positionOf, type Diagnostic } from "../model/diagnostic.js";
+import type { Tasks } from "./schema.js";
+import { validatePackage, validateTasks, yamlLocator, type Locator } from "./validate.js";
+import { parseYaml, type YamlPath } from "./yaml.js";
+
+/**
+ * How a plugin is installed:
+ * - `descriptor`: a typed tasks.yml or tasks.ts, planned and applied by the engine.
+ * - `make`: only a Makefile; `make install` / `make uninstall` run in the plugin folder.
+ */
+export type PluginKind = "descriptor" | "make";
+
+export interface Plugin {
+  name: string;
+  version: string;
+  description: string;
+  /** Absolute path of the plugin folder. */
+  dir: string;
+  kind: PluginKind;
+  metaFile: string;
+  /** For `descriptor` plugins. */
+  tasks?: Tasks;
+  tasksFile?: string;
+  /** Points diagnostics at a step of the descriptor. */
+  locate?: Locator;
+  /** For `make` plugins. */
+  makefile?: string;
+}
+
+export type LoadResult = { ok: true; plugin: Plugin } | { ok: false; diagnostics: Diagnostic[] };
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+export async function readText(file: string): Promise<string> {
+  const buf = await readFile(file);
+  return buf.toString("utf8");
+}
+
+/** Loads and validates `dir`; every problem found is returned, not only the first. */
+export async function loadPlugin(dir: string): Promise<LoadResult> {
+  const abs = path.resolve(dir);
+  const metaFile = path.join(abs, "package.yml");
+  if (!(await exists(metaFile))) {
+    return { ok: false, diagnostics: [{ severity: "error", file: metaFile, message: "no package.yml in the plugin folder", hint: "a plugin folder holds package.yml (name, description, version) and tasks.yml, tasks.ts or a Makefile" }] };
+  }
+  const diagnostics: Diagnostic[] = [];
+  const metaText = await readText(metaFile);
+  const parsed = parseYaml(metaText, metaFile);
+  let meta: { name: string; version: string; description: string } | undefined;
+  if (!parsed.ok) diagnostics.push(parsed.diagnostic);
+  else {
+    const v = validatePackage(parsed.doc.value, yamlLocator(parsed.doc));
+    if (v.ok) meta = v.value;
+    else diagnostics.push(...v.diagnostics);
+  }
+  const executor = await loadExecutor(abs);
+  if (!executor.ok) diagnostics.push(...executor.diagnostics);
+  if (diagnostics.length || !meta || !executor.ok) return { ok: false, diagnostics };
+  return { ok: true, plugin: { ...meta, dir: abs, metaFile, ...executor.value } };
+}
+
+type Executor = Pick<Plugin, "kind" | "tasks" | "tasksFile" | "locate" | "makefile">;
+
+async function loadExecutor(dir: string): Promise<{ ok: true; value: Executor } | { ok: false; diagnostics: Diagnostic[] }> {
+  const yml = path.join(dir, "tasks.yml");
+  const ts = path.join(dir, "tasks.ts");
+  const [hasYml, hasTs] = await Promise.all([exists(yml), exists(ts)]);
+  if (hasYml && hasTs)
+    return { ok: false, diagnostics: [{ severity: "error", file: ts, message: "both tasks.yml and tasks.ts exist", hint: "keep one descriptor" }] };
+  if (hasYml) return loadTasksYaml(yml);
+  if (hasTs) return loadTasksTs(ts);
+  for (const name of ["GNUmakefile", "makefile", "Makefile"]) {
+    const mk = path.join(dir, name);
+    if (await exists(mk)) return { ok: true, value: { kind: "make", makefile: mk } };
+  }
+  return {
+    ok: false,
+    diagnostics: [{ severity: "error", file: path.join(dir, "tasks.yml"), message: "no tasks.yml, tasks.ts or Makefile in the plugin folder", hint: "add a tasks.yml (see docs/descriptor.md)" }],
+  };
+}
+
+async function loadTasksYaml(file: string) {
+  const text = await readText(file);
+  const parsed = parseYaml(text, file);
+  if (!parsed.ok) return { ok: false as const, diagnostics: [parsed.diagnostic] };
+  const at = yamlLocator(parsed.doc);
+  const v = validateTasks(parsed.doc.value, at);
+  if (!v.ok) return v;
+  return { ok: true as const, value: { kind: "descriptor" as const, tasks: v.value, tasksFile: file, locate: at } };
+}
+
+/** tasks.ts is imported through tsx (loaded only here) and validated by the same schema. */
+async function loadTasksTs(file: string) {
+  const text = await readText(file);
+  let value: unknown;
+  try {
+    const { tsImport } = await import("tsx/esm/api");
+    const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+    value = mod.default;
+    // Outside an ESM package the file is compiled as CommonJS: the export sits one level down.
+    if (value && typeof value === "object" && Object.keys(value).length === 1 && "default" in value) value = (value as { default: unknown }).default;
+  } catch (e) {
+    const msg = (e as Error).message?.split("\n")[0] ?? String(e);
+    return { ok: false as const, diagnostics: [{ severity: "error" as const, file, message: `cannot load tasks.ts: ${msg}` }] };
+  }
+  if (value === undefined)
+    return { ok: false as const, diagnostics: [{ severity: "error" as const, file, message: "tasks.ts has no default export", hint: "export default defineTasks({ install: [...] })" }] };
+  const at = textLocator(file, text, value);
+  const v = validateTasks(value, at);
+  if (!v.ok) return v;
+  return { ok: true as const, value: { kind: "descriptor" as const, tasks: v.value, tasksFile: file, locate: at } };
+}
+
+/** For sources without a YAML position map: points at the first mention of the value or key. */
+function textLocator(file: string, text: string, root: unknown): Locator {
+  return {
+    file,
+    diagnostic(p: YamlPath, message: string, opts = {}) {
+      let v: unknown = root;
+      for (const k of p) v = v && typeof v === "object" ? (v as Record<string | number, unknown>)[k] : undefined;
+      const last = p[p.length - 1];
+      const needles = typeof v === "string" && !opts.key ? [JSON.stringify(v), `'${v}'`] : typeof last === "string" ? [`${last}:`, `"${last}"`] : [];
+      const offset = needles.map((n) => text.indexOf(n)).find((i) => i >= 0);
+      if (offset === undefined) return { severity: "error", file, message, hint: opts.hint };
+      const { line, col } = positionOf(text, offset);
+      return { severity: "error", file, line, col, length: needles[0]?.length, message, hint: opts.hint, source: text };
+    },
+  };
+}
+
+/** Loads every plugin, or fails with all their diagnostics together. */
+export async function loadPlugins(dirs: string[]): Promise<Plugin[]> {
+  const results = await Promise.all(dirs.map(loadPlugin));
+  const diagnostics = results.flatMap((r) => (r.ok ? [] : r.diagnostics));
+  if (diagnostics.length) throw invalid(`invalid plugin${results.filter((r) => !r.ok).length > 1 ? "s" : ""}`, diagnostics);
+  const plugins = results.map((r) => (r as { plugin: Plugin }).plugin);
+  const seen = new Map<string, Plugin>();
+  for (const p of plugins) {
+    const other = seen.get(p.name);
+    if (other && other.dir !== p.dir) throw invalid(`two plugins named "${p.name}": ${other.dir} and ${p.dir}`);
+    seen.set(p.name, p);
+  }
+  return [...seen.values()];
+}

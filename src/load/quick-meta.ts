@@ -1,0 +1,13 @@
+/**
+ * Reads a plugin's name without the YAML parser, for listing many folders quickly. A name that
+ * cannot be read this way falls back to the folder name; `validate` gives the real diagnostics.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
+export async function readPackageName(dir: string): Promise<string | undefined> {
+  const text = await readFile(path.join(dir, "package.yml"), "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  const m = /^name:[ \t]*["']?([a-z0-9][a-z0-9-]*)["']?[ \t]*(?:#.*)?$/m.exec(text);
+  return m ? m[1] : path.basename(dir);
+}

@@ -1,0 +1,163 @@
+/**
+ * Expands a plugin's descriptor into what it wants on the target: files with their resolved
+ * sources and checksums, folders, links, removals, programs, handlers. Reads the plugin folder
+ * only; errors point at the step that caused them.
+ */
+import { lstat, readdir, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Plugin } from "../load/plugin.js";
+import { stepKind, type Step } from "../load/schema.js";
+import { invalid, type Diagnostic } from "../model/diagnostic.js";
+import type { Handler } from "../state/manifest.js";
+import { glob, hasGlob } from "../util/glob.js";
+import { sha256File } from "../util/hash.js";
+import { unreachable } from "../util/unreachable.js";
+
+export type Desired =
+  | { kind: "file"; step: number; source: string; target: string; mode: number; sha256: string; size: number; lint?: "dialplan" | "none" }
+  | { kind: "dir"; step: number; target: string; mode: number }
+  | { kind: "symlink"; step: number; target: string; linkTo: string }
+  | { kind: "chmod"; step: number; target: string; mode: number }
+  | { kind: "remove"; step: number; target: string }
+  | { kind: "run"; step: number; argv: string[]; cwd: string };
+
+export interface Expanded {
+  plugin: Plugin;
+  /** Step index → label, for output. */
+  labels: string[];
+  kinds: string[];
+  items: Desired[];
+  handlers: { handler: Handler; always: boolean }[];
+  asterisk: string[];
+  verify: { extension: string; context: string }[];
+}
+
+const parseMode = (m: string) => parseInt(m, 8);
+
+/** Expands `install:` (or another list) of a descriptor plugin. */
+export async function expandSteps(plugin: Plugin, list: "install" | "uninstall", steps: Step[]): Promise<Expanded> {
+  const out: Expanded = { plugin, labels: [], kinds: [], items: [], handlers: [], asterisk: [], verify: [] };
+  const errors: Diagnostic[] = [];
+  const at = (i: number, key: string, message: string, hint?: string) =>
+    plugin.locate ? plugin.locate.diagnostic([list, i, key], message, { hint }) : { severity: "error" as const, file: plugin.tasksFile ?? plugin.dir, message, hint };
+  const pluginReal = await realpath(plugin.dir);
+  for (const [i, step] of steps.entries()) {
+    const kind = stepKind(step);
+    out.kinds[i] = kind;
+    switch (kind) {
+      case "copy": {
+        const s = step as Extract<Step, { copy: string }>;
+        out.labels[i] = s.to;
+        const r = await expandCopy(plugin.dir, pluginReal, s.copy, s.to, s.mode ? parseMode(s.mode) : undefined, i);
+        if (typeof r === "string") errors.push(at(i, "copy", r.split("\n")[0], r.split("\n")[1]));
+        else out.items.push(...r.map((d) => (d.kind === "file" && s.lint ? { ...d, lint: s.lint } : d)));
+        break;
+      }
+      case "remove": {
+        const s = step as Extract<Step, { remove: string }>;
+        out.labels[i] = s.remove;
+        out.items.push({ kind: "remove", step: i, target: s.remove });
+        break;
+      }
+      case "mkdir": {
+        const s = step as Extract<Step, { mkdir: string }>;
+        out.labels[i] = s.mkdir;
+        out.items.push({ kind: "dir", step: i, target: s.mkdir, mode: s.mode ? parseMode(s.mode) : 0o755 });
+        break;
+      }
+      case "symlink": {
+        const s = step as Extract<Step, { symlink: string }>;
+        out.labels[i] = `${s.symlink} -> ${s.target}`;
+        out.items.push({ kind: "symlink", step: i, target: s.symlink, linkTo: s.target });
+        break;
+      }
+      case "chmod": {
+        const s = step as Extract<Step, { chmod: string }>;
+        out.labels[i] = `${s.chmod} ${s.mode}`;
+        out.items.push({ kind: "chmod", step: i, target: s.chmod, mode: parseMode(s.mode) });
+        break;
+      }
+      case "run": {
+        const s = step as Extract<Step, { run: string[] }>;
+        out.labels[i] = s.run.join(" ");
+        out.items.push({ kind: "run", step: i, argv: s.run, cwd: path.join(plugin.dir, s.cwd ?? ".") });
+        break;
+      }
+      case "reload":
+      case "restart": {
+        const s = step as { reload?: string; restart?: string; always?: boolean };
+        const handler: Handler = s.reload !== undefined ? { reload: s.reload } : { restart: s.restart! };
+        out.labels[i] = s.reload ?? s.restart!;
+        out.handlers.push({ handler, always: s.always === true });
+        break;
+      }
+      case "asterisk": {
+        const s = step as Extract<Step, { asterisk: string }>;
+        out.labels[i] = s.asterisk;
+        out.asterisk.push(s.asterisk);
+        break;
+      }
+      case "verify": {
+        const s = step as Extract<Step, { verify: unknown }>;
+        out.labels[i] = `${s.verify.extension}@${s.verify.context}`;
+        out.verify.push(s.verify);
+        break;
+      }
+      default:
+        unreachable(kind);
+    }
+  }
+  if (errors.length) throw invalid(`invalid plugin "${plugin.name}"`, errors);
+  return out;
+}
+
+/** Resolves one copy step; returns an error text (message, then hint on a second line) or the items. */
+async function expandCopy(dir: string, dirReal: string, source: string, to: string, mode: number | undefined, step: number): Promise<Desired[] | string> {
+  const intoFolder = to.endsWith("/");
+  let matches: string[];
+  if (hasGlob(source)) {
+    matches = await glob(dir, source);
+    if (matches.length === 0) return `"${source}" matches no file in ${dir}\ncheck the pattern, or remove the step`;
+    if (!intoFolder) return `"${source}" is a glob: "to" must be a folder\nend "to" with '/': ${to}/`;
+  } else matches = [source.replace(/\/+$/, "")];
+  const items: Desired[] = [];
+  for (const rel of matches) {
+    const abs = path.join(dir, rel);
+    const st = await lstat(abs).catch(() => undefined);
+    if (!st) return `source "${rel}" does not exist in ${dir}\ncheck the file name (paths are relative to the plugin folder)`;
+    const real = await realpath(abs);
+    if (real !== dirReal && !real.startsWith(dirReal + path.sep))
+      return `source "${rel}" leads outside the plugin folder (to ${real})\ncopy the file into the plugin folder instead of linking to it`;
+    const dest = intoFolder ? path.posix.join(to, path.basename(rel)) : to.replace(/\/+$/, "");
+    if (st.isDirectory() || (st.isSymbolicLink() && (await stat(abs)).isDirectory())) {
+      const err = await walkFolder(dirReal, real, dest, mode, step, items);
+      if (err) return err;
+    } else items.push(await fileItem(real, dest, mode, step));
+  }
+  return items;
+}
+
+async function fileItem(source: string, target: string, mode: number | undefined, step: number): Promise<Desired> {
+  const st = await stat(source);
+  return { kind: "file", step, source, target, mode: mode ?? st.mode & 0o777, size: st.size, sha256: await sha256File(source, st.size) };
+}
+
+async function walkFolder(dirReal: string, source: string, target: string, mode: number | undefined, step: number, items: Desired[]): Promise<string | undefined> {
+  items.push({ kind: "dir", step, target, mode: 0o755 });
+  const entries = (await readdir(source, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const e of entries.filter((e) => e.isSymbolicLink())) {
+    const real = await realpath(path.join(source, e.name)).catch(() => "");
+    if (!real.startsWith(dirReal + path.sep))
+      return `"${path.join(source, e.name)}" is a link leading outside the plugin folder\ncopy the file into the plugin folder instead of linking to it`;
+  }
+  const files = entries.filter((e) => !e.isDirectory());
+  // Hash a folder's files in parallel: large sound folders are the slow case.
+  const done = await Promise.all(files.map((e) => fileItem(path.join(source, e.name), path.posix.join(target, e.name), mode, step)));
+  items.push(...done);
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const err = await walkFolder(dirReal, path.join(source, e.name), path.posix.join(target, e.name), mode, step, items);
+    if (err) return err;
+  }
+  return undefined;
+}

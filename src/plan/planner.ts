@@ -1,0 +1,290 @@
+/**
+ * The planner: a pure function from (expanded plugins, facts read from the target, installed
+ * manifests, options) to a Plan. It decides, for every path, whether anything would change, and
+ * refuses conflicts before anything is touched.
+ */
+import path from "node:path";
+import { invalid, type Diagnostic } from "../model/diagnostic.js";
+import { handlerKey, type Change, type FileOp, type Op, type Plan, type PlannedStep, type PluginPlan } from "../model/plan.js";
+import { MANIFEST_FORMAT, manifestPath, ownersOf, preservedPath, serializeManifest, type Handler, type Manifest, type ManifestEntry } from "../state/manifest.js";
+import { sha256 } from "../util/hash.js";
+import type { Expanded } from "./expand.js";
+import { escapeOf, rooted, type Fact, type Facts } from "./facts.js";
+
+export interface PlanOptions {
+  force?: boolean;
+  /** ISO time written into manifests (passed in to keep planning pure). */
+  now: string;
+}
+
+/** Display paths the planner will ask facts about. */
+export function pathsOfInterest(expanded: Expanded[], manifests: Map<string, Manifest>): string[] {
+  const out: string[] = [];
+  for (const e of expanded) {
+    for (const item of e.items) if ("target" in item) out.push(item.target);
+    for (const f of manifests.get(e.plugin.name)?.files ?? []) out.push(f.path);
+  }
+  return out;
+}
+
+class Conflicts {
+  list: Diagnostic[] = [];
+  add(plugin: string, file: string, message: string, hint?: string, diffWith?: Diagnostic["diffWith"]) {
+    this.list.push({ severity: "error", file, message: `${plugin}: ${message}`, hint, diffWith });
+  }
+  /** At the step that caused it, when the descriptor has positions. */
+  at(e: Expanded, step: number, key: string, message: string, hint?: string) {
+    const d = e.plugin.locate?.diagnostic(["install", step, key], `${e.plugin.name}: ${message}`, { hint });
+    if (d) this.list.push(d);
+    else this.add(e.plugin.name, e.plugin.tasksFile ?? e.plugin.dir, message, hint);
+  }
+}
+
+export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: Map<string, Manifest>, opts: PlanOptions): Plan {
+  const owners = ownersOf(manifests);
+  const claimed = new Map<string, string>(); // target → plugin, within this run
+  const created = new Set<string>(); // folders this run creates
+  const conflicts = new Conflicts();
+  const plugins: PluginPlan[] = [];
+  for (const e of expanded) {
+    const name = e.plugin.name;
+    const prev = manifests.get(name);
+    const where = e.plugin.tasksFile ?? e.plugin.dir;
+    const steps = new Map<number, PlannedStep>();
+    const stepOf = (i: number) => {
+      let s = steps.get(i);
+      if (!s) steps.set(i, (s = { plugin: name, kind: e.kinds[i], label: e.labels[i], ops: [] }));
+      return s;
+    };
+    const entries: ManifestEntry[] = [];
+    const preserved: Manifest["preserved"] = [];
+    const stateOps: FileOp[] = [];
+    const preserveOps: FileOp[] = [];
+    const warnings: string[] = [];
+    const fact = (p: string): Fact => facts.paths.get(p) ?? { type: "absent" };
+    const ensureParents = (target: string, step: PlannedStep) => {
+      const missing: string[] = [];
+      const ours = new Set((prev?.files ?? []).filter((x) => x.type === "dir").map((x) => x.path));
+      for (let d = path.posix.dirname(target); d !== "/"; d = path.posix.dirname(d)) if (fact(d).type === "absent" || ours.has(d)) missing.unshift(d);
+      for (const d of missing) {
+        if (fact(d).type === "absent" && !created.has(d)) {
+          created.add(d);
+          step.ops.push({ op: "mkdir", path: rooted(facts.root, d), display: d, mode: 0o755, change: "create" });
+        }
+        if (!entries.some((x) => x.path === d)) entries.push({ path: d, type: "dir", mode: 0o755 });
+      }
+    };
+    const checkTarget = (target: string, step: number): boolean => {
+      const key = e.kinds[step] === "copy" ? "to" : e.kinds[step];
+      const esc = escapeOf(facts, target);
+      if (esc) {
+        conflicts.at(e, step, key, `target ${target} leads outside the root through ${esc.via} (to ${esc.to})`, "remove the symbolic link or install without it");
+        return false;
+      }
+      const other = claimed.get(target);
+      if (other) {
+        conflicts.at(e, step, key, `${target} is also a target of ${other === name ? "another step of this plugin" : `plugin "${other}"`} in this run`, "each path can have one owner");
+        return false;
+      }
+      claimed.set(target, name);
+      const owner = owners.get(target);
+      if (owner && owner !== name) {
+        conflicts.add(name, where, `${target} belongs to installed plugin "${owner}"`, `uninstall "${owner}" first, or change the target`);
+        return false;
+      }
+      return true;
+    };
+    // An existing file we did not install: adopted when identical, else refused unless --force.
+    const guardOverwrite = (target: string, f: Fact, same: boolean, incoming?: string): boolean => {
+      const diffWith = incoming && f.type === "file" ? { installed: rooted(facts.root, target), incoming, display: target } : undefined;
+      if (f.type === "absent" || same) return true;
+      const recorded = prev?.files.find((x) => x.path === target);
+      if (recorded) {
+        if (recorded.type === "file" && f.type === "file" && recorded.sha256 !== f.sha256 && !opts.force) {
+          conflicts.add(name, target, `${target} was changed since it was installed (an admin edit?)`, "keep the edit by copying it into the plugin, or pass --force to overwrite it", diffWith);
+          return false;
+        }
+        return true;
+      }
+      if (!opts.force) {
+        conflicts.add(name, target, `${target} already exists and is not owned by any plugin`, "pass --force to replace it (the original is kept and put back on uninstall)", diffWith);
+        return false;
+      }
+      const backup = preservedPath(facts.root, name, target);
+      preserved.push({ path: target, backup: path.relative(facts.root, backup), mode: f.type === "file" ? f.mode : 0o644 });
+      if (f.type === "file") {
+        preserveOps.push({ op: "write", path: backup, display: backup, source: rooted(facts.root, target), mode: f.mode, sha256: f.sha256, size: f.size, change: "create" });
+      }
+      return true;
+    };
+
+    for (const item of e.items) {
+      const step = stepOf(item.step);
+      switch (item.kind) {
+        case "file": {
+          if (!checkTarget(item.target, item.step)) break;
+          const f = fact(item.target);
+          if (f.type === "dir" || f.type === "other") {
+            conflicts.add(name, where, `${item.target} exists and is not a file`, "copy into it by ending \"to\" with '/'");
+            break;
+          }
+          const same = f.type === "file" && f.sha256 === item.sha256;
+          if (!guardOverwrite(item.target, f, same, item.source)) break;
+          ensureParents(item.target, step);
+          const change: Change = f.type === "absent" ? "create" : !same ? "update" : f.mode !== item.mode ? "mode" : "none";
+          step.ops.push({ op: "write", path: rooted(facts.root, item.target), display: item.target, source: item.source, mode: item.mode, sha256: item.sha256, size: item.size, change });
+          entries.push({ path: item.target, type: "file", sha256: item.sha256, mode: item.mode, size: item.size });
+          break;
+        }
+        case "dir": {
+          const f = fact(item.target);
+          if (f.type !== "absent" && f.type !== "dir") {
+            conflicts.add(name, where, `${item.target} exists and is not a folder`);
+            break;
+          }
+          if (escapeOf(facts, item.target)) {
+            checkTarget(item.target, item.step);
+            break;
+          }
+          ensureParents(item.target, step);
+          if (f.type === "absent" && created.has(item.target)) break;
+          if (f.type === "absent") created.add(item.target);
+          const change: Change = f.type === "absent" ? "create" : f.mode !== item.mode && e.kinds[item.step] === "mkdir" ? "mode" : "none";
+          step.ops.push({ op: "mkdir", path: rooted(facts.root, item.target), display: item.target, mode: item.mode, change });
+          if (f.type === "absent" || prev?.files.some((x) => x.path === item.target)) entries.push({ path: item.target, type: "dir", mode: item.mode });
+          break;
+        }
+        case "symlink": {
+          if (!checkTarget(item.target, item.step)) break;
+          const f = fact(item.target);
+          const same = f.type === "symlink" && f.target === item.linkTo;
+          if (!guardOverwrite(item.target, f, same)) break;
+          ensureParents(item.target, step);
+          step.ops.push({ op: "symlink", path: rooted(facts.root, item.target), display: item.target, target: item.linkTo, change: f.type === "absent" ? "create" : same ? "none" : "update" });
+          entries.push({ path: item.target, type: "symlink", target: item.linkTo });
+          break;
+        }
+        case "chmod": {
+          const own = [...steps.values()].flatMap((s) => s.ops).find((o) => o.op === "write" && o.display === item.target);
+          if (own && own.op === "write") {
+            // A chmod of a file this plugin writes folds into that write.
+            own.mode = item.mode;
+            const f = fact(item.target);
+            if (own.change === "none" && f.type === "file" && f.mode !== item.mode) own.change = "mode";
+            const entry = entries.find((x) => x.path === item.target);
+            if (entry && entry.type === "file") entry.mode = item.mode;
+            break;
+          }
+          const f = fact(item.target);
+          if (f.type !== "file" && f.type !== "dir") {
+            conflicts.add(name, where, `chmod: ${item.target} does not exist and is not installed by this plugin`);
+            break;
+          }
+          step.ops.push({ op: "chmod", path: rooted(facts.root, item.target), display: item.target, mode: item.mode, change: f.mode === item.mode ? "none" : "mode" });
+          break;
+        }
+        case "remove": {
+          const f = fact(item.target);
+          const owner = owners.get(item.target);
+          if (owner && owner !== name) {
+            conflicts.add(name, where, `remove: ${item.target} belongs to installed plugin "${owner}"`);
+            break;
+          }
+          step.ops.push({ op: "remove", path: rooted(facts.root, item.target), display: item.target, change: f.type === "absent" ? "none" : "remove" });
+          break;
+        }
+        case "run":
+          step.notSimulated = true;
+          step.ops.push({ op: "run", argv: item.argv, cwd: item.cwd, display: item.argv.join(" "), change: "update" });
+          break;
+      }
+    }
+    // Steps without operations (handlers, verify) still appear in order in the output.
+    e.kinds.forEach((_, i) => stepOf(i));
+    for (const s of steps.values()) {
+      const writes = s.ops.filter((o) => o.op === "write");
+      if (s.kind === "copy" && writes.length === 1) s.label = writes[0].display;
+    }
+    const orderedSteps = [...steps.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s);
+
+    // Upgrade: what the installed version had and this one no longer ships goes away.
+    const keep = new Set(entries.map((x) => x.path));
+    const dropped = (prev?.files ?? []).filter((x) => !keep.has(x.path)).reverse();
+    if (dropped.length) {
+      const step: PlannedStep = { plugin: name, kind: "remove", label: "files no longer shipped", ops: [] };
+      for (const x of dropped) {
+        const op = removalOp(facts, x, opts.force === true);
+        if (op) step.ops.push(op);
+        if (op?.kept) warnings.push(op.kept);
+      }
+      orderedSteps.push(step);
+    }
+
+    const fileChanged = orderedSteps.some((s) => s.ops.some((o) => o.op !== "run" && o.change !== "none"));
+    const versionChanged = prev?.version !== e.plugin.version;
+    const changed = fileChanged || versionChanged || (!prev && orderedSteps.some((s) => s.ops.length > 0));
+    if (!changed) for (const s of orderedSteps) if (s.ops.some((o) => o.op === "run")) s.ops = s.ops.map((o) => (o.op === "run" ? { ...o, change: "none" } : o));
+
+    const handlers = e.handlers;
+    let manifest: Manifest | undefined = prev;
+    if (changed || !prev) {
+      manifest = {
+        format: MANIFEST_FORMAT,
+        name,
+        version: e.plugin.version,
+        description: e.plugin.description,
+        source: e.plugin.dir,
+        installedBy: e.plugin.kind === "make" ? "make" : "descriptor",
+        installedAt: opts.now,
+        files: entries,
+        handlers: dedupe(handlers.map((h) => h.handler)),
+        verify: e.verify,
+        uninstall: e.plugin.tasks?.uninstall ?? [],
+        extensions: prev?.extensions ?? [],
+        preserved: [...(prev?.preserved ?? []), ...preserved],
+        reloadPending: [],
+      };
+      const content = serializeManifest(manifest);
+      stateOps.push({ op: "write", path: manifestPath(facts.root, name), display: manifestPath(facts.root, name), content, mode: 0o644, sha256: sha256(content), size: content.length, change: prev ? "update" : "create" });
+    }
+    if (preserveOps.length) orderedSteps.unshift({ plugin: name, kind: "preserve", label: "originals kept in the state folder", ops: preserveOps });
+    if (stateOps.length) orderedSteps.push({ plugin: name, kind: "state", label: "installed state", ops: stateOps });
+    plugins.push({
+      name,
+      version: e.plugin.version,
+      previousVersion: prev?.version,
+      action: !prev ? "install" : versionChanged ? "upgrade" : "reinstall",
+      steps: orderedSteps,
+      handlers,
+      asterisk: changed ? e.asterisk : [],
+      verify: e.verify.map((v) => ({ ...v, expect: "present" as const })),
+      manifest,
+      changed,
+      warnings,
+    });
+  }
+  if (conflicts.list.length) throw invalid("refused before any change", conflicts.list);
+  return finishPlan(facts.root, "install", plugins);
+}
+
+/** The removal of a recorded path; an admin-edited file is kept unless forced. */
+export function removalOp(facts: Facts, x: ManifestEntry, force: boolean): (FileOp & { op: "remove" }) | undefined {
+  const f = facts.paths.get(x.path) ?? { type: "absent" };
+  const real = rooted(facts.root, x.path);
+  if (f.type === "absent") return { op: "remove", path: real, display: x.path, change: "none" };
+  if (x.type === "file" && f.type === "file" && f.sha256 !== x.sha256 && !force)
+    return { op: "remove", path: real, display: x.path, change: "none", kept: `${x.path} was changed since install: left in place (--force removes it)` };
+  return { op: "remove", path: real, display: x.path, change: "remove" };
+}
+
+const dedupe = (hs: Handler[]) => [...new Map(hs.map((h) => [handlerKey(h), h])).values()];
+
+/** Orders operations (file steps, then state) and collects the notified handlers once. */
+export function finishPlan(root: string, command: Plan["command"], plugins: PluginPlan[]): Plan {
+  const preserve: Op[] = [];
+  const ops: Op[] = [];
+  const state: Op[] = [];
+  for (const p of plugins) for (const s of p.steps) (s.kind === "state" ? state : s.kind === "preserve" ? preserve : ops).push(...s.ops);
+  const notified = plugins.flatMap((p) => p.handlers.filter((h) => h.always || p.changed).map((h) => h.handler));
+  return { root, command, plugins, handlers: dedupe(notified), ops: [...preserve, ...ops, ...state] };
+}

@@ -1,0 +1,64 @@
+/**
+ * The dry run: the plan told as events, with a unified diff for each text file that would
+ * change. It reads files (for the diffs) and writes nothing; there is no second code path that
+ * pretends to apply.
+ */
+import { readFile } from "node:fs/promises";
+import type { Diagnostic } from "../model/diagnostic.js";
+import type { Emit, StepStatus } from "../model/event.js";
+import { handlerLabel, type FileOp, type Plan, type PlannedStep } from "../model/plan.js";
+import { isText, unifiedDiff } from "../util/diff.js";
+
+const MAX_DIFF_BYTES = 1 << 20;
+
+export async function diffFor(op: FileOp): Promise<string | undefined> {
+  if (op.op !== "write" || op.change !== "update" || op.size > MAX_DIFF_BYTES) return undefined;
+  const [before, after] = await Promise.all([readFile(op.path).catch(() => Buffer.alloc(0)), op.content ?? readFile(op.source!)]);
+  if (!isText(before) || !isText(after)) return `binary file ${op.display} would change`;
+  return unifiedDiff(before.toString("utf8"), after.toString("utf8"), `${op.display} (installed)`, `${op.display} (new)`);
+}
+
+async function stepPreview(step: PlannedStep): Promise<{ status: StepStatus; detail?: string; diff?: string }> {
+  if (step.notSimulated) return { status: "not simulated", detail: "programs are not run in a dry run" };
+  const kept = step.ops.find((o) => o.op === "remove" && o.kept);
+  if (kept && kept.op === "remove") return { status: "kept", detail: kept.kept };
+  const changing = step.ops.filter((o) => o.change !== "none");
+  if (!changing.length) return { status: "unchanged" };
+  const diffs: string[] = [];
+  for (const op of changing) if (op.op === "write") {
+    const d = await diffFor(op);
+    if (d) diffs.push(d);
+  }
+  const writes = step.ops.filter((o) => o.op === "write").length;
+  const kinds = [...new Set(changing.map((o) => o.change))].join(", ");
+  return { status: "would change", detail: writes > 1 ? `${changing.length} of ${step.ops.length} paths: ${kinds}` : kinds, diff: diffs.length ? diffs.join("") : undefined };
+}
+
+export async function emitPreview(plan: Plan, emit: Emit): Promise<number> {
+  let changing = 0;
+  for (const p of plan.plugins) {
+    for (const step of p.steps) {
+      if (step.kind === "state" || step.kind === "preserve" || step.ops.length === 0) continue;
+      const s = await stepPreview(step);
+      if (s.status === "would change") changing++;
+      emit({ type: "step", plugin: p.name, kind: step.kind, target: step.label, ...s });
+    }
+    for (const w of p.warnings) emit({ type: "warning", plugin: p.name, message: w });
+    for (const cli of p.asterisk) emit({ type: "handler", kind: "asterisk", name: cli, status: "would run" });
+  }
+  for (const h of plan.handlers) emit({ type: "handler", kind: "reload" in h ? "reload" : "restart", name: handlerLabel(h), status: "would run" });
+  for (const p of plan.plugins)
+    for (const v of p.verify) if (p.changed) emit({ type: "verify", plugin: p.name, extension: v.extension, context: v.context, expect: v.expect, status: "would verify" });
+  return changing;
+}
+
+/** Reads the diffs that conflict diagnostics ask for (an admin edit about to be refused). */
+export async function attachDiffs(diagnostics: Diagnostic[]): Promise<void> {
+  for (const d of diagnostics) {
+    if (!d.diffWith) continue;
+    const { installed, incoming, display } = d.diffWith;
+    const [a, b] = await Promise.all([readFile(installed).catch(() => Buffer.alloc(0)), readFile(incoming).catch(() => Buffer.alloc(0))]);
+    d.diff = isText(a) && isText(b) ? unifiedDiff(a.toString("utf8"), b.toString("utf8"), `${display} (on disk)`, `${display} (plugin)`) : undefined;
+    delete d.diffWith;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Planning an uninstall from the manifests: remove what install created (admin-edited files are
+ * kept unless forced), put back originals kept with --force, run the extra uninstall steps, drop
+ * the manifest, and notify the same handlers.
+ */
+import path from "node:path";
+import type { Plugin } from "../load/plugin.js";
+import type { Step } from "../load/schema.js";
+import type { FileOp, PlannedStep, PluginPlan, Plan } from "../model/plan.js";
+import { manifestPath, type Manifest } from "../state/manifest.js";
+import type { Expanded } from "./expand.js";
+import { rooted, type Facts } from "./facts.js";
+import { finishPlan, removalOp } from "./planner.js";
+
+/** The plugin an uninstall stands for, rebuilt from its manifest (its folder may be gone). */
+export function pluginFromManifest(m: Manifest): Plugin {
+  return {
+    name: m.name,
+    version: m.version,
+    description: m.description,
+    dir: m.source,
+    kind: m.installedBy === "make" ? "make" : "descriptor",
+    metaFile: path.join(m.source, "package.yml"),
+    tasks: { install: [{ remove: "/" }], uninstall: m.uninstall as Step[] },
+  };
+}
+
+export function uninstallPaths(manifests: Manifest[], extra: Expanded[]): string[] {
+  return [...manifests.flatMap((m) => [...m.files.map((f) => f.path), ...m.preserved.map((p) => p.path)]), ...extra.flatMap((e) => e.items.flatMap((i) => ("target" in i ? [i.target] : [])))];
+}
+
+export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Expanded>, facts: Facts, opts: { force?: boolean }): Plan {
+  const plugins: PluginPlan[] = manifests.map((m) => {
+    const warnings: string[] = [];
+    const steps: PlannedStep[] = [];
+    const e = extra.get(m.name);
+    // Extra uninstall steps first (they may stop something that uses the files).
+    e?.items.forEach((item) => {
+      if (item.kind === "remove") steps.push({ plugin: m.name, kind: "remove", label: item.target, ops: [removalOp(facts, { path: item.target, type: "symlink", target: "" }, true)!] });
+      if (item.kind === "run") steps.push({ plugin: m.name, kind: "run", label: item.argv.join(" "), notSimulated: true, ops: [{ op: "run", argv: item.argv, cwd: item.cwd, display: item.argv.join(" "), change: "update" }] });
+    });
+    const removals: PlannedStep = { plugin: m.name, kind: "remove", label: "installed files", ops: [] };
+    const preservedAt = new Map(m.preserved.map((p) => [p.path, p.backup]));
+    for (const f of [...m.files].reverse()) {
+      if (preservedAt.has(f.path)) continue;
+      const op = removalOp(facts, f, opts.force === true);
+      if (!op) continue;
+      if (op.kept) warnings.push(op.kept);
+      removals.ops.push(op);
+    }
+    steps.push(removals);
+    if (m.preserved.length) {
+      const restore: PlannedStep = { plugin: m.name, kind: "restore", label: "originals kept at install", ops: [] };
+      for (const p of m.preserved) {
+        const backup = path.join(facts.root, p.backup);
+        const op: FileOp = { op: "write", path: rooted(facts.root, p.path), display: p.path, source: backup, mode: p.mode, sha256: "", size: 0, change: "update" };
+        restore.ops.push(op, { op: "remove", path: backup, display: backup, change: "remove" });
+      }
+      steps.push(restore);
+    }
+    const mp = manifestPath(facts.root, m.name);
+    steps.push({ plugin: m.name, kind: "state", label: "installed state", ops: [{ op: "remove", path: mp, display: mp, change: "remove" }] });
+    return {
+      name: m.name,
+      version: m.version,
+      previousVersion: m.version,
+      action: "uninstall",
+      steps,
+      handlers: [...m.handlers, ...(e?.handlers.map((h) => h.handler) ?? [])].map((handler) => ({ handler, always: false })),
+      asterisk: e?.asterisk ?? [],
+      verify: m.verify.map((v) => ({ ...v, expect: "absent" as const })),
+      changed: true,
+      warnings,
+    };
+  });
+  return finishPlan(facts.root, "uninstall", plugins);
+}

@@ -1,0 +1,114 @@
+/**
+ * Loggers: the only code that turns events into text. Human output is one line per step and a
+ * recap, diagnostics on stderr; JSON output is one object per line (NDJSON), summary last.
+ */
+import type { Writable } from "node:stream";
+import { formatDiagnostic } from "./diagnostic.js";
+import { JSON_EVENTS_VERSION, type Event, type StepStatus } from "../model/event.js";
+
+export interface LoggerOptions {
+  out: Writable;
+  err: Writable;
+  color: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  /** Show progress lines (TTY only). */
+  progress?: boolean;
+}
+
+export type Logger = (event: Event) => void;
+
+const paint = (on: boolean) => (code: number, s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
+
+const STATUS_COLOR: Record<StepStatus, number> = {
+  changed: 33,
+  unchanged: 32,
+  "would change": 33,
+  skipped: 36,
+  "not simulated": 35,
+  kept: 36,
+  failed: 31,
+};
+
+export function jsonLogger(out: Writable): Logger {
+  return (event) => {
+    if (event.type === "progress") return;
+    // The source text is for the human printer; JSON carries the position only.
+    const e = event.type === "diagnostic" ? { ...event, diagnostic: { ...event.diagnostic, source: undefined } } : event;
+    out.write(JSON.stringify({ v: JSON_EVENTS_VERSION, ...e }) + "\n");
+  };
+}
+
+export function humanLogger(o: LoggerOptions): Logger {
+  const c = paint(o.color);
+  const say = (line: string) => {
+    if (!o.quiet) o.out.write(line + "\n");
+  };
+  let progressShown = false;
+  const clearProgress = () => {
+    if (progressShown) o.err.write("\r\x1b[K");
+    progressShown = false;
+  };
+  return (e) => {
+    if (e.type !== "progress") clearProgress();
+    switch (e.type) {
+      case "start":
+        if (o.verbose) say(c(2, `${e.command}${e.dryRun ? " (dry run)" : ""} into ${e.root}`));
+        break;
+      case "recovered":
+        o.err.write(`${c(33, "recovered")}: an interrupted ${e.command} (started ${e.startedAt}) was rolled back first (${e.paths} paths restored)\n`);
+        break;
+      case "plugin":
+        say(c(1, `${e.name} ${e.version}`) + c(2, ` (${e.action}${e.previousVersion && e.previousVersion !== e.version ? ` from ${e.previousVersion}` : ""}, ${e.kind})`));
+        break;
+      case "step": {
+        const status = c(STATUS_COLOR[e.status], e.status.padEnd(13));
+        const line = `  ${status} ${e.kind.padEnd(8)} ${e.target}${e.detail ? c(2, `  (${e.detail})`) : ""}`;
+        if (e.status === "failed") o.err.write(line + "\n");
+        else say(line);
+        if (e.diff && !o.quiet) o.out.write(e.diff.replace(/^/gm, "      ").replace(/^      ([-+])(?![-+]{2} )(.*)$/gm, (_m, sign: string, rest: string) => "      " + c(sign === "+" ? 32 : 31, sign + rest)) + (e.diff.endsWith("\n") ? "" : "\n"));
+        break;
+      }
+      case "output":
+        if (!o.quiet) (e.stream === "stderr" ? o.err : o.out).write(c(2, `  ${e.plugin} | `) + e.line + "\n");
+        break;
+      case "handler": {
+        const color = e.status === "failed" ? 31 : e.status === "done" ? 33 : 36;
+        const line = `  ${c(color, (e.status === "done" ? "changed" : e.status).padEnd(13))} ${e.kind.padEnd(8)} ${e.name}${e.message ? c(2, `  (${e.message})`) : ""}`;
+        if (e.status === "failed") o.err.write(line + "\n");
+        else say(line);
+        break;
+      }
+      case "verify": {
+        const line = `  ${c(e.status === "failed" ? 31 : e.status === "ok" ? 32 : 36, (e.status === "ok" ? "verified" : e.status).padEnd(13))} verify   ${e.extension}@${e.context} ${e.expect === "absent" ? "is gone" : "is loaded"}${e.message ? c(2, `  (${e.message})`) : ""}`;
+        if (e.status === "failed") o.err.write(line + "\n");
+        else say(line);
+        break;
+      }
+      case "warning":
+        o.err.write(`${c(33, "warning")}: ${e.plugin ? `${e.plugin}: ` : ""}${e.message}\n`);
+        break;
+      case "info":
+        if (o.verbose) o.err.write(c(2, e.message) + "\n");
+        break;
+      case "progress":
+        if (o.progress) {
+          o.err.write(`\r\x1b[K  copying ${e.done}/${e.total} files, ${(e.bytes / 1048576).toFixed(1)} MB, ${(e.elapsedMs / 1000).toFixed(1)} s`);
+          progressShown = true;
+        }
+        break;
+      case "diagnostic":
+        o.err.write(formatDiagnostic(e.diagnostic) + "\n");
+        break;
+      case "rolledback":
+        break;
+      case "summary": {
+        if (e.error) o.err.write(`${c(31, "error")}: ${e.error}\n`);
+        if (e.plugins.length === 0 && !e.ok) break;
+        const recap = `${e.dryRun ? "dry run: " : ""}${e.dryRun ? "would change" : "changed"}=${e.changed} unchanged=${e.unchanged} failed=${e.failed} reloads=${e.reloads.length ? e.reloads.join(",") : "none"}${e.restarts.length ? ` restarts=${e.restarts.join(",")}` : ""}`;
+        if (!o.quiet) say(c(1, recap) + (o.verbose ? c(2, ` in ${e.durationMs} ms`) : ""));
+        break;
+      }
+    }
+  };
+}
