@@ -1,0 +1,122 @@
+/**
+ * Lints one dialplan file on disk, and formats diagnostics with the offending line shown.
+ * The only impure function here is lintDialplanFile's read; everything else is pure.
+ */
+import { readFile } from "node:fs/promises";
+import { parseDialplan } from "./parse.js";
+import type { DialplanDiagnostic, DialplanExtension } from "./types.js";
+
+export interface DialplanLintResult {
+  diagnostics: DialplanDiagnostic[];
+  extensions: DialplanExtension[];
+}
+
+/**
+ * Reads `path` as UTF-8 and parses it; `path` is also the file name shown in diagnostics.
+ * A file that is not valid UTF-8 gets one error and no extensions (its text cannot be trusted);
+ * NUL bytes are an error too, since Asterisk stops reading a line at the first one.
+ * Rejects only when the file cannot be read.
+ */
+export async function lintDialplanFile(path: string): Promise<DialplanLintResult> {
+  const bytes = await readFile(path);
+  let text: string;
+  try {
+    // ignoreBOM keeps a byte-order mark in the text, so that the parser can report it.
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return { diagnostics: [invalidUtf8(path, bytes)], extensions: [] };
+  }
+  const parsed = parseDialplan(text, path);
+  const nul = nulDiagnostic(path, text);
+  const diagnostics = nul ? [nul, ...parsed.diagnostics] : parsed.diagnostics;
+  return { diagnostics, extensions: parsed.extensions };
+}
+
+function invalidUtf8(file: string, bytes: Uint8Array): DialplanDiagnostic {
+  const offset = Math.max(firstInvalidByte(bytes), 0);
+  const lineStart = bytes.lastIndexOf(0x0a, offset - 1) + 1;
+  const line = bytes.subarray(0, offset).filter((b) => b === 0x0a).length + 1;
+  // The bytes before the first invalid one are valid UTF-8, so they decode to the column.
+  const col = new TextDecoder().decode(bytes.subarray(lineStart, offset)).length + 1;
+  const byte = bytes[offset]?.toString(16).padStart(2, "0") ?? "??";
+  return {
+    file,
+    line,
+    col,
+    length: 1,
+    severity: "error",
+    message: `file is not valid UTF-8 (byte 0x${byte})`,
+    hint: "save it as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+  };
+}
+
+/** Offset of the first byte that does not start a well-formed UTF-8 sequence, or -1. */
+function firstInvalidByte(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const x = b[i];
+    const extra = x < 0x80 ? 0 : x >= 0xc2 && x <= 0xdf ? 1 : x >= 0xe0 && x <= 0xef ? 2 : x >= 0xf0 && x <= 0xf4 ? 3 : -1;
+    if (extra < 0) return i;
+    // The second byte's range also rules out overlong forms, surrogates and code points > U+10FFFF.
+    const low = x === 0xe0 ? 0xa0 : x === 0xf0 ? 0x90 : 0x80;
+    const high = x === 0xed ? 0x9f : x === 0xf4 ? 0x8f : 0xbf;
+    for (let k = 1; k <= extra; k++) {
+      const c = b[i + k];
+      if (c === undefined || c < (k === 1 ? low : 0x80) || c > (k === 1 ? high : 0xbf)) return i;
+    }
+    i += extra + 1;
+  }
+  return -1;
+}
+
+function nulDiagnostic(file: string, text: string): DialplanDiagnostic | null {
+  const at = text.indexOf("\0");
+  if (at < 0) return null;
+  const before = text.slice(0, at);
+  const line = before.split("\n").length;
+  const col = at - before.lastIndexOf("\n");
+  return {
+    file,
+    line,
+    col,
+    length: 1,
+    severity: "error",
+    message: "file contains a NUL byte",
+    hint: "Asterisk stops reading a line at a NUL byte; the file is probably binary or mis-encoded (UTF-16?)",
+  };
+}
+
+/**
+ * `file:line:col: severity: message`, then the source line and a marker under the bad part:
+ *
+ *     helloworld.conf:3:18: error: unbalanced parenthesis in application call
+ *       3 | same = n,Playback(hello-world
+ *         |                  ^~~~~~~~~~~~
+ *         = hint: add the missing ')'
+ *
+ * Tabs before the marked part are copied so the marker lines up in a terminal.
+ */
+export function formatDiagnostic(d: DialplanDiagnostic, sourceText: string): string {
+  const out = [`${d.file}:${d.line}:${d.col}: ${d.severity}: ${d.message}`];
+  const gutter = " ".repeat(String(d.line).length);
+  const source = sourceLine(sourceText, d.line);
+  if (source !== undefined) {
+    out.push(`  ${d.line} | ${source}`);
+    out.push(`  ${gutter} | ${marker(source, d.col, d.length)}`);
+  }
+  if (d.hint !== undefined) out.push(`  ${gutter} = hint: ${d.hint}`);
+  return out.join("\n");
+}
+
+function sourceLine(text: string, line: number): string | undefined {
+  if (line < 1) return undefined;
+  const lines = text.replace(/^\uFEFF/, "").split("\n");
+  const found = lines[line - 1];
+  return found?.replace(/\r$/, "");
+}
+
+function marker(source: string, col: number, length = 1): string {
+  const start = Math.min(Math.max(col, 1), source.length + 1) - 1;
+  const pad = source.slice(0, start).replace(/[^\t]/g, " ");
+  const width = Math.max(1, Math.min(length, source.length - start));
+  return `${pad}^${"~".repeat(width - 1)}`;
+}
