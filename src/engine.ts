@@ -188,7 +188,6 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
       if (opts.dryRun) return { plan, previewChanged: await emitPreview(plan, emit) };
       await preflight(plan, opts, ctx);
       const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: opts.fault });
-      for (const p of plan.plugins) for (const w of p.warnings) emit({ type: "warning", plugin: p.name, message: w });
       return { plan, result };
     });
   });

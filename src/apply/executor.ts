@@ -83,6 +83,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     else if (status === "unchanged") result.unchanged++;
     opts.emit({ type: "step", plugin: step.plugin, kind: step.kind, target: step.label, status, detail });
   }
+  for (const p of plan.plugins) for (const message of p.warnings) opts.emit({ type: "warning", plugin: p.name, message });
   await runHandlers(plan, opts, result);
   if (result.pending.length) await recordPending(plan, result.pending);
   return result;

@@ -22,20 +22,8 @@ const alive = (pid: number) => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Folders of the state path that do not exist yet, outermost first. */
-async function missingDirs(dir: string, root: string): Promise<string[]> {
-  const { stat } = await import("node:fs/promises");
-  const out: string[] = [];
-  for (let d = dir; d.length > root.length; d = path.dirname(d)) {
-    if (await stat(d).then(() => true, () => false)) break;
-    out.unshift(d);
-  }
-  return out;
-}
-
 export async function acquireLock(root: string, timeoutMs: number, onWait?: (pid: number) => void): Promise<Lock> {
   const dir = stateDir(root);
-  const created = await missingDirs(dir, path.resolve(root));
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, "lock");
   const deadline = Date.now() + timeoutMs;
@@ -73,11 +61,9 @@ export async function acquireLock(root: string, timeoutMs: number, onWait?: (pid
       await unlink(file).catch(() => undefined);
       // Leave no empty state folder behind: once the last plugin is gone, the state folder and
       // the empty folders above it (inside the root) go too.
-      for (const d of [...created].reverse()) await rmdir(d).catch(() => undefined);
-      if (await rmdir(path.join(dir, "installed")).then(() => true, () => false)) {
-        const top = path.resolve(root);
-        for (let d = dir; d.length > top.length; d = path.dirname(d)) if (!(await rmdir(d).then(() => true, () => false))) break;
-      }
+      await rmdir(path.join(dir, "installed")).catch(() => undefined);
+      const top = path.resolve(root);
+      for (let d = dir; d.length > top.length; d = path.dirname(d)) if (!(await rmdir(d).then(() => true, () => false))) break;
     },
   };
 }

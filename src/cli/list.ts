@@ -4,11 +4,14 @@ import { describePlugin } from "../load/describe.js";
 import { readManifests } from "../state/manifest.js";
 import { reportFailure } from "./failure.js";
 import type { CommonFlags } from "./options.js";
+import { loggerFor } from "./output.js";
+import { recoverIfInterrupted } from "./recover-first.js";
 
 export default async function list(_args: string[], flags: CommonFlags): Promise<number> {
   const root = path.resolve(flags.root ?? "/");
   return reportFailure(flags, async () => {
     if (flags.installed) {
+      await recoverIfInterrupted(root, loggerFor(flags));
       const manifests = [...(await readManifests(root)).values()];
       const rows = manifests.map((m) => ({ name: m.name, version: m.version, installedBy: m.installedBy, installedAt: m.installedAt, files: m.files.filter((f) => f.type !== "dir").length, reloadPending: m.reloadPending.map((h) => ("reload" in h ? h.reload : `restart ${h.restart}`)) }));
       if (flags.json) process.stdout.write(JSON.stringify({ v: 1, type: "list", installed: true, root, plugins: rows }) + "\n");

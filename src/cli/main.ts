@@ -52,6 +52,10 @@ commonOptions(program.command("show").argument("<plugin>", "plugin name or folde
   .addHelpText("after", "\nExample:\n  wazo-tasks show helloworld --root ./demo-root")
   .action(run(() => import("./show.js")));
 
+commonOptions(program.command("verify").argument("[plugin...]", "installed plugins (default: all)").description("compare the disk with the installed state; exit 1 on drift"), {})
+  .addHelpText("after", "\nExample:\n  wazo-tasks verify --root ./demo-root")
+  .action(run(() => import("./verify.js")));
+
 commonOptions(program.command("recover").description("roll back an interrupted run (done automatically by the next command)"), {})
   .addHelpText("after", "\nExample:\n  wazo-tasks recover --root ./demo-root")
   .action(run(() => import("./recover.js")));

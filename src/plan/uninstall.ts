@@ -7,7 +7,7 @@ import path from "node:path";
 import type { Plugin } from "../load/plugin.js";
 import type { Step } from "../load/schema.js";
 import type { FileOp, PlannedStep, PluginPlan, Plan } from "../model/plan.js";
-import { manifestPath, type Manifest } from "../state/manifest.js";
+import { manifestPath, stateDir, type Manifest } from "../state/manifest.js";
 import type { Expanded } from "./expand.js";
 import { rooted, type Facts } from "./facts.js";
 import { finishPlan, removalOp } from "./planner.js";
@@ -55,6 +55,9 @@ export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Exp
         const backup = path.join(facts.root, p.backup);
         const op: FileOp = { op: "write", path: rooted(facts.root, p.path), display: p.path, source: backup, mode: p.mode, sha256: "", size: 0, change: "update" };
         restore.ops.push(op, { op: "remove", path: backup, display: backup, change: "remove" });
+        // The folders that held the backup go too once empty (a folder removal keeps non-empty ones).
+        const top = path.join(stateDir(facts.root), "preserved");
+        for (let d = path.dirname(backup); d.startsWith(top); d = path.dirname(d)) restore.ops.push({ op: "remove", path: d, display: d, change: "remove" });
       }
       steps.push(restore);
     }
