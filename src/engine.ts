@@ -132,17 +132,21 @@ export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin
   return loadPlugins(dirs);
 }
 
-async function expandAll(plugins: Plugin[]): Promise<Expanded[]> {
-  const make = plugins.filter((p) => p.kind === "make");
-  if (make.length)
-    throw invalid(`${make.map((p) => p.name).join(", ")}: Makefile plugin (no tasks.yml); the make fallback is not available in this build`, [], "convert it with `wazo-tasks convert`");
-  return Promise.all(plugins.map((p) => expandSteps(p, "install", p.tasks!.install)));
+async function expandAll(plugins: Plugin[], opts: RunOptions): Promise<Expanded[]> {
+  const staging = path.resolve(opts.root ?? "/") !== "/";
+  return Promise.all(
+    plugins.map(async (p) => {
+      if (p.kind !== "make") return expandSteps(p, "install", p.tasks!.install);
+      const { expandMakePlugin } = await import("./make/plugin.js");
+      return expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun });
+    }),
+  );
 }
 
 /** Plans an install without changing anything: the plan as data (library API). */
 export async function planInstall(args: string[], opts: RunOptions = {}): Promise<Plan> {
   const root = path.resolve(opts.root ?? "/");
-  const expanded = await expandAll(await loadArgs(args, opts));
+  const expanded = await expandAll(await loadArgs(args, opts), { ...opts, dryRun: true });
   const manifests = await readManifests(root);
   const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
   return buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
@@ -154,7 +158,7 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
   return summarize("install", opts, emit, async (ctx) => {
     emit({ type: "start", command: "install", root, dryRun: opts.dryRun === true, plugins: args });
     const plugins = await loadArgs(args, opts);
-    const expanded = await expandAll(plugins);
+    const expanded = await expandAll(plugins, opts);
     return withRoot(opts, emit, async () => {
       const manifests = await readManifests(root);
       const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
@@ -183,7 +187,9 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
       const extra = new Map<string, Expanded>();
       for (const m of chosen) if (m.uninstall.length) extra.set(m.name, await expandSteps(pluginFromManifest(m), "uninstall", m.uninstall));
       const facts = await gatherFacts(root, uninstallPaths(chosen, [...extra.values()]));
-      const plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force });
+      const makefiles = new Set<string>();
+      for (const m of chosen) if (m.installedBy === "make" && (await findMakefileIn(m.source))) makefiles.add(m.name);
+      const plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force, makefiles });
       for (const p of plan.plugins) emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: manifests.get(p.name)!.installedBy });
       if (opts.dryRun) return { plan, previewChanged: await emitPreview(plan, emit) };
       await preflight(plan, opts, ctx);
@@ -191,6 +197,11 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
       return { plan, result };
     });
   });
+}
+
+async function findMakefileIn(dir: string): Promise<boolean> {
+  const { findMakefile } = await import("./make/runner.js");
+  return findMakefile(dir) !== null;
 }
 
 function announce(plan: Plan, plugins: Plugin[], emit: Emit) {

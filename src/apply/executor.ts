@@ -7,7 +7,9 @@ import path from "node:path";
 import { TaskFailure } from "../model/diagnostic.js";
 import type { Emit, StepStatus } from "../model/event.js";
 import { handlerKey, type Op, type Plan, type PlannedStep } from "../model/plan.js";
-import { manifestPath, serializeManifest, type Handler } from "../state/manifest.js";
+import { manifestPath, serializeManifest, type Handler, type ManifestEntry } from "../state/manifest.js";
+import { factOf, rooted } from "../plan/facts.js";
+import { sha256 } from "../util/hash.js";
 import { describeExit, runProcess } from "../util/process.js";
 import { fsyncPath, removePath, symlinkAtomic, writeAtomic } from "./fsops.js";
 import { runHandlers, type HandlerContext } from "./handlers.js";
@@ -39,7 +41,8 @@ function stepStatus(step: PlannedStep): { status: StepStatus; detail?: string } 
   const n = step.ops.filter(changes).length;
   if (n === 0) return { status: step.ops.some((o) => o.op === "run") ? "skipped" : "unchanged", detail: step.ops.some((o) => o.op === "run") ? "nothing changed" : undefined };
   const files = step.ops.filter((o) => o.op === "write").length;
-  return { status: "changed", detail: files > 1 ? `${step.ops.filter((o) => o.op === "write" && changes(o)).length} of ${files} files` : undefined };
+  const by = step.viaMake ? "by make" : undefined;
+  return { status: "changed", detail: files > 1 ? `${step.ops.filter((o) => o.op === "write" && changes(o)).length} of ${files} files${by ? `, ${by}` : ""}` : by };
 }
 
 /** The order steps run in: kept originals first, then plugin steps, then the state. */
@@ -56,6 +59,8 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     try {
       for (const step of steps) {
         current = step;
+        if (step.viaMake) continue;
+        if (step.kind === "state") await refreshMadeManifest(plan, step);
         for (const op of step.ops) {
           if (!changes(op)) continue;
           await applyOp(op, step.plugin, opts);
@@ -109,6 +114,13 @@ async function applyOp(op: Op, plugin: string, opts: ApplyOptions): Promise<void
     case "remove":
       await removePath(op.path);
       return;
+    case "make": {
+      const { runMake } = await import("../make/runner.js");
+      const r = await runMake(op.dir, op.target, { destdir: op.destdir, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
+      if (r.notFound) throw new TaskFailure("runtime", r.message);
+      if (!r.ok) throw new TaskFailure("runtime", `make ${op.target} failed (${r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}`);
+      return;
+    }
     case "run": {
       const r = await runProcess(op.argv, { cwd: op.cwd, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
       if (!r.ok) throw new TaskFailure("runtime", `${op.display} failed (${describeExit(r)})${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`);
@@ -131,4 +143,19 @@ async function recordPending(plan: Plan, pending: Handler[]): Promise<void> {
     await fsyncPath(tmp);
     await rename(tmp, file);
   }
+}
+
+/** After `make install`, the manifest records what make really wrote (content and mode). */
+async function refreshMadeManifest(plan: Plan, step: PlannedStep): Promise<void> {
+  const p = plan.plugins.find((x) => x.name === step.plugin);
+  if (!p?.manifest || !p.steps.some((s) => s.kind === "make")) return;
+  const files: ManifestEntry[] = [];
+  for (const f of p.manifest.files) {
+    const fact = await factOf(rooted(plan.root, f.path));
+    if (fact.type === "absent") continue;
+    files.push(f.type === "file" && fact.type === "file" ? { ...f, sha256: fact.sha256, mode: fact.mode, size: fact.size } : f);
+  }
+  p.manifest = { ...p.manifest, files };
+  const content = serializeManifest(p.manifest);
+  for (const op of step.ops) if (op.op === "write" && op.display === manifestPath(plan.root, p.name)) Object.assign(op, { content, size: content.length, sha256: sha256(content) });
 }

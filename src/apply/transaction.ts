@@ -37,6 +37,7 @@ const journalFile = (root: string) => path.join(txnDir(root), "journal.json");
 function touched(op: Op): string[] {
   switch (op.op) {
     case "run":
+    case "make":
       return [];
     default:
       return [op.path];

@@ -52,6 +52,13 @@ commonOptions(program.command("show").argument("<plugin>", "plugin name or folde
   .addHelpText("after", "\nExample:\n  wazo-tasks show helloworld --root ./demo-root")
   .action(run(() => import("./show.js")));
 
+commonOptions(program.command("convert").argument("<plugin>", "Makefile plugin name or folder").description("turn a plugin's Makefile into an equivalent tasks.yml"), { search: true })
+  .option("--write", "write tasks.yml into the plugin folder instead of printing it")
+  .option("--strict", "refuse when a recipe line cannot be translated (instead of keeping it as a run: step)")
+  .option("--force", "replace an existing tasks.yml")
+  .addHelpText("after", "\nExample:\n  wazo-tasks convert ./my-plugin --write")
+  .action(run(() => import("./convert.js")));
+
 commonOptions(program.command("verify").argument("[plugin...]", "installed plugins (default: all)").description("compare the disk with the installed state; exit 1 on drift"), {})
   .addHelpText("after", "\nExample:\n  wazo-tasks verify --root ./demo-root")
   .action(run(() => import("./verify.js")));

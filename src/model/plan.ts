@@ -44,7 +44,17 @@ export interface RunOp {
   change: Change;
 }
 
-export type Op = FileOp | RunOp;
+/** `make TARGET` in a Makefile plugin's folder (DESTDIR set under --root). */
+export interface MakeOp {
+  op: "make";
+  dir: string;
+  target: "install" | "uninstall";
+  destdir?: string;
+  display: string;
+  change: Change;
+}
+
+export type Op = FileOp | RunOp | MakeOp;
 
 /** One user-visible step of a plugin, with the operations it expands to. */
 export interface PlannedStep {
@@ -56,6 +66,10 @@ export interface PlannedStep {
   ops: Op[];
   /** Marked when the step cannot be previewed (run, make recipes). */
   notSimulated?: boolean;
+  /** Done by `make`, not by the executor: its operations are only journaled (and previewed). */
+  viaMake?: boolean;
+  /** For a make step that cannot be previewed: the recipe as written. */
+  recipe?: { line: number; text: string }[];
 }
 
 export interface PluginPlan {

@@ -30,6 +30,8 @@ export interface Expanded {
   handlers: { handler: Handler; always: boolean }[];
   asterisk: string[];
   verify: { extension: string; context: string }[];
+  /** Set for Makefile plugins: make does the work, the steps are what the analysis predicts. */
+  make?: import("../make/plugin.js").MakeInfo;
 }
 
 const parseMode = (m: string) => parseInt(m, 8);

@@ -207,6 +207,9 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
     }
     const orderedSteps = [...steps.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s);
 
+    // A Makefile plugin: make does what its steps describe; they are journaled and previewed.
+    if (e.make) for (const s of orderedSteps) s.viaMake = true;
+
     // Upgrade: what the installed version had and this one no longer ships goes away.
     const keep = new Set(entries.map((x) => x.path));
     const dropped = (prev?.files ?? []).filter((x) => !keep.has(x.path)).reverse();
@@ -222,7 +225,18 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
 
     const fileChanged = orderedSteps.some((s) => s.ops.some((o) => o.op !== "run" && o.change !== "none"));
     const versionChanged = prev?.version !== e.plugin.version;
-    const changed = fileChanged || versionChanged || (!prev && orderedSteps.some((s) => s.ops.length > 0));
+    // A Makefile whose effect cannot be predicted runs every time, as make would.
+    const changed = fileChanged || versionChanged || (!prev && orderedSteps.some((s) => s.ops.length > 0)) || (e.make !== undefined && !e.make.convertible);
+    if (e.make)
+      orderedSteps.push({
+        plugin: name,
+        kind: "make",
+        label: `make ${e.make.target}`,
+        notSimulated: !e.make.convertible,
+        recipe: e.make.convertible ? undefined : e.make.recipe,
+        viaMake: false,
+        ops: [{ op: "make", dir: e.make.dir, target: e.make.target, destdir: facts.root === "/" ? undefined : facts.root, display: `make ${e.make.target}`, change: changed ? "update" : "none" }],
+      });
     if (!changed) for (const s of orderedSteps) if (s.ops.some((o) => o.op === "run")) s.ops = s.ops.map((o) => (o.op === "run" ? { ...o, change: "none" } : o));
 
     const handlers = e.handlers;

@@ -19,7 +19,9 @@ export async function diffFor(op: FileOp): Promise<string | undefined> {
 }
 
 async function stepPreview(step: PlannedStep): Promise<{ status: StepStatus; detail?: string; diff?: string }> {
-  if (step.notSimulated) return { status: "not simulated", detail: "programs are not run in a dry run" };
+  if (step.notSimulated)
+    return { status: "not simulated", detail: step.recipe ? `make recipe, run as written:\n${step.recipe.map((r) => `        ${r.line}: ${r.text}`).join("\n")}` : "programs are not run in a dry run" };
+  if (step.kind === "make") return step.ops.some((o) => o.change !== "none") ? { status: "would change", detail: "runs the real make; its effect is shown above" } : { status: "unchanged" };
   const kept = step.ops.find((o) => o.op === "remove" && o.kept);
   if (kept && kept.op === "remove") return { status: "kept", detail: kept.kept };
   const changing = step.ops.filter((o) => o.change !== "none");

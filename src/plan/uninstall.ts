@@ -29,7 +29,7 @@ export function uninstallPaths(manifests: Manifest[], extra: Expanded[]): string
   return [...manifests.flatMap((m) => [...m.files.map((f) => f.path), ...m.preserved.map((p) => p.path)]), ...extra.flatMap((e) => e.items.flatMap((i) => ("target" in i ? [i.target] : [])))];
 }
 
-export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Expanded>, facts: Facts, opts: { force?: boolean }): Plan {
+export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Expanded>, facts: Facts, opts: { force?: boolean; /** Make plugins whose Makefile still exists. */ makefiles?: Set<string> }): Plan {
   const plugins: PluginPlan[] = manifests.map((m) => {
     const warnings: string[] = [];
     const steps: PlannedStep[] = [];
@@ -48,6 +48,11 @@ export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Exp
       if (op.kept) warnings.push(op.kept);
       removals.ops.push(op);
     }
+    // A Makefile plugin whose folder is still there is removed by its own `make uninstall`
+    // first; whatever it leaves of the recorded files is removed after it.
+    if (m.installedBy === "make" && opts.makefiles?.has(m.name))
+      steps.push({ plugin: m.name, kind: "make", label: "make uninstall", ops: [{ op: "make", dir: m.source, target: "uninstall", destdir: facts.root === "/" ? undefined : facts.root, display: "make uninstall", change: "update" }] });
+    else if (m.installedBy === "make") warnings.push(`its folder ${m.source} has no Makefile any more: the recorded files are removed without make uninstall`);
     steps.push(removals);
     if (m.preserved.length) {
       const restore: PlannedStep = { plugin: m.name, kind: "restore", label: "originals kept at install", ops: [] };

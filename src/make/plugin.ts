@@ -1,0 +1,72 @@
+/**
+ * The make fallback in the pipeline. A Makefile-only plugin is installed by the real `make
+ * install`; the analysis of its Makefile gives the plan that a dry run shows, the paths the
+ * transaction journals before make runs (so a failing make is rolled back), and the files the
+ * manifest records.
+ */
+import { readFile } from "node:fs/promises";
+import type { Plugin } from "../load/plugin.js";
+import type { Step } from "../load/schema.js";
+import { invalid, isTaskFailure, type Diagnostic } from "../model/diagnostic.js";
+import { expandSteps, type Expanded } from "../plan/expand.js";
+import { analyzeMakefile, type MakefileAnalysis } from "./analyze.js";
+import { convertAnalysis } from "./convert.js";
+import { hasErrors } from "./parse.js";
+import { findOnPath } from "./runner.js";
+
+/** What the executor needs to run make for one plugin. */
+export interface MakeInfo {
+  target: "install" | "uninstall";
+  dir: string;
+  makefile: string;
+  /** True when every recipe line was translated: the plan is exact. */
+  convertible: boolean;
+  /** The target's recipe as written, shown by a dry run when the plan is not exact. */
+  recipe: { line: number; text: string }[];
+}
+
+export interface MakeLoadOptions {
+  staging: boolean;
+  allowAbsolute?: boolean;
+  /** Check that make is on PATH (not needed for a dry run). */
+  needMake: boolean;
+}
+
+export async function analyzePluginMakefile(plugin: Plugin): Promise<MakefileAnalysis> {
+  const file = plugin.makefile!;
+  const analysis = analyzeMakefile(await readFile(file, "utf8"), file);
+  const errors = analysis.diagnostics.filter((d) => d.severity === "error");
+  if (hasErrors(analysis.diagnostics)) throw invalid(`${plugin.name}: the Makefile cannot be read by make`, errors);
+  const missing = (["install", "uninstall"] as const).filter((t) => !analysis.targets.has(t));
+  if (missing.length)
+    throw invalid(`${plugin.name}: ${file} has no ${missing.map((t) => `'${t}'`).join(" or ")} target`, [{ severity: "error", file, message: `missing target${missing.length > 1 ? "s" : ""}: ${missing.join(", ")}`, hint: "a Makefile plugin needs install and uninstall targets" }]);
+  return analysis;
+}
+
+/** Expands a Makefile plugin for `target`: the analysed steps, marked to be run by make. */
+export async function expandMakePlugin(plugin: Plugin, target: "install" | "uninstall", opts: MakeLoadOptions): Promise<Expanded> {
+  const analysis = await analyzePluginMakefile(plugin);
+  const t = analysis.targets.get(target)!;
+  const file = plugin.makefile!;
+  if (opts.staging && t.writesAbsoluteWithoutDestdir.length && !opts.allowAbsolute) {
+    const diagnostics: Diagnostic[] = t.writesAbsoluteWithoutDestdir.map((w) => ({ severity: "error", file, line: w.line, message: `writes to an absolute path without $(DESTDIR): ${w.text}` }));
+    throw invalid(`${plugin.name}: its Makefile ignores DESTDIR, so under --root it would write outside the root`, diagnostics, "prefix the paths with $(DESTDIR) in the Makefile, or pass --allow-absolute to run it anyway");
+  }
+  if (opts.needMake && !findOnPath("make", process.env.PATH)) throw invalid(`${plugin.name} is a Makefile plugin, but make is not on PATH`, [], "install GNU make (apt install make), or convert the plugin with `wazo-tasks convert`");
+  const conv = convertAnalysis(analysis, plugin.dir);
+  const recipe = t.recipe.map((r) => ({ line: r.line, text: r.text }));
+  const info: MakeInfo = { target, dir: plugin.dir, makefile: file, convertible: conv.ok && t.untranslated.length === 0, recipe };
+  let steps: Step[] = [];
+  if (conv.ok) steps = target === "install" ? conv.steps.install : conv.steps.uninstall;
+  let expanded: Expanded;
+  try {
+    expanded = await expandSteps({ ...plugin, locate: undefined, tasksFile: file }, target, steps);
+  } catch (e) {
+    if (!isTaskFailure(e)) throw e;
+    // make would fail on these too; the dry run says so through the recipe.
+    info.convertible = false;
+    expanded = await expandSteps(plugin, target, []);
+  }
+  // make runs its own reloads (`asterisk -x ...` in the recipe): none are added here.
+  return { ...expanded, handlers: [], asterisk: [], verify: [], make: info };
+}

@@ -1,0 +1,256 @@
+// The dialplan the fake AMI server has "loaded", read from a staging root the way Asterisk 22
+// reads Wazo's extensions.conf (see shared/ami/dialplan-facts.md): the recorded
+// `[xivo-extrafeatures]` with `noop`, then every file of etc/asterisk/extensions_extra.d/ in
+// glob(3) order. A line that stops main/config.c (see `section()` and `line()`) silently drops
+// the rest of that file and of every later file, and the reload is still reported as a success.
+// Lines that only draw a warning from Asterisk (no '=', an unclosed parenthesis in an
+// application) are handled as Asterisk handles them: ignored, or loaded as they are.
+// Not simulated: `#include`/`#exec` lines (skipped), `;-- --;` block comments.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+
+interface Priority {
+  priority: number | "hint";
+  app: string;
+  data: string;
+  source: string; // `file:line`, shown between brackets
+}
+
+interface Context {
+  extensions: Map<string, Priority[]>;
+  includes: string[];
+}
+
+export interface FakeDialplanOptions {
+  /** Staging root: files are read from `<root>/etc/asterisk/extensions_extra.d/`. */
+  root?: string;
+  /** Extensions loaded after the files: context → extension names. */
+  extraExtensions?: Record<string, string[]>;
+  /**
+   * How extensions.conf includes the folder. Wazo uses `#include` (default): an empty or missing
+   * folder makes the whole extensions.conf fail (the Reload answers `An unknown error occurred`,
+   * the previous dialplan stays). The recordings' PBX used `#tryinclude`, which tolerates it.
+   */
+  extraInclude?: "#include" | "#tryinclude";
+}
+
+/** Where the last load stopped on a syntax error (that file and all later ones were dropped). */
+export interface SyntaxStop {
+  file: string;
+  line: number;
+}
+
+const BASE_CONTEXT = "xivo-extrafeatures";
+
+/** Asterisk's extension match: exact, or a `_` pattern with X, Z, N, [..], `.` and `!`. */
+export function extensionMatches(pattern: string, exten: string): boolean {
+  if (!pattern.startsWith("_")) return pattern === exten;
+  const classes: Record<string, string> = { X: "[0-9]", Z: "[1-9]", N: "[2-9]", ".": ".+", "!": ".*" };
+  let source = "";
+  for (let i = 1; i < pattern.length; i++) {
+    const c = pattern[i];
+    const end = c === "[" ? pattern.indexOf("]", i) : -1;
+    if (end > i) {
+      source += `[${pattern.slice(i + 1, end).replace(/[\\\]^]/g, "\\$&")}]`;
+      i = end;
+    } else {
+      source += classes[c.toUpperCase()] ?? c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    }
+  }
+  return new RegExp(`^${source}$`).test(exten);
+}
+
+class Loader {
+  readonly contexts = new Map<string, Context>();
+  private readonly templates = new Map<string, Context>();
+  private current: Context;
+  private lastExten: string | undefined;
+  private lastPriority = 0;
+
+  constructor() {
+    this.current = this.context(BASE_CONTEXT);
+    this.addExten(this.current, "noop", "1", "NoOp(xivo-extrafeatures placeholder)", "extensions.conf:9");
+  }
+
+  context(name: string): Context {
+    // pbx_config reads [general] and [globals] as settings, not as contexts.
+    if (name === "general" || name === "globals") return { extensions: new Map(), includes: [] };
+    let context = this.contexts.get(name);
+    if (!context) this.contexts.set(name, (context = { extensions: new Map(), includes: [] }));
+    return context;
+  }
+
+  /** Loads one file; returns where it stopped on a syntax error, if it did. */
+  file(path: string): SyntaxStop | undefined {
+    const name = basename(path);
+    const lines = readFileSync(path, "utf8").split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i].replace(/(^|[^\\]);.*$/, "$1").trim();
+      if (text === "" || text.startsWith("#")) continue; // #include / #exec are not simulated
+      if (!this.line(text, `${name}:${i + 1}`)) return { file: name, line: i + 1 };
+    }
+    return undefined;
+  }
+
+  /** One stripped line; false when config.c would stop reading here. */
+  private line(text: string, source: string): boolean {
+    if (text.startsWith("[")) return this.section(text);
+    if (text.startsWith("\\") && (text.charCodeAt(1) || 0) < 33) return false; // "Invalid escape"
+    const equals = text.indexOf("=");
+    if (equals < 0) return true; // only a warning: "No '=' (equal sign) in line"
+    const key = text.slice(0, equals).trim().toLowerCase();
+    const value = text.slice(equals + 1).replace(/^>/, "").trim();
+    if (key === "include") this.current.includes.push(value);
+    if (key !== "exten" && key !== "same") return true;
+    const parts = value.split(",");
+    const exten = key === "exten" ? parts.shift()!.split("/")[0].trim() : this.lastExten;
+    const priority = parts.shift()?.trim();
+    const app = parts.join(",").trim();
+    if (exten && priority !== undefined && app !== "") this.addExten(this.current, exten, priority, app, source);
+    return true;
+  }
+
+  /** `[name]` or `[name](options)`, parsed like config.c: false where it gives up. */
+  private section(text: string): boolean {
+    const close = text.indexOf("]");
+    if (close < 0) return false; // "parse error: no closing ']'"
+    const name = text.slice(1, close);
+    let options: string[] = [];
+    if (text[close + 1] === "(") {
+      // Only right after ']' (other text after the header is ignored); options are not trimmed.
+      const end = text.indexOf(")", close + 2);
+      if (end < 0) return false; // "parse error: no closing ')'"
+      options = text.slice(close + 2, end).split(",");
+    }
+    const existing = this.templates.get(name) ?? this.contexts.get(name);
+    // `(+)` adds to a category read earlier and fails if there is none.
+    if (options.some((o) => o.startsWith("+")) && !existing) return false;
+    let target: Context;
+    if (options.includes("!")) this.templates.set(name, (target = { extensions: new Map(), includes: [] })); // never a context
+    else target = options.some((o) => o.startsWith("+")) && existing ? existing : this.context(name);
+    for (const option of options.filter((o) => o !== "!" && !o.startsWith("+"))) {
+      const base = this.templates.get(option) ?? this.contexts.get(option);
+      if (!base) return false; // "Inheritance requested, but category '...' does not exist"
+      for (const [exten, priorities] of base.extensions) for (const p of priorities) this.addPriority(target, exten, p);
+      target.includes.push(...base.includes);
+    }
+    this.current = target;
+    this.lastExten = undefined;
+    this.lastPriority = 0;
+    return true;
+  }
+
+  addExten(context: Context, exten: string, priorityText: string, app: string, source: string): void {
+    const label = priorityText.replace(/\(.*\)$/, "").trim().toLowerCase();
+    let priority: number | "hint";
+    if (label === "hint") priority = "hint";
+    else if (label === "n" && this.lastPriority > 0) priority = this.lastPriority + 1; // pbx_config's `lastpri + 1`
+    else if (/^\d+$/.test(label)) priority = Number(label);
+    else return; // pbx_config: "Invalid priority/label", line skipped
+    const open = app.indexOf("(");
+    const close = app.lastIndexOf(")"); // none: "No closing parenthesis found?", loaded anyway
+    const [name, data] = open >= 0 ? [app.slice(0, open), app.slice(open + 1, close > open ? close : undefined)] : app.split(/,(.*)/s);
+    this.addPriority(context, exten, { priority, app: name.trim(), data: data ?? "", source });
+    this.lastExten = exten;
+    if (priority !== "hint") this.lastPriority = priority;
+  }
+
+  private addPriority(context: Context, exten: string, priority: Priority): void {
+    const list = context.extensions.get(exten) ?? [];
+    if (list.some((p) => p.priority === priority.priority)) return; // "priority already in use"
+    list.push(priority);
+    context.extensions.set(exten, list);
+  }
+}
+
+function pad(text: string, width: number): string {
+  return text.padEnd(width, " ");
+}
+
+function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+export class FakeDialplan {
+  private contexts: Map<string, Context>;
+  /** Set when the last successful load stopped on a syntax error. */
+  lastStop: SyntaxStop | undefined;
+
+  constructor(private readonly options: FakeDialplanOptions = {}) {
+    // At start-up an unloadable folder falls back to the base dialplan, as if it was loaded before.
+    this.contexts = this.load() ?? this.load(false)!;
+  }
+
+  /** Re-reads the files (Reload pbx_config); false when extensions.conf cannot load (old dialplan kept). */
+  reload(): boolean {
+    const contexts = this.load();
+    if (contexts) this.contexts = contexts;
+    return contexts !== undefined;
+  }
+
+  private load(readFiles = true): Map<string, Context> | undefined {
+    const loader = new Loader();
+    this.lastStop = undefined;
+    if (readFiles && this.options.root) {
+      const dir = join(this.options.root, "etc/asterisk/extensions_extra.d");
+      let names: string[] = [];
+      try {
+        // glob(3) `*`: no dot files, sorted by byte value.
+        names = readdirSync(dir).filter((n) => !n.startsWith(".") && statSync(join(dir, n)).isFile()).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      } catch {
+        names = [];
+      }
+      if (names.length === 0 && (this.options.extraInclude ?? "#include") === "#include") return undefined;
+      for (const name of names) {
+        this.lastStop = loader.file(join(dir, name));
+        if (this.lastStop) break;
+      }
+    }
+    for (const [context, extensions] of Object.entries(this.options.extraExtensions ?? {})) {
+      for (const exten of extensions) loader.addExten(loader.context(context), exten, "1", "NoOp(extra)", "pbx_config");
+    }
+    return loader.contexts;
+  }
+
+  /** Whether `exten` (or a pattern matching it) is in `context` or a context it includes. */
+  has(exten: string, context: string): boolean {
+    return this.show(`${exten}@${context}`).ok;
+  }
+
+  /** The text of `dialplan show [EXT@]CONTEXT`; `ok: false` when Asterisk reports a failure. */
+  show(argument?: string): { ok: boolean; lines: string[] } {
+    const at = argument?.indexOf("@") ?? -1;
+    const exten = argument !== undefined && at >= 0 ? argument.slice(0, at) : undefined;
+    const only = argument !== undefined ? (at >= 0 ? argument.slice(at + 1) : argument) : undefined;
+    if (only && !this.contexts.has(only)) return { ok: false, lines: [`There is no existence of '${only}' context`] };
+    const lines: string[] = [];
+    const counts = { extensions: 0, priorities: 0, contexts: 0 };
+    const visit = (name: string, included: boolean, seen: Set<string>) => {
+      const context = this.contexts.get(name);
+      if (!context || seen.has(name)) return;
+      seen.add(name);
+      const block: string[] = [];
+      for (const [ext, priorities] of context.extensions) {
+        if (exten !== undefined && !extensionMatches(ext, exten)) continue;
+        counts.extensions++;
+        priorities.forEach((p, i) => {
+          counts.priorities++;
+          const what = p.priority === "hint" ? `hint: ${p.data}` : `${p.priority}. ${p.app}(${p.data})`;
+          block.push(`  ${pad(i === 0 ? `'${ext}' =>` : "", 17)} ${pad(what, 45)} [${p.source}]`);
+        });
+      }
+      if (exten === undefined) for (const inc of context.includes) block.push(`  Include =>        ${pad(`'${inc}'`, 45)} [pbx_config]`);
+      if (block.length > 0) {
+        counts.contexts++;
+        lines.push(`[ ${included ? "Included context" : "Context"} '${name}' created by 'pbx_config' ]`, ...block, "");
+      }
+      if (exten !== undefined) for (const inc of context.includes) visit(inc, true, seen);
+    };
+    for (const name of only ? [only] : this.contexts.keys()) visit(name, false, new Set());
+    if (exten !== undefined && counts.extensions === 0) {
+      return { ok: false, lines: [`There is no existence of ${exten}@${only ?? ""} extension`] };
+    }
+    lines.push(`-= ${plural(counts.extensions, "extension", "extensions")} (${plural(counts.priorities, "priority", "priorities")}) in ${plural(counts.contexts, "context", "contexts")}. =-`);
+    return { ok: true, lines };
+  }
+}
