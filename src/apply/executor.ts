@@ -63,7 +63,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
         if (step.kind === "state") await refreshMadeManifest(plan, step);
         for (const op of step.ops) {
           if (!changes(op)) continue;
-          await applyOp(op, step.plugin, opts);
+          await applyOp(op, step.plugin, plan.root, opts);
           count++;
           if (opts.fault && count === opts.fault.after) {
             if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
@@ -94,7 +94,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   return result;
 }
 
-async function applyOp(op: Op, plugin: string, opts: ApplyOptions): Promise<void> {
+async function applyOp(op: Op, plugin: string, root: string, opts: ApplyOptions): Promise<void> {
   switch (op.op) {
     case "mkdir":
       await mkdir(op.path, { recursive: true, mode: op.mode });
@@ -122,7 +122,9 @@ async function applyOp(op: Op, plugin: string, opts: ApplyOptions): Promise<void
       return;
     }
     case "run": {
-      const r = await runProcess(op.argv, { cwd: op.cwd, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
+      // DESTDIR tells a program (often a converted Makefile line) where the staging root is.
+      const env = { ...process.env, DESTDIR: root === "/" ? "" : root };
+      const r = await runProcess(op.argv, { cwd: op.cwd, env, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
       if (!r.ok) throw new TaskFailure("runtime", `${op.display} failed (${describeExit(r)})${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`);
       return;
     }
@@ -145,10 +147,11 @@ async function recordPending(plan: Plan, pending: Handler[]): Promise<void> {
   }
 }
 
-/** After `make install`, the manifest records what make really wrote (content and mode). */
+/** After `make install` or `run` steps, the manifest records what is really on disk (a program
+ * may have edited an installed file), so it is not later mistaken for an admin edit. */
 async function refreshMadeManifest(plan: Plan, step: PlannedStep): Promise<void> {
   const p = plan.plugins.find((x) => x.name === step.plugin);
-  if (!p?.manifest || !p.steps.some((s) => s.kind === "make")) return;
+  if (!p?.manifest || !p.steps.some((s) => s.ops.some((o) => (o.op === "make" || o.op === "run") && o.change !== "none"))) return;
   const files: ManifestEntry[] = [];
   for (const f of p.manifest.files) {
     const fact = await factOf(rooted(plan.root, f.path));
