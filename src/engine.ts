@@ -18,11 +18,13 @@ import type { Plan } from "./model/plan.js";
 import { expandSteps, type Expanded } from "./plan/expand.js";
 import { gatherFacts } from "./plan/facts.js";
 import { buildInstallPlan, pathsOfInterest } from "./plan/planner.js";
+import { lintDialplans } from "./plan/lint.js";
 import { attachDiffs, emitPreview } from "./plan/preview.js";
 import { buildUninstallPlan, pluginFromManifest, uninstallPaths } from "./plan/uninstall.js";
 import { readManifests, type Manifest } from "./state/manifest.js";
+import type { RulesRunOptions } from "./rules/types.js";
 
-export interface RunOptions extends SearchOptions {
+export interface RunOptions extends SearchOptions, RulesRunOptions {
   /** Staging root; every absolute target is taken under it. Default "/". */
   root?: string;
   dryRun?: boolean;
@@ -40,6 +42,8 @@ export interface RunOptions extends SearchOptions {
   amiLog?: (line: string) => void;
   /** Test-only fault injection (see docs/architecture.md). */
   fault?: { after: number; kill: boolean };
+  /** Do not lint dialplan files before install (for a false alarm). */
+  noLint?: boolean;
   /** Run a Makefile that ignores DESTDIR even under --root. */
   allowAbsolute?: boolean;
 }
@@ -107,8 +111,8 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
       failed: result?.handlerFailed ? 1 : 0,
       reloads: result?.reloads ?? [],
       restarts: result?.restarts ?? [],
-      plugins: plan.plugins.map((p) => ({ name: p.name, version: p.version, action: p.action, status: opts.dryRun ? (p.changed ? "would change" : "unchanged") : p.changed ? (result?.handlerFailed ? "applied, handler failed" : "changed") : "unchanged" })),
-      error: result?.handlerFailed ? `files applied, but a ${kind === "install" ? "reload or verification" : "handler"} failed: run \`wazo-tasks reload --pending\` once fixed` : undefined,
+      plugins: plan.plugins.map((p) => ({ name: p.name, version: p.version, action: p.action, status: opts.dryRun ? (p.changed ? "would change" : "unchanged") : result?.rolledBack ? "rolled back" : p.changed ? (result?.handlerFailed ? "applied, handler failed" : "changed") : "unchanged" })),
+      error: result?.rolledBack ?? (result?.handlerFailed ? `files applied, but a ${kind === "install" ? "reload or verification" : "handler"} failed: run \`wazo-tasks reload --pending\` once fixed` : undefined),
       diagnostics: [],
       plan,
     };
@@ -129,13 +133,17 @@ export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin
   if (!args.length) throw invalid("no plugin given", [], "wazo-tasks install NAME|FOLDER...");
   const dirs: string[] = [];
   for (const a of args) dirs.push(await resolvePluginArg(a, { ...opts, root: path.resolve(opts.root ?? "/") }));
-  return loadPlugins(dirs);
+  const plugins = await loadPlugins(dirs);
+  // wazo-plugind plugins: depends (installed first), Wazo version range, debian_depends.
+  if (plugins.some((p) => p.kind === "rules")) return (await import("./rules/prepare.js")).prepareRules(plugins, { ...opts, root: path.resolve(opts.root ?? "/") });
+  return plugins;
 }
 
 async function expandAll(plugins: Plugin[], opts: RunOptions): Promise<Expanded[]> {
   const staging = path.resolve(opts.root ?? "/") !== "/";
   return Promise.all(
     plugins.map(async (p) => {
+      if (p.kind === "rules") return (await import("./rules/plugin.js")).expandRulesPlugin(p, opts);
       if (p.kind !== "make") return expandSteps(p, "install", p.tasks!.install);
       const { expandMakePlugin } = await import("./make/plugin.js");
       return expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun });
@@ -147,9 +155,11 @@ async function expandAll(plugins: Plugin[], opts: RunOptions): Promise<Expanded[
 export async function planInstall(args: string[], opts: RunOptions = {}): Promise<Plan> {
   const root = path.resolve(opts.root ?? "/");
   const expanded = await expandAll(await loadArgs(args, opts), { ...opts, dryRun: true });
+  await lintDialplans(expanded, { noLint: opts.noLint, emit: opts.emit ?? (() => {}) });
   const manifests = await readManifests(root);
   const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
-  return buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
+  const plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
+  return expanded.some((e) => e.rules) ? (await import("./rules/plugin.js")).finishRulesInstall(plan, expanded) : plan;
 }
 
 export async function installPlugins(args: string[], opts: RunOptions = {}): Promise<RunSummary> {
@@ -159,10 +169,12 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
     emit({ type: "start", command: "install", root, dryRun: opts.dryRun === true, plugins: args });
     const plugins = await loadArgs(args, opts);
     const expanded = await expandAll(plugins, opts);
+    await lintDialplans(expanded, { noLint: opts.noLint, emit });
     return withRoot(opts, emit, async () => {
       const manifests = await readManifests(root);
       const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
-      const plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
+      let plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
+      if (expanded.some((e) => e.rules)) plan = await (await import("./rules/plugin.js")).finishRulesInstall(plan, expanded);
       announce(plan, plugins, emit);
       if (opts.dryRun) return { plan, previewChanged: await emitPreview(plan, emit) };
       await preflight(plan, opts, ctx);
@@ -189,7 +201,8 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
       const facts = await gatherFacts(root, uninstallPaths(chosen, [...extra.values()]));
       const makefiles = new Set<string>();
       for (const m of chosen) if (m.installedBy === "make" && (await findMakefileIn(m.source))) makefiles.add(m.name);
-      const plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force, makefiles });
+      let plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force, makefiles });
+      if (chosen.some((m) => m.installedBy === "rules")) plan = await (await import("./rules/plugin.js")).finishRulesUninstall(plan, chosen);
       for (const p of plan.plugins) emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: manifests.get(p.name)!.installedBy });
       if (opts.dryRun) return { plan, previewChanged: await emitPreview(plan, emit) };
       await preflight(plan, opts, ctx);
@@ -215,11 +228,14 @@ function announce(plan: Plan, plugins: Plugin[], emit: Emit) {
  * password or a missing permission leaves the target untouched. */
 async function preflight(plan: Plan, opts: RunOptions, ctx: ReturnType<typeof makeContext>): Promise<void> {
   if (opts.noReload) return;
-  const needs = plan.handlers.some((h) => "reload" in h) || plan.plugins.some((p) => p.asterisk.length);
-  if (!needs) return;
+  const reloads = plan.handlers.some((h) => "reload" in h);
+  const commands = plan.plugins.some((p) => p.changed && (p.asterisk.length || p.verify.length)) || plan.handlers.some((h) => "reload" in h && h.reload === "dialplan");
+  if (!reloads && !commands) return;
+  // Reload for the handlers; Command for asterisk steps and the dialplan checks after a reload.
+  const actions = [...(reloads ? ["Reload"] : []), ...(commands ? ["Command"] : [])];
   try {
     const control = await ctx.asterisk();
-    await control.preflight?.();
+    await control.preflight?.(actions);
   } catch (e) {
     if (isTaskFailure(e)) throw e;
     throw new TaskFailure("runtime", `cannot use Asterisk: ${(e as Error).message.split("\n")[0]}; nothing was changed`);

@@ -1,6 +1,7 @@
 /** `validate`: load and expand each plugin without touching any target; every problem listed. */
 import { expandSteps } from "./plan/expand.js";
 import { buildInstallPlan } from "./plan/planner.js";
+import { lintDialplans } from "./plan/lint.js";
 import { resolvePluginArg, type SearchOptions } from "./load/lookup.js";
 import { loadPlugin } from "./load/plugin.js";
 import { isTaskFailure, type Diagnostic } from "./model/diagnostic.js";
@@ -32,6 +33,7 @@ export async function validatePlugins(args: string[], opts: SearchOptions): Prom
           if (!steps) continue;
           try {
             const expanded = await expandSteps(p, list, steps);
+            if (list === "install") await lintDialplans([expanded], { emit: () => {} });
             // Planning against an empty target finds what needs no target to be wrong (duplicates).
             if (list === "install") buildInstallPlan([expanded], { root: "/", paths: new Map(), escapes: new Map() }, new Map(), { now: "" });
           } catch (e) {

@@ -13,7 +13,8 @@ import { sha256 } from "../util/hash.js";
 import { describeExit, runProcess } from "../util/process.js";
 import { fsyncPath, removePath, symlinkAtomic, writeAtomic } from "./fsops.js";
 import { runHandlers, type HandlerContext } from "./handlers.js";
-import { beginTransaction, commitTransaction, rollback } from "./transaction.js";
+import { checkDialplanAfterReload } from "./dialplan-check.js";
+import { beginTransaction, commitTransaction, rollback, type Journal } from "./transaction.js";
 
 export interface ApplyOptions extends HandlerContext {
   emit: Emit;
@@ -29,6 +30,8 @@ export interface ApplyResult {
   /** Handlers that failed or were not run; recorded as `reload pending`. */
   pending: Handler[];
   handlerFailed: boolean;
+  /** Set when the run was undone after a reload lost dialplan: says why. */
+  rolledBack?: string;
   reloads: string[];
   restarts: string[];
 }
@@ -52,8 +55,9 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   const steps = plan.plugins.flatMap((p) => p.steps).map((s, i) => ({ s, i })).sort((a, b) => phase(a.s) - phase(b.s) || a.i - b.i).map((x) => x.s);
   const result: ApplyResult = { changed: 0, unchanged: 0, pending: [], handlerFailed: false, reloads: [], restarts: [] };
   const mutating = plan.ops.filter(changes);
+  let journal: Journal | undefined;
   if (mutating.length) {
-    const journal = await beginTransaction(plan.root, plan.command, mutating);
+    journal = await beginTransaction(plan.root, plan.command, mutating);
     let count = 0;
     let current: PlannedStep | undefined;
     try {
@@ -73,12 +77,12 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
       }
     } catch (e) {
       await rollback(plan.root, journal);
+      journal = undefined;
       const cause = e instanceof TaskFailure ? e.message : (e as Error).message;
       opts.emit({ type: "step", plugin: current?.plugin ?? "", kind: current?.kind ?? "", target: current?.label ?? "", status: "failed", detail: cause });
       opts.emit({ type: "rolledback", cause });
       throw new TaskFailure("runtime", `${current ? `${current.plugin}: ${current.kind} ${current.label}: ` : ""}${cause}; every change of this run was rolled back`);
     }
-    await commitTransaction(plan.root);
   }
   for (const step of steps) {
     if (step.kind === "state" || step.kind === "preserve") continue;
@@ -89,7 +93,17 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     opts.emit({ type: "step", plugin: step.plugin, kind: step.kind, target: step.label, status, detail });
   }
   for (const p of plan.plugins) for (const message of p.warnings) opts.emit({ type: "warning", plugin: p.name, message });
-  await runHandlers(plan, opts, result);
+  // The transaction stays open through the reloads: a reload that silently lost dialplan
+  // because of this run's files is undone with the journal, then reloaded again.
+  try {
+    await runHandlers(plan, opts, result);
+    if (journal && result.reloads.includes("dialplan")) {
+      const undone = await checkDialplanAfterReload(plan, opts, result, journal);
+      if (undone) journal = undefined;
+    }
+  } finally {
+    if (journal) await commitTransaction(plan.root);
+  }
   if (result.pending.length) await recordPending(plan, result.pending);
   return result;
 }

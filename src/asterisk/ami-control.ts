@@ -8,13 +8,12 @@ import type { AmiSettings } from "./settings.js";
 
 export function amiControl(settings: AmiSettings, opts: { log?: (line: string) => void; timeoutMs?: number } = {}): AsteriskControl {
   let client: Promise<AmiClient> | undefined;
-  const where = `${settings.host}:${settings.port}`;
   const get = () =>
     (client ??= createAmiClient(
       { host: settings.host, port: settings.port, username: settings.username, secret: settings.secret, timeoutMs: opts.timeoutMs },
       { log: opts.log },
     ).catch((e: Error) => {
-      throw new AsteriskError(`AMI ${where} (user ${settings.username}, from ${settings.origin}): ${e.message}`, (e as { reason?: string }).reason);
+      throw new AsteriskError(`${e.message} (AMI settings from ${settings.origin})`, (e as { reason?: string }).reason);
     }));
   const wrap = async <T>(what: string, f: (c: AmiClient) => Promise<T>): Promise<T> => {
     const c = await get();
@@ -29,7 +28,7 @@ export function amiControl(settings: AmiSettings, opts: { log?: (line: string) =
     reload: (module) => wrap(`reload ${module}`, (c) => c.reload(module)),
     command: (cli) => wrap(`asterisk '${cli}'`, (c) => c.command(cli)),
     hasExtension: (extension, context) => wrap(`verify ${extension}@${context}`, (c) => c.dialplanHasExtension(extension, context)),
-    preflight: () => wrap("AMI permissions", (c) => c.checkPermissions(["Reload", "Command"])),
+    preflight: (actions) => wrap("AMI permissions", (c) => c.checkPermissions(actions)),
     async close() {
       if (client) await (await client.catch(() => undefined))?.close();
     },

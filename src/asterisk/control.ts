@@ -23,8 +23,8 @@ export interface AsteriskControl {
   command(cli: string): Promise<string[]>;
   /** Whether an extension is loaded; undefined when this transport cannot tell. */
   hasExtension(extension: string, context: string): Promise<boolean | undefined>;
-  /** Checks, before any change, that the transport works and has the permissions it needs. */
-  preflight?(): Promise<void>;
+  /** Checks, before any change, that the transport works and may run these AMI actions. */
+  preflight?(actions: string[]): Promise<void>;
   close(): Promise<void>;
 }
 

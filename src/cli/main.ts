@@ -31,6 +31,9 @@ const run = (load: () => Promise<{ default: Action }>) => async (...a: unknown[]
 commonOptions(program.command("install").argument("<plugin...>", "plugin names or folders").description("install plugins (planned together, one reload)"), { plan: true, search: true })
   .option("--force", "overwrite files not owned by the plugin (originals kept) and admin edits")
   .option("--allow-absolute", "run a Makefile that ignores DESTDIR even under --root")
+  .option("--preview-build", "with --dry-run: run wazo/rules build and package in a temporary folder to show their files (runs plugin code)")
+  .option("--wazo-version <version>", "Wazo version for min/max_wazo_version (default: WAZO_VERSION, then <root>/usr/share/wazo/WAZO-VERSION)")
+  .option("--strict", "a Debian package of debian_depends that is not installed is an error, not a warning")
   .addHelpText("after", "\nExample:\n  wazo-tasks install helloworld --root ./demo-root --dry-run")
   .action(run(() => import("./install.js")));
 
@@ -52,6 +55,11 @@ commonOptions(program.command("show").argument("<plugin>", "plugin name or folde
   .addHelpText("after", "\nExample:\n  wazo-tasks show helloworld --root ./demo-root")
   .action(run(() => import("./show.js")));
 
+commonOptions(program.command("reload").argument("[target...]", "dialplan (default) or Asterisk module names").description("reload the dialplan or modules, then check every plugin's dialplan"), { ami: true })
+  .option("--pending", "run the reloads and restarts that earlier runs could not")
+  .addHelpText("after", "\nExamples:\n  wazo-tasks reload\n  wazo-tasks reload res_pjsip.so\n  wazo-tasks reload --pending")
+  .action(run(() => import("./reload.js")));
+
 commonOptions(program.command("convert").argument("<plugin>", "Makefile plugin name or folder").description("turn a plugin's Makefile into an equivalent tasks.yml"), { search: true })
   .option("--write", "write tasks.yml into the plugin folder instead of printing it")
   .option("--strict", "refuse when a recipe line cannot be translated (instead of keeping it as a run: step)")
@@ -59,7 +67,8 @@ commonOptions(program.command("convert").argument("<plugin>", "Makefile plugin n
   .addHelpText("after", "\nExample:\n  wazo-tasks convert ./my-plugin --write")
   .action(run(() => import("./convert.js")));
 
-commonOptions(program.command("verify").argument("[plugin...]", "installed plugins (default: all)").description("compare the disk with the installed state; exit 1 on drift"), {})
+commonOptions(program.command("verify").argument("[plugin...]", "installed plugins (default: all)").description("compare the disk with the installed state; exit 1 on drift"), { ami: true })
+  .option("--dialplan", "also ask Asterisk that every plugin's extensions are loaded")
   .addHelpText("after", "\nExample:\n  wazo-tasks verify --root ./demo-root")
   .action(run(() => import("./verify.js")));
 

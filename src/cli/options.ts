@@ -11,6 +11,7 @@ export interface CommonFlags {
   json?: boolean;
   noReload?: boolean;
   reload?: boolean;
+  lint?: boolean;
   force?: boolean;
   color?: boolean;
   quiet?: boolean;
@@ -21,19 +22,27 @@ export interface CommonFlags {
   amiUser?: string;
   amiSecretFile?: string;
   installed?: boolean;
+  pending?: boolean;
+  dialplan?: boolean;
   allowAbsolute?: boolean;
+  previewBuild?: boolean;
+  wazoVersion?: string;
+  strict?: boolean;
   [k: string]: unknown;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-export function commonOptions(cmd: Command, what: { plan?: boolean; search?: boolean }): Command {
+export function commonOptions(cmd: Command, what: { plan?: boolean; search?: boolean; ami?: boolean }): Command {
   cmd.option("--root <dir>", "staging root: every absolute target is taken under it (default /)");
   if (what.search) cmd.option("--plugins-dir <dir>", "also look for plugins in this folder (repeatable)", collect);
-  if (what.plan) {
+  if (what.plan)
     cmd
       .option("-n, --dry-run", "show what would change (with diffs) and stop; writes nothing, connects to nothing")
       .option("--no-reload", "apply files but do not reload Asterisk or restart services (recorded as pending)")
+      .option("--no-lint", "do not check dialplan files before install (for a false alarm; said in the output)");
+  if (what.plan || what.ami) {
+    cmd
       .option("--lock-timeout <seconds>", "how long to wait for another run on the same root", "10")
       .option("--ami-host <host>", "AMI host (default 127.0.0.1)")
       .addOption(new Option("--ami-port <port>", "AMI port (default 5038)"))
@@ -55,10 +64,14 @@ export function runOptions(flags: CommonFlags, emit: Emit): RunOptions {
     dryRun: flags.dryRun === true,
     force: flags.force === true,
     noReload: flags.reload === false,
+    noLint: flags.lint === false,
     lockTimeoutMs: flags.lockTimeout ? Number(flags.lockTimeout) * 1000 : undefined,
     amiFlags: { amiHost: flags.amiHost, amiPort: flags.amiPort ? Number(flags.amiPort) : undefined, amiUser: flags.amiUser, amiSecretFile: flags.amiSecretFile },
     amiLog: flags.verbose ? (line) => emit({ type: "info", message: `ami ${line}` }) : undefined,
     fault: faultFromEnv(),
+    previewBuild: flags.previewBuild === true,
+    wazoVersion: flags.wazoVersion,
+    strict: flags.strict === true,
     emit,
   };
 }

@@ -7,12 +7,13 @@ export interface PluginSummary {
   name?: string;
   version?: string;
   description?: string;
-  kind: "descriptor" | "make" | "unknown";
+  kind: "descriptor" | "make" | "rules" | "unknown";
 }
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
 export async function describePlugin(dir: string): Promise<PluginSummary> {
+  if (!(await exists(path.join(dir, "package.yml"))) && (await exists(path.join(dir, "wazo", "plugin.yml")))) return (await import("../rules/describe.js")).describeRulesPlugin(dir);
   const text = await readFile(path.join(dir, "package.yml"), "utf8").catch(() => "");
   const parsed = parseYaml(text, path.join(dir, "package.yml"));
   const meta = parsed.ok && parsed.doc.value && typeof parsed.doc.value === "object" ? (parsed.doc.value as Record<string, unknown>) : {};

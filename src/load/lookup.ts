@@ -1,13 +1,15 @@
 /**
  * Finding plugin folders. Search order for a name: each --plugins-dir, then
  * WAZO_TASKS_PLUGINS_PATH (colon-separated), then <root>/usr/share/wazo-tasks/plugins, then the
- * bundled plugins-examples/. An argument with a '/' or starting with '.' is a folder path.
+ * bundled plugins-examples/. An argument with a '/' or starting with '.' is a folder path —
+ * except a NAMESPACE/NAME that is no folder: the wazo-plugind plugin of that name (src/rules).
  */
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { invalid } from "../model/diagnostic.js";
 import { readPackageName } from "./quick-meta.js";
+import { RULES_NAME } from "../rules/types.js";
 
 export interface SearchOptions {
   pluginsDirs?: string[];
@@ -58,12 +60,16 @@ export async function listAvailable(opts: SearchOptions): Promise<AvailablePlugi
 export async function resolvePluginArg(arg: string, opts: SearchOptions): Promise<string> {
   if (isPathArgument(arg)) {
     const dir = path.resolve(arg);
-    if (!(await isDir(dir))) throw invalid(`plugin folder not found: ${arg}`, [], "give the path of a folder holding package.yml");
-    return dir;
+    if (await isDir(dir)) return dir;
+    if (!RULES_NAME.test(arg)) throw invalid(`plugin folder not found: ${arg}`, [], "give the path of a folder holding package.yml");
   }
   const available = await listAvailable(opts);
   const hit = available.find((p) => p.name === arg);
   if (hit) return hit.dir;
+  // A wazo-plugind plugin may be named without its namespace when only one has that name.
+  const named = arg.includes("/") ? [] : available.filter((p) => p.name.endsWith(`/${arg}`));
+  if (named.length === 1) return named[0].dir;
+  if (named.length > 1) throw invalid(`"${arg}" names several plugins: ${named.map((p) => p.name).join(", ")}`, [], "give NAMESPACE/NAME");
   const names = available.map((p) => p.name);
   const near = suggest(arg, names);
   throw invalid(

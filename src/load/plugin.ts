@@ -14,8 +14,9 @@ import { parseYaml, type YamlPath } from "./yaml.js";
  * How a plugin is installed:
  * - `descriptor`: a typed tasks.yml or tasks.ts, planned and applied by the engine.
  * - `make`: only a Makefile; `make install` / `make uninstall` run in the plugin folder.
+ * - `rules`: a wazo-plugind plugin, `wazo/plugin.yml` + `wazo/rules` (src/rules).
  */
-export type PluginKind = "descriptor" | "make";
+export type PluginKind = "descriptor" | "make" | "rules";
 
 export interface Plugin {
   name: string;
@@ -32,6 +33,8 @@ export interface Plugin {
   locate?: Locator;
   /** For `make` plugins. */
   makefile?: string;
+  /** For `rules` plugins (tasksFile is then wazo/rules). */
+  rules?: import("../rules/types.js").RulesPlugin;
 }
 
 export type LoadResult = { ok: true; plugin: Plugin } | { ok: false; diagnostics: Diagnostic[] };
@@ -48,6 +51,8 @@ export async function loadPlugin(dir: string): Promise<LoadResult> {
   const abs = path.resolve(dir);
   const metaFile = path.join(abs, "package.yml");
   if (!(await exists(metaFile))) {
+    // A wazo-plugind plugin (wazo/plugin.yml + wazo/rules), when there is no package.yml.
+    if (await exists(path.join(abs, "wazo", "plugin.yml"))) return (await import("../rules/meta.js")).loadRulesPlugin(abs);
     return { ok: false, diagnostics: [{ severity: "error", file: metaFile, message: "no package.yml in the plugin folder", hint: "a plugin folder holds package.yml (name, description, version) and tasks.yml, tasks.ts or a Makefile" }] };
   }
   const diagnostics: Diagnostic[] = [];

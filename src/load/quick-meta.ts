@@ -7,7 +7,17 @@ import path from "node:path";
 
 export async function readPackageName(dir: string): Promise<string | undefined> {
   const text = await readFile(path.join(dir, "package.yml"), "utf8").catch(() => undefined);
-  if (text === undefined) return undefined;
+  if (text === undefined) return readRulesName(dir);
   const m = /^name:[ \t]*["']?([a-z0-9][a-z0-9-]*)["']?[ \t]*(?:#.*)?$/m.exec(text);
   return m ? m[1] : path.basename(dir);
+}
+
+/** A wazo-plugind plugin (wazo/plugin.yml) is named NAMESPACE/NAME. */
+async function readRulesName(dir: string): Promise<string | undefined> {
+  const text = await readFile(path.join(dir, "wazo", "plugin.yml"), "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  const key = (k: string, re: string) => new RegExp(`^${k}:[ \\t]*["']?(${re})["']?[ \\t]*(?:#.*)?$`, "m").exec(text)?.[1];
+  const ns = key("namespace", "[a-z0-9]+");
+  const name = key("name", "[a-z0-9-]+");
+  return ns && name ? `${ns}/${name}` : path.basename(dir);
 }

@@ -25,6 +25,13 @@ export type Event =
   | { type: "output"; plugin: string; stream: "stdout" | "stderr"; line: string }
   | { type: "handler"; kind: "reload" | "restart" | "asterisk"; name: string; status: "done" | "failed" | "skipped" | "would run"; message?: string }
   | { type: "verify"; plugin: string; extension: string; context: string; expect: "present" | "absent"; status: "ok" | "failed" | "would verify" | "skipped"; message?: string }
+  | {
+      type: "dialplan-check";
+      /** Extensions checked, over all installed plugins. */
+      checked: number;
+      status: "ok" | "failed" | "rolled back";
+      missing: { plugin: string; extension: string; context: string; file: string; expect: "present" | "absent"; cause?: string }[];
+    }
   | { type: "warning"; message: string; plugin?: string }
   | { type: "info"; message: string }
   | { type: "progress"; done: number; total: number; bytes: number; elapsedMs: number }

@@ -83,7 +83,11 @@ export interface PluginPlan {
   handlers: { handler: Handler; always: boolean }[];
   /** Asterisk CLI commands run after the files, in order. */
   asterisk: string[];
+  /** Programs run once the files are committed, before the handlers (`wazo/rules install`, src/rules/after.ts). */
+  after?: RunOp[];
   verify: { extension: string; context: string; expect: "present" | "absent" }[];
+  /** On uninstall: the extensions that must be gone after the reload. */
+  removedExtensions?: { context: string; extension: string; file: string }[];
   /** The manifest written at the end (undefined on uninstall). */
   manifest?: Manifest;
   changed: boolean;

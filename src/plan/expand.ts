@@ -30,8 +30,12 @@ export interface Expanded {
   handlers: { handler: Handler; always: boolean }[];
   asterisk: string[];
   verify: { extension: string; context: string }[];
+  /** Dialplan extensions the plugin's dialplan files provide (set by the lint pass). */
+  extensions?: { context: string; extension: string; file: string }[];
   /** Set for Makefile plugins: make does the work, the steps are what the analysis predicts. */
   make?: import("../make/plugin.js").MakeInfo;
+  /** Set for wazo-plugind plugins (wazo/plugin.yml + wazo/rules): see src/rules/plugin.ts. */
+  rules?: import("../rules/types.js").RulesExpansion;
 }
 
 const parseMode = (m: string) => parseInt(m, 8);

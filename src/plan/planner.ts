@@ -254,7 +254,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
         handlers: dedupe(handlers.map((h) => h.handler)),
         verify: e.verify,
         uninstall: e.plugin.tasks?.uninstall ?? [],
-        extensions: prev?.extensions ?? [],
+        extensions: e.extensions ?? prev?.extensions ?? [],
         preserved: [...(prev?.preserved ?? []), ...preserved],
         reloadPending: [],
       };

@@ -47,6 +47,7 @@ export async function emitPreview(plan: Plan, emit: Emit): Promise<number> {
     }
     for (const w of p.warnings) emit({ type: "warning", plugin: p.name, message: w });
     for (const cli of p.asterisk) emit({ type: "handler", kind: "asterisk", name: cli, status: "would run" });
+    for (const op of p.after ?? []) emit({ type: "step", plugin: p.name, kind: "rules", target: op.display, status: "not simulated", detail: "plugin code, run after the files are in place" });
   }
   for (const h of plan.handlers) emit({ type: "handler", kind: "reload" in h ? "reload" : "restart", name: handlerLabel(h), status: "would run" });
   for (const p of plan.plugins)

@@ -77,6 +77,7 @@ export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Exp
       handlers: [...m.handlers, ...(e?.handlers.map((h) => h.handler) ?? [])].map((handler) => ({ handler, always: false })),
       asterisk: e?.asterisk ?? [],
       verify: m.verify.map((v) => ({ ...v, expect: "absent" as const })),
+      removedExtensions: m.extensions,
       changed: true,
       warnings,
     };

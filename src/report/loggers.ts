@@ -85,6 +85,14 @@ export function humanLogger(o: LoggerOptions): Logger {
         else say(line);
         break;
       }
+      case "dialplan-check":
+        if (e.status === "ok") say(`  ${c(32, "verified".padEnd(13))} dialplan ${e.checked} extension(s) of the installed plugins are loaded`);
+        else {
+          for (const m of e.missing)
+            o.err.write(`  ${c(31, "failed".padEnd(13))} dialplan ${m.extension}@${m.context} of ${m.plugin} (${m.file}) ${m.expect === "present" ? "is not loaded after the reload" : "is still loaded"}${m.cause ? `; probably broken by ${m.cause}` : ""}\n`);
+          if (e.status === "rolled back") o.err.write(`  ${c(33, "rolled back".padEnd(13))} every change of this run, then reloaded the dialplan again\n`);
+        }
+        break;
       case "warning":
         o.err.write(`${c(33, "warning")}: ${e.plugin ? `${e.plugin}: ` : ""}${e.message}\n`);
         break;

@@ -7,6 +7,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Step } from "../load/schema.js";
 import { invalid } from "../model/diagnostic.js";
+import type { RulesManifestInfo } from "../rules/types.js";
 
 export const STATE_DIR = "var/lib/wazo-tasks";
 export const MANIFEST_FORMAT = 1;
@@ -26,7 +27,7 @@ export interface Manifest {
   description: string;
   /** The plugin folder it was installed from. */
   source: string;
-  installedBy: "descriptor" | "make";
+  installedBy: "descriptor" | "make" | "rules";
   installedAt: string;
   /** Paths on the PBX (not under --root), in creation order. */
   files: ManifestEntry[];
@@ -40,13 +41,17 @@ export interface Manifest {
   preserved: { path: string; backup: string; mode: number }[];
   /** Handlers that failed after the files were applied; `wazo-tasks reload --pending` runs them. */
   reloadPending: Handler[];
+  /** For wazo-plugind plugins (`wazo/plugin.yml` + `wazo/rules`): see src/rules. */
+  rules?: RulesManifestInfo;
 }
 
 export const stateDir = (root: string) => path.join(root, STATE_DIR);
-export const manifestPath = (root: string, name: string) => path.join(stateDir(root), "installed", `${name}.json`);
+/** A plugin name as one file name: `NAMESPACE/NAME` (rules plugins) becomes `NAMESPACE+NAME` (no plain name has a '+'). */
+export const stateKey = (name: string) => name.replace(/\//g, "+");
+export const manifestPath = (root: string, name: string) => path.join(stateDir(root), "installed", `${stateKey(name)}.json`);
 /** Where originals overwritten with --force are kept (never next to the file). */
 export const preservedPath = (root: string, name: string, target: string) =>
-  path.join(stateDir(root), "preserved", name, target.replace(/^\/+/, ""));
+  path.join(stateDir(root), "preserved", stateKey(name), target.replace(/^\/+/, ""));
 
 export async function readManifests(root: string): Promise<Map<string, Manifest>> {
   const dir = path.join(stateDir(root), "installed");

@@ -1,0 +1,172 @@
+/**
+ * A rules plugin in the pipeline. Install: build and package run in a temporary copy, the staged
+ * tree becomes an Expanded (typed file, folder and link items), so the planner and the executor
+ * do the copying as for any plugin — transactional, recorded, conflict-checked, previewed, rolled
+ * back — and `wazo/rules install` runs once the files are committed. Uninstall: `wazo/rules
+ * uninstall`, the recorded files removed, then `wazo/rules postrm` (plugin_format_version ≥ 1),
+ * from the copy of `wazo/` kept in the state folder.
+ */
+import { lstat, readdir, readlink, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Plugin } from "../load/plugin.js";
+import type { Emit } from "../model/event.js";
+import type { FileOp, Plan, PlannedStep, RunOp } from "../model/plan.js";
+import type { Desired, Expanded } from "../plan/expand.js";
+import { finishPlan } from "../plan/planner.js";
+import { STATE_DIR, manifestPath, readManifests, serializeManifest, stateKey, type Manifest } from "../state/manifest.js";
+import { sha256, sha256File } from "../util/hash.js";
+import { handlersOnly, hasTarget, readRulesScript, rulesArgv, type RulesScript, type RulesTarget } from "./script.js";
+import { stagePlugin, stagedItems } from "./stage.js";
+import type { RulesManifestInfo } from "./types.js";
+
+export interface RulesExpandOptions {
+  dryRun?: boolean;
+  previewBuild?: boolean;
+  emit?: Emit;
+}
+
+/** Where the copy of a plugin's `wazo/` folder is kept, relative to the root. */
+export const rulesCopyDir = (name: string) => path.posix.join(STATE_DIR, "rules", stateKey(name));
+
+const runOp = (script: RulesScript, file: string, target: RulesTarget, cwd: string): RunOp => ({ op: "run", argv: rulesArgv(script, file, target), cwd, display: `wazo/rules ${target}`, change: "update" });
+
+/** Expands a rules plugin for install: build + package into a staging folder, the staged tree as items. */
+export async function expandRulesPlugin(plugin: Plugin, opts: RulesExpandOptions): Promise<Expanded> {
+  const rules = plugin.rules!;
+  const base = { plugin, asterisk: [], verify: [] };
+  if (opts.dryRun && !opts.previewBuild) {
+    // The targets execute plugin code: a dry run lists them, unless --preview-build.
+    const script = await readRulesScript(rules.rulesFile);
+    const items: Desired[] = [];
+    const labels: string[] = [];
+    const kinds: string[] = [];
+    for (const target of ["build", "package"] as const) {
+      if (!hasTarget(script, target)) continue;
+      items.push({ kind: "run", step: kinds.length, argv: rulesArgv(script, rules.rulesFile, target), cwd: plugin.dir });
+      labels.push(`wazo/rules ${target}`);
+      kinds.push("rules");
+    }
+    const handlers = handlersOnly(script, "install");
+    const install = !handlers && hasTarget(script, "install") ? runOp(script, rules.rulesFile, "install", plugin.dir) : undefined;
+    return { ...base, labels, kinds, items, handlers: (handlers ?? []).map((handler) => ({ handler, always: false })), rules: { staged: false, script, install } };
+  }
+  const staging = await stagePlugin(plugin, { emit: opts.emit });
+  const { items, labels, kinds } = await stagedItems(plugin, staging.pkgdir);
+  const handlers = handlersOnly(staging.script, "install");
+  const install = !handlers && hasTarget(staging.script, "install") ? runOp(staging.script, path.join(staging.copy, "wazo", "rules"), "install", staging.copy) : undefined;
+  return { ...base, labels, kinds, items, handlers: (handlers ?? []).map((handler) => ({ handler, always: false })), rules: { staged: true, copy: staging.copy, script: staging.script, install } };
+}
+
+/** Completes an install plan for rules plugins: manifest info, the kept copy of wazo/, `rules install`. */
+export async function finishRulesInstall(plan: Plan, expanded: Expanded[]): Promise<Plan> {
+  const rulesOnes = expanded.filter((e) => e.rules);
+  if (!rulesOnes.length) return plan;
+  const previous = await readManifests(plan.root);
+  for (const e of rulesOnes) {
+    const r = e.rules!;
+    const meta = e.plugin.rules!.meta;
+    const p = plan.plugins.find((x) => x.name === e.plugin.name);
+    if (!p) continue;
+    // Without a build the files are unknown: nothing is "no longer shipped".
+    if (!r.staged) p.steps = p.steps.filter((s) => !(s.kind === "remove" && s.label === "files no longer shipped"));
+    const info: RulesManifestInfo = { namespace: meta.namespace, name: meta.name, formatVersion: meta.pluginFormatVersion, copy: rulesCopyDir(p.name), depends: meta.depends };
+    let state = p.steps.find((s) => s.kind === "state");
+    const mp = manifestPath(plan.root, p.name);
+    const manifestOp = state?.ops.find((o): o is FileOp & { op: "write" } => o.op === "write" && o.path === mp);
+    if (p.manifest && manifestOp) {
+      p.manifest = { ...p.manifest, installedBy: "rules", rules: info };
+      setContent(manifestOp, serializeManifest(p.manifest));
+    }
+    if (r.staged && r.copy) {
+      const ops = await syncOps(path.join(r.copy, "wazo"), path.join(plan.root, info.copy, "wazo"));
+      if (!state) p.steps.push((state = { plugin: p.name, kind: "state", label: "installed state", ops: [] }));
+      state.ops.unshift(...ops);
+    }
+    if (r.install && (p.changed || previous.get(p.name)?.rules?.installPending)) p.after = [r.install];
+  }
+  return finishPlan(plan.root, "install", plan.plugins);
+}
+
+/** Completes an uninstall plan for rules plugins: `rules uninstall` first, `rules postrm` after the files, the kept copy removed. */
+export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): Promise<Plan> {
+  const rulesOnes = manifests.filter((m) => m.installedBy === "rules" && m.rules);
+  if (!rulesOnes.length) return plan;
+  for (const m of rulesOnes) {
+    const p = plan.plugins.find((x) => x.name === m.name);
+    if (!p) continue;
+    const copyDir = path.join(plan.root, m.rules!.copy);
+    const file = path.join(copyDir, "wazo", "rules");
+    if (await stat(file).then((s) => s.isFile(), () => false)) {
+      const script = await readRulesScript(file);
+      const step = (target: RulesTarget): PlannedStep | undefined => {
+        if (!hasTarget(script, target)) return undefined;
+        const hs = handlersOnly(script, target);
+        // A target that only reloads or restarts becomes a handler, run once after the files are gone.
+        if (hs) {
+          p.handlers.push(...hs.map((handler) => ({ handler, always: false })));
+          return undefined;
+        }
+        return { plugin: p.name, kind: "rules", label: `wazo/rules ${target}`, notSimulated: true, ops: [runOp(script, file, target, copyDir)] };
+      };
+      const before = step("uninstall");
+      if (before) p.steps.unshift(before);
+      const after = m.rules!.formatVersion >= 1 ? step("postrm") : undefined;
+      if (after) {
+        const at = p.steps.findIndex((s) => s.kind === "state");
+        p.steps.splice(at < 0 ? p.steps.length : at, 0, after);
+      }
+    } else p.warnings.push(`the copy of wazo/ kept at install (${file}) is gone: wazo/rules uninstall and postrm were not run`);
+    const state = p.steps.find((s) => s.kind === "state");
+    if (state) state.ops.unshift(...(await removalOps(copyDir)), { op: "remove", path: path.dirname(copyDir), display: path.dirname(copyDir), change: "remove" });
+  }
+  return finishPlan(plan.root, "uninstall", plan.plugins);
+}
+
+function setContent(op: FileOp & { op: "write" }, content: Buffer) {
+  Object.assign(op, { content, size: content.length, sha256: sha256(content) });
+}
+
+/** Operations making `dst` a copy of `src` (files, folders, links; what `dst` has more is removed). */
+async function syncOps(src: string, dst: string): Promise<FileOp[]> {
+  const ops: FileOp[] = [];
+  const wanted = new Set<string>();
+  async function walk(rel: string) {
+    const s = path.join(src, rel);
+    const d = path.join(dst, rel);
+    const st = await lstat(s);
+    const now = await lstat(d).catch(() => undefined);
+    wanted.add(rel);
+    if (st.isDirectory()) {
+      const mode = st.mode & 0o7777;
+      ops.push({ op: "mkdir", path: d, display: d, mode, change: !now ? "create" : now.isDirectory() && (now.mode & 0o7777) === mode ? "none" : "update" });
+      for (const e of (await readdir(s)).sort()) await walk(path.join(rel, e));
+    } else if (st.isSymbolicLink()) {
+      const target = await readlink(s);
+      ops.push({ op: "symlink", path: d, display: d, target, change: !now ? "create" : now.isSymbolicLink() && (await readlink(d)) === target ? "none" : "update" });
+    } else if (st.isFile()) {
+      const mode = st.mode & 0o7777;
+      const hash = await sha256File(s, st.size);
+      const same = now?.isFile() && (now.mode & 0o7777) === mode && (await sha256File(d, now.size)) === hash;
+      ops.push({ op: "write", path: d, display: d, source: s, mode, sha256: hash, size: st.size, change: !now ? "create" : same ? "none" : "update" });
+    }
+  }
+  await walk("");
+  const stale = (await removalOps(dst)).filter((o) => !wanted.has(path.relative(dst, o.path)));
+  return [...stale, ...ops];
+}
+
+/** Removal of everything under `dir` and `dir` itself: files and links first, then folders, deepest first. */
+async function removalOps(dir: string): Promise<FileOp[]> {
+  const files: FileOp[] = [];
+  const dirs: FileOp[] = [];
+  async function walk(p: string) {
+    const st = await lstat(p).catch(() => undefined);
+    if (!st) return;
+    if (st.isDirectory()) {
+      for (const e of await readdir(p)) await walk(path.join(p, e));
+      dirs.push({ op: "remove", path: p, display: p, change: "remove" });
+    } else files.push({ op: "remove", path: p, display: p, change: "remove" });
+  }
+  await walk(dir);
+  return [...files, ...dirs];
+}

@@ -1,0 +1,135 @@
+/**
+ * `wazo/rules build` and `wazo/rules package` run on a temporary copy of the plugin folder (some
+ * package targets chmod or generate files in place), with that copy as working folder; package
+ * gets `pkgdir` set to a fresh staging folder. The staged tree becomes the plan's files.
+ */
+import { rmSync } from "node:fs";
+import { cp, lstat, mkdir, mkdtemp, readdir, readlink } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Plugin } from "../load/plugin.js";
+import { TaskFailure, invalid } from "../model/diagnostic.js";
+import type { Emit } from "../model/event.js";
+import type { Desired } from "../plan/expand.js";
+import { STATE_DIR } from "../state/manifest.js";
+import { sha256File } from "../util/hash.js";
+import { hasTarget, readRulesScript, rulesArgv, runRules, type RulesScript } from "./script.js";
+
+export interface Staging {
+  /** Temporary folder holding both. */
+  base: string;
+  /** The copy of the plugin folder the targets ran in. */
+  copy: string;
+  /** What `wazo/rules package` staged. */
+  pkgdir: string;
+  /** wazo/rules of the copy. */
+  script: RulesScript;
+}
+
+const temps = new Set<string>();
+let cleanupHooked = false;
+
+/** Removes the temporary folders of this process (also done when it exits). */
+export function releaseStagings(): void {
+  for (const t of temps) rmSync(t, { recursive: true, force: true });
+  temps.clear();
+}
+
+async function tempFolder(): Promise<string> {
+  if (!cleanupHooked) {
+    process.once("exit", releaseStagings);
+    cleanupHooked = true;
+  }
+  const base = await mkdtemp(path.join(os.tmpdir(), "wazo-tasks-rules-"));
+  temps.add(base);
+  return base;
+}
+
+// Plugins are built one after the other, in the order asked (dependencies first).
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Copies the plugin folder and runs build then package in the copy. */
+export function stagePlugin(plugin: Plugin, opts: { emit?: Emit }): Promise<Staging> {
+  const run = queue.then(() => stage(plugin, opts));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function stage(plugin: Plugin, opts: { emit?: Emit }): Promise<Staging> {
+  const base = await tempFolder();
+  const copy = path.join(base, "plugin");
+  const pkgdir = path.join(base, "pkgdir");
+  await cp(plugin.dir, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  await mkdir(pkgdir, { mode: 0o755 });
+  const file = path.join(copy, "wazo", "rules");
+  const script = await readRulesScript(file);
+  for (const target of ["build", "package"] as const) {
+    if (!hasTarget(script, target)) continue;
+    opts.emit?.({ type: "info", message: `${plugin.name}: running wazo/rules ${target} in ${copy}` });
+    const env = target === "package" ? { ...process.env, pkgdir } : process.env;
+    const r = await runRules(rulesArgv(script, file, target), target, { cwd: copy, env, plugin: plugin.name, emit: opts.emit });
+    if (!r.ok) throw new TaskFailure("runtime", `${plugin.name}: ${r.message}\n  nothing was changed (build and package run in a temporary copy: ${copy})`);
+  }
+  return { base, copy, pkgdir, script };
+}
+
+/**
+ * The staged tree as desired paths, in pre-order (folders before what they hold), one step per
+ * file or link; a folder joins the step of the first file under it, an empty one is a step.
+ */
+export async function stagedItems(plugin: Plugin, pkgdir: string): Promise<{ items: Desired[]; labels: string[]; kinds: string[] }> {
+  const flat: ({ kind: "dir"; target: string; mode: number } | { kind: "file"; target: string; source: string; mode: number; size: number } | { kind: "symlink"; target: string; linkTo: string })[] = [];
+  const odd: string[] = [];
+  async function walk(rel: string) {
+    const entries = (await readdir(path.join(pkgdir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      const r = path.posix.join(rel, e.name);
+      const abs = path.join(pkgdir, r);
+      const st = await lstat(abs);
+      const target = "/" + r;
+      if (st.isSymbolicLink()) flat.push({ kind: "symlink", target, linkTo: await readlink(abs) });
+      else if (st.isDirectory()) {
+        flat.push({ kind: "dir", target, mode: st.mode & 0o7777 });
+        await walk(r);
+      } else if (st.isFile()) flat.push({ kind: "file", target, source: abs, mode: st.mode & 0o7777, size: st.size });
+      else odd.push(target);
+    }
+  }
+  await walk("");
+  const state = "/" + STATE_DIR;
+  const intoState = flat.filter((f) => f.target === state || f.target.startsWith(state + "/"));
+  if (odd.length || intoState.length)
+    throw invalid(`${plugin.name}: wazo/rules package staged what cannot be installed`, [
+      ...odd.map((t) => ({ severity: "error" as const, file: plugin.rules!.rulesFile, message: `${t} is not a file, a folder or a symbolic link (a device, socket or fifo)` })),
+      ...intoState.slice(0, 1).map((f) => ({ severity: "error" as const, file: plugin.rules!.rulesFile, message: `${f.target} is inside the state folder of wazo-tasks` })),
+    ]);
+
+  const items: Desired[] = [];
+  const labels: string[] = [];
+  const kinds: string[] = [];
+  const newStep = (kind: string, label: string) => {
+    kinds.push(kind);
+    labels.push(label);
+    return kinds.length - 1;
+  };
+  let pending: (Desired & { kind: "dir" })[] = [];
+  const under = (dir: string, p: string) => p.startsWith(dir + "/");
+  for (const f of flat) {
+    if (f.kind === "dir") {
+      const item = { kind: "dir" as const, step: -1, target: f.target, mode: f.mode };
+      items.push(item);
+      pending.push(item);
+      continue;
+    }
+    // Folders that hold no file before this one are steps of their own.
+    // (In pre-order, a pending folder that does not hold this file holds no file at all.)
+    for (const d of pending) if (!under(d.target, f.target)) d.step = newStep("mkdir", d.target);
+    const step = f.kind === "file" ? newStep("copy", f.target) : newStep("symlink", `${f.target} -> ${f.linkTo}`);
+    for (const d of pending) if (d.step < 0) d.step = step;
+    pending = [];
+    if (f.kind === "file") items.push({ kind: "file", step, source: f.source, target: f.target, mode: f.mode, size: f.size, sha256: await sha256File(f.source, f.size) });
+    else items.push({ kind: "symlink", step, target: f.target, linkTo: f.linkTo });
+  }
+  for (const d of pending) if (d.step < 0) d.step = newStep("mkdir", d.target);
+  return { items, labels, kinds };
+}
