@@ -14,7 +14,7 @@ import { resolvePluginArg, type SearchOptions } from "./load/lookup.js";
 import { loadPlugins, type Plugin } from "./load/plugin.js";
 import { EXIT_CODES, TaskFailure, invalid, isTaskFailure, type Diagnostic } from "./model/diagnostic.js";
 import type { Emit, Event } from "./model/event.js";
-import type { Plan } from "./model/plan.js";
+import { handlerLabel, type Plan } from "./model/plan.js";
 import { expandSteps, type Expanded } from "./plan/expand.js";
 import { gatherFacts } from "./plan/facts.js";
 import { buildInstallPlan, pathsOfInterest } from "./plan/planner.js";
@@ -203,6 +203,7 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
       for (const m of chosen) if (m.installedBy === "make" && (await findMakefileIn(m.source))) makefiles.add(m.name);
       let plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force, makefiles });
       if (chosen.some((m) => m.installedBy === "rules")) plan = await (await import("./rules/plugin.js")).finishRulesUninstall(plan, chosen);
+      emitPlan(plan, emit);
       for (const p of plan.plugins) emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: manifests.get(p.name)!.installedBy });
       if (opts.dryRun) return { plan, previewChanged: await emitPreview(plan, emit) };
       await preflight(plan, opts, ctx);
@@ -212,12 +213,29 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
   });
 }
 
+function emitPlan(plan: Plan, emit: Emit) {
+  emit({
+    type: "plan",
+    command: plan.command,
+    plugins: plan.plugins.map((p) => ({
+      name: p.name,
+      version: p.version,
+      action: p.action,
+      changed: p.changed,
+      steps: p.steps.filter((s) => s.kind !== "state" && s.kind !== "preserve").map((s) => ({ kind: s.kind, target: s.label, changes: s.ops.filter((o) => o.change !== "none").length, notSimulated: s.notSimulated === true })),
+    })),
+    handlers: plan.handlers.map(handlerLabel),
+  });
+}
+
 async function findMakefileIn(dir: string): Promise<boolean> {
   const { findMakefile } = await import("./make/runner.js");
   return findMakefile(dir) !== null;
 }
 
+/** The plan as one event (for --json consumers), then one line per plugin. */
 function announce(plan: Plan, plugins: Plugin[], emit: Emit) {
+  emitPlan(plan, emit);
   for (const p of plan.plugins) {
     const kind = plugins.find((x) => x.name === p.name)?.kind ?? "descriptor";
     emit({ type: "plugin", name: p.name, version: p.version, action: p.action, previousVersion: p.previousVersion, kind });

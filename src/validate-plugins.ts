@@ -26,7 +26,7 @@ export async function validatePlugins(args: string[], opts: SearchOptions): Prom
         continue;
       }
       const p = loaded.plugin;
-      const diagnostics: Diagnostic[] = [];
+      const diagnostics: Diagnostic[] = [...(p.rules?.warnings ?? [])]; // rules plugins: unknown keys, uncalled targets
       if (p.kind === "descriptor") {
         for (const list of ["install", "uninstall"] as const) {
           const steps = p.tasks?.[list];

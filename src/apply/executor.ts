@@ -60,6 +60,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     journal = await beginTransaction(plan.root, plan.command, mutating);
     let count = 0;
     let current: PlannedStep | undefined;
+    const progress = progressReporter(mutating, opts.emit);
     try {
       for (const step of steps) {
         current = step;
@@ -69,6 +70,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
           if (!changes(op)) continue;
           await applyOp(op, step.plugin, plan.root, opts);
           count++;
+          progress(op);
           if (opts.fault && count === opts.fault.after) {
             if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
             throw new Error(`fault injected after file operation ${count}`);
@@ -175,4 +177,22 @@ async function refreshMadeManifest(plan: Plan, step: PlannedStep): Promise<void>
   p.manifest = { ...p.manifest, files };
   const content = serializeManifest(p.manifest);
   for (const op of step.ops) if (op.op === "write" && op.display === manifestPath(plan.root, p.name)) Object.assign(op, { content, size: content.length, sha256: sha256(content) });
+}
+
+/** Emits a progress event at most every 200 ms once a run has been copying for a second. */
+function progressReporter(ops: Op[], emit: Emit): (op: Op) => void {
+  const total = ops.filter((o) => o.op === "write").length;
+  const started = Date.now();
+  let done = 0;
+  let bytes = 0;
+  let last = 0;
+  return (op) => {
+    if (op.op !== "write") return;
+    done++;
+    bytes += op.size;
+    const now = Date.now();
+    if (now - started < 1000 || (now - last < 200 && done < total)) return;
+    last = now;
+    emit({ type: "progress", done, total, bytes, elapsedMs: now - started });
+  };
 }

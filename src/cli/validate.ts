@@ -8,7 +8,10 @@ export default async function validate(args: string[], flags: CommonFlags): Prom
   let bad = 0;
   for (const r of results) {
     if (flags.json) process.stdout.write(JSON.stringify({ v: 1, type: "validate", ...r, diagnostics: r.diagnostics.map((d) => ({ ...d, source: undefined })) }) + "\n");
-    else if (r.ok) process.stdout.write(`ok       ${r.arg}${r.name ? ` (${r.name} ${r.version}, ${r.kind})` : ""}\n`);
+    else if (r.ok) {
+      for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n"); // warnings only
+      process.stdout.write(`ok       ${r.arg}${r.name ? ` (${r.name} ${r.version}, ${r.kind})` : ""}\n`);
+    }
     else {
       for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
       process.stderr.write(`invalid  ${r.arg}: ${r.diagnostics.filter((d) => d.severity === "error").length} problem(s)\n`);

@@ -17,17 +17,20 @@ export const PackageSchema = z
   .describe("package.yml: plugin metadata");
 export type PackageMeta = z.infer<typeof PackageSchema>;
 
+// Regular expressions rather than refinements, so the JSON Schema carries them too.
+const NO_DOTDOT = /^(?!(?:.*\/)?\.\.(?:\/|$))/;
+
 const absolutePath = z
   .string()
   .min(1)
-  .refine((p) => p.startsWith("/"), "must be an absolute path (starting with '/')")
-  .refine((p) => !p.split("/").includes(".."), "must not contain '..' segments");
+  .regex(/^\//, "must be an absolute path (starting with '/')")
+  .regex(NO_DOTDOT, "must not contain '..' segments");
 
 const relativeSource = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith("/"), "must be relative to the plugin folder, not absolute")
-  .refine((p) => !p.split("/").includes(".."), "must stay inside the plugin folder (no '..')");
+  .regex(/^[^/]/, "must be relative to the plugin folder, not absolute")
+  .regex(NO_DOTDOT, "must stay inside the plugin folder (no '..')");
 
 const mode = z
   .string()

@@ -20,6 +20,12 @@ export type StepStatus = "changed" | "unchanged" | "would change" | "skipped" | 
 export type Event =
   | { type: "start"; command: string; root: string; dryRun: boolean; plugins: string[] }
   | { type: "recovered"; root: string; paths: number; startedAt: string; command: string }
+  | {
+      type: "plan";
+      command: "install" | "uninstall";
+      plugins: { name: string; version: string; action: string; changed: boolean; steps: { kind: string; target: string; changes: number; notSimulated: boolean }[] }[];
+      handlers: string[];
+    }
   | { type: "plugin"; name: string; version: string; action: string; previousVersion?: string; kind: string }
   | { type: "step"; plugin: string; kind: string; target: string; status: StepStatus; detail?: string; diff?: string }
   | { type: "output"; plugin: string; stream: "stdout" | "stderr"; line: string }

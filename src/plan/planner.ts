@@ -74,9 +74,11 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
         if (!entries.some((x) => x.path === d)) entries.push({ path: d, type: "dir", mode: 0o755 });
       }
     };
-    const checkTarget = (target: string, step: number): boolean => {
+    // `replaces`: a file or link is renamed over a link at the target, never written through it,
+    // so only its folders can lead out of the root (an absolute link installed before is fine).
+    const checkTarget = (target: string, step: number, replaces = false): boolean => {
       const key = e.kinds[step] === "copy" ? "to" : e.kinds[step];
-      const esc = escapeOf(facts, target);
+      const esc = escapeOf(facts, replaces ? path.posix.dirname(target) : target);
       if (esc) {
         conflicts.at(e, step, key, `target ${target} leads outside the root through ${esc.via} (to ${esc.to})`, "remove the symbolic link or install without it");
         return false;
@@ -122,7 +124,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
       const step = stepOf(item.step);
       switch (item.kind) {
         case "file": {
-          if (!checkTarget(item.target, item.step)) break;
+          if (!checkTarget(item.target, item.step, true)) break;
           const f = fact(item.target);
           if (f.type === "dir" || f.type === "other") {
             conflicts.add(name, where, `${item.target} exists and is not a file`, "copy into it by ending \"to\" with '/'");
@@ -155,7 +157,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
           break;
         }
         case "symlink": {
-          if (!checkTarget(item.target, item.step)) break;
+          if (!checkTarget(item.target, item.step, true)) break;
           const f = fact(item.target);
           const same = f.type === "symlink" && f.target === item.linkTo;
           if (!guardOverwrite(item.target, f, same)) break;

@@ -58,6 +58,8 @@ export function humanLogger(o: LoggerOptions): Logger {
       case "recovered":
         o.err.write(`${c(33, "recovered")}: an interrupted ${e.command} (started ${e.startedAt}) was rolled back first (${e.paths} paths restored)\n`);
         break;
+      case "plan":
+        break;
       case "plugin":
         say(c(1, `${e.name} ${e.version}`) + c(2, ` (${e.action}${e.previousVersion && e.previousVersion !== e.version ? ` from ${e.previousVersion}` : ""}, ${e.kind})`));
         break;

@@ -8,7 +8,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { LoadResult } from "../load/plugin.js";
 import { readText } from "../load/plugin.js";
-import { issuesToDiagnostics, yamlLocator } from "../load/validate.js";
+import { issuesToDiagnostics, yamlLocator, type Locator } from "../load/validate.js";
 import { parseYaml, type YamlDocument, type YamlPath } from "../load/yaml.js";
 import type { Diagnostic } from "../model/diagnostic.js";
 import { branchFor, hasTarget, readRulesScript } from "./script.js";
@@ -77,9 +77,16 @@ export async function loadRulesPlugin(dir: string): Promise<LoadResult> {
   }
   const rules: RulesPlugin = { meta, metaFile, rulesFile, locate: yamlLocator(parsed.doc), warnings };
   const description = [meta.description, meta.displayName].find((x) => x !== undefined) ?? "";
+  // Conflicts about staged files point at the package target, which staged them.
+  const pkg = script.branches ? branchFor(script, "package") : undefined;
+  const pkgCol = pkg ? (script.text.split(/\r?\n/)[pkg.line - 1] ?? "").search(/\S/) + 1 : undefined;
+  const locate: Locator = {
+    file: rulesFile,
+    diagnostic: (_p, message, o = {}) => ({ severity: "error", file: rulesFile, line: pkg?.line, col: pkgCol, length: "package".length, message, hint: o.hint, source: script.text }),
+  };
   return {
     ok: true,
-    plugin: { name: `${meta.namespace}/${meta.name}`, version: meta.version, description, dir, kind: "rules", metaFile, tasksFile: rulesFile, rules },
+    plugin: { name: `${meta.namespace}/${meta.name}`, version: meta.version, description, dir, kind: "rules", metaFile, tasksFile: rulesFile, locate, rules },
   };
 }
 

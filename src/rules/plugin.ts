@@ -91,9 +91,12 @@ export async function finishRulesInstall(plan: Plan, expanded: Expanded[]): Prom
 export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): Promise<Plan> {
   const rulesOnes = manifests.filter((m) => m.installedBy === "rules" && m.rules);
   if (!rulesOnes.length) return plan;
+  const staying = [...(await readManifests(plan.root)).values()].filter((x) => !manifests.some((m) => m.name === x.name));
   for (const m of rulesOnes) {
     const p = plan.plugins.find((x) => x.name === m.name);
     if (!p) continue;
+    const users = staying.filter((x) => x.rules?.depends.some((d) => `${d.namespace}/${d.name}` === m.name)).map((x) => x.name);
+    if (users.length) p.warnings.push(`still installed and depending on it: ${users.join(", ")}`);
     const copyDir = path.join(plan.root, m.rules!.copy);
     const file = path.join(copyDir, "wazo", "rules");
     if (await stat(file).then((s) => s.isFile(), () => false)) {

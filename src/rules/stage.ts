@@ -68,7 +68,7 @@ async function stage(plugin: Plugin, opts: { emit?: Emit }): Promise<Staging> {
     opts.emit?.({ type: "info", message: `${plugin.name}: running wazo/rules ${target} in ${copy}` });
     const env = target === "package" ? { ...process.env, pkgdir } : process.env;
     const r = await runRules(rulesArgv(script, file, target), target, { cwd: copy, env, plugin: plugin.name, emit: opts.emit });
-    if (!r.ok) throw new TaskFailure("runtime", `${plugin.name}: ${r.message}\n  nothing was changed (build and package run in a temporary copy: ${copy})`);
+    if (!r.ok) throw new TaskFailure("runtime", `${plugin.name}: ${r.message}\n  nothing was changed (build and package run in a temporary copy of the plugin folder)`);
   }
   return { base, copy, pkgdir, script };
 }
@@ -114,6 +114,14 @@ export async function stagedItems(plugin: Plugin, pkgdir: string): Promise<{ ite
   };
   let pending: (Desired & { kind: "dir" })[] = [];
   const under = (dir: string, p: string) => p.startsWith(dir + "/");
+  // Folders holding no file: each innermost one is a step, with the pending folders above it.
+  const flushEmpty = (holder?: string) => {
+    for (const leaf of pending) {
+      if (leaf.step >= 0 || (holder && under(leaf.target, holder)) || pending.some((o) => under(leaf.target, o.target))) continue;
+      const step = newStep("mkdir", leaf.target);
+      for (const d of pending) if (d.step < 0 && (d === leaf || under(d.target, leaf.target)) && !(holder && under(d.target, holder))) d.step = step;
+    }
+  };
   for (const f of flat) {
     if (f.kind === "dir") {
       const item = { kind: "dir" as const, step: -1, target: f.target, mode: f.mode };
@@ -121,15 +129,13 @@ export async function stagedItems(plugin: Plugin, pkgdir: string): Promise<{ ite
       pending.push(item);
       continue;
     }
-    // Folders that hold no file before this one are steps of their own.
-    // (In pre-order, a pending folder that does not hold this file holds no file at all.)
-    for (const d of pending) if (!under(d.target, f.target)) d.step = newStep("mkdir", d.target);
+    flushEmpty(f.target);
     const step = f.kind === "file" ? newStep("copy", f.target) : newStep("symlink", `${f.target} -> ${f.linkTo}`);
     for (const d of pending) if (d.step < 0) d.step = step;
     pending = [];
     if (f.kind === "file") items.push({ kind: "file", step, source: f.source, target: f.target, mode: f.mode, size: f.size, sha256: await sha256File(f.source, f.size) });
     else items.push({ kind: "symlink", step, target: f.target, linkTo: f.linkTo });
   }
-  for (const d of pending) if (d.step < 0) d.step = newStep("mkdir", d.target);
+  flushEmpty();
   return { items, labels, kinds };
 }
