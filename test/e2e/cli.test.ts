@@ -39,6 +39,20 @@ describe("command line", () => {
     assert.match(top.stdout, /Exit codes: 0 done, 1 failed \(rolled back\), 2 invalid input, 3 applied but a reload or verification failed/);
   });
 
+  test("show: metadata, executor, the extensions it provides and the plan on this root", async () => {
+    const tmp = await tempDir();
+    const r = await runCli(["show", "helloworld", "--root", tmp]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /executor:\s+descriptor \(.*plugins-examples\/helloworld\/tasks\.yml\)/);
+    assert.match(r.stdout, /extensions: \*\*\*42@xivo-extrafeatures \(\/etc\/asterisk\/extensions_extra\.d\/helloworld\.conf\)/);
+    assert.match(r.stdout, /would change\s+copy\s+\/etc\/asterisk\/extensions_extra\.d\/helloworld\.conf/);
+    const j = await runCli(["show", "helloworld", "--root", tmp, "--json"]);
+    const first = JSON.parse(j.stdout.split("\n")[0]);
+    assert.deepEqual(first.extensions, [{ context: "xivo-extrafeatures", extension: "***42", file: "/etc/asterisk/extensions_extra.d/helloworld.conf" }]);
+    assert.deepEqual(await readdir(tmp), [], "show writes nothing");
+    await cleanup(tmp);
+  });
+
   test("unknown commands and options get a suggestion and exit 2", async () => {
     const cmd = await runCli(["instal", "helloworld"]);
     assert.equal(cmd.code, 2);
