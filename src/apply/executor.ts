@@ -12,6 +12,7 @@ import { factOf, rooted } from "../plan/facts.js";
 import { sha256 } from "../util/hash.js";
 import { describeExit, runProcess } from "../util/process.js";
 import { fsyncPath, removePath, symlinkAtomic, writeAtomic } from "./fsops.js";
+import { mapPool } from "../util/pool.js";
 import { runHandlers, type HandlerContext } from "./handlers.js";
 import { checkDialplanAfterReload } from "./dialplan-check.js";
 import { beginTransaction, commitTransaction, rollback, type Journal } from "./transaction.js";
@@ -20,7 +21,8 @@ export interface ApplyOptions extends HandlerContext {
   emit: Emit;
   /** Test-only: stop after the N-th file operation (WAZO_TASKS_FAULT=N or N:kill). */
   fault?: { after: number; kill: boolean };
-  /** Flush each file before renaming it into place (default true). */
+  /** Flush each file before renaming it into place (default false: one flush of the whole
+   * file system before the commit makes the run durable at once). */
   durable?: boolean;
 }
 
@@ -48,6 +50,20 @@ function stepStatus(step: PlannedStep): { status: StepStatus; detail?: string } 
   return { status: "changed", detail: files > 1 ? `${step.ops.filter((o) => o.op === "write" && changes(o)).length} of ${files} files${by ? `, ${by}` : ""}` : by };
 }
 
+const PARALLEL_FILES = 16;
+
+/** Consecutive operations that do not depend on each other: file writes, file removals. */
+function batches(ops: Op[]): Op[][] {
+  const out: Op[][] = [];
+  const free = (o: Op) => o.op === "write" || (o.op === "remove" && o.isFile === true);
+  for (const op of ops) {
+    const last = out[out.length - 1];
+    if (last && free(op) && free(last[0]) && last[0].op === op.op) last.push(op);
+    else out.push([op]);
+  }
+  return out;
+}
+
 /** The order steps run in: kept originals first, then plugin steps, then the state. */
 const phase = (s: PlannedStep) => (s.kind === "preserve" ? 0 : s.kind === "state" ? 2 : 1);
 
@@ -66,17 +82,20 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
         current = step;
         if (step.viaMake) continue;
         if (step.kind === "state") await refreshMadeManifest(plan, step);
-        for (const op of step.ops) {
-          if (!changes(op)) continue;
-          await applyOp(op, step.plugin, plan.root, opts);
-          count++;
-          progress(op);
-          if (opts.fault && count === opts.fault.after) {
-            if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
-            throw new Error(`fault injected after file operation ${count}`);
-          }
+        // Independent file writes and removals run in parallel; the rest in order.
+        for (const batch of batches(step.ops.filter(changes))) {
+          await mapPool(batch, batch.length > 1 ? PARALLEL_FILES : 1, async (op) => {
+            await applyOp(op, step.plugin, plan.root, opts);
+            count++;
+            progress(op);
+            if (opts.fault && count === opts.fault.after) {
+              if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
+              throw new Error(`fault injected after file operation ${count}`);
+            }
+          });
         }
       }
+      await flushAll(plan.root, mutating);
     } catch (e) {
       await rollback(plan.root, journal);
       journal = undefined;
@@ -118,7 +137,7 @@ async function applyOp(op: Op, plugin: string, root: string, opts: ApplyOptions)
       return;
     case "write":
       await mkdir(path.dirname(op.path), { recursive: true });
-      await writeAtomic(op.path, { source: op.source, content: op.content }, op.mode, opts.durable !== false);
+      await writeAtomic(op.path, { source: op.source, content: op.content }, op.mode, opts.durable === true);
       return;
     case "symlink":
       await mkdir(path.dirname(op.path), { recursive: true });
@@ -195,4 +214,16 @@ function progressReporter(ops: Op[], emit: Emit): (op: Op) => void {
     last = now;
     emit({ type: "progress", done, total, bytes, elapsedMs: now - started });
   };
+}
+
+/**
+ * Makes every write of the run durable before the commit point (the journal's removal): one
+ * `sync -f` (syncfs) of the root's file system, or a flush of each written file when that is
+ * not available. A crash before this is undone from the journal.
+ */
+async function flushAll(root: string, ops: Op[]): Promise<void> {
+  const r = await runProcess(["sync", "-f", root], { timeoutMs: 120_000 });
+  if (r.ok) return;
+  const files = ops.flatMap((o) => (o.op === "write" ? [o.path] : []));
+  await mapPool(files, PARALLEL_FILES, (f) => fsyncPath(f).catch(() => undefined));
 }

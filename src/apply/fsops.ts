@@ -2,7 +2,7 @@
  * File operations that never leave a half-written file where Asterisk can read it: content goes
  * to a temp file in the same folder, is flushed, then renamed into place.
  */
-import { chmod, copyFile, link, lstat, mkdir, open, readlink, rename, rm, rmdir, symlink, unlink } from "node:fs/promises";
+import { chmod, copyFile, link, lstat, mkdir, open, readlink, rename, rmdir, symlink, unlink } from "node:fs/promises";
 import path from "node:path";
 
 /** The temp name used while writing `target`; fixed so a rollback can find and remove it. */
@@ -17,9 +17,13 @@ export async function fsyncPath(p: string): Promise<void> {
   }
 }
 
+const removeIfThere = (p: string) => unlink(p).catch((e: NodeJS.ErrnoException) => {
+  if (e.code !== "ENOENT") throw e;
+});
+
 export async function writeAtomic(target: string, data: { source?: string; content?: Buffer }, mode: number, durable = true): Promise<void> {
   const tmp = tempPathFor(target);
-  await rm(tmp, { force: true });
+  await removeIfThere(tmp);
   if (data.content !== undefined) {
     const fh = await open(tmp, "wx", mode);
     try {
@@ -38,7 +42,7 @@ export async function writeAtomic(target: string, data: { source?: string; conte
 
 export async function symlinkAtomic(target: string, linkTo: string): Promise<void> {
   const tmp = tempPathFor(target);
-  await rm(tmp, { force: true });
+  await removeIfThere(tmp);
   await symlink(linkTo, tmp);
   await rename(tmp, target);
 }

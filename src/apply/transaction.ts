@@ -9,6 +9,7 @@ import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from "node:fs/pr
 import path from "node:path";
 import type { Op } from "../model/plan.js";
 import { stateDir } from "../state/manifest.js";
+import { mapPool } from "../util/pool.js";
 import { backupFile, fsyncPath, removePath, symlinkAtomic, syncDir, tempPathFor, writeAtomic } from "./fsops.js";
 
 export type Prior =
@@ -50,19 +51,25 @@ export async function beginTransaction(root: string, command: string, ops: Op[])
   await rm(dir, { recursive: true, force: true });
   await mkdir(path.join(dir, "backup"), { recursive: true });
   const seen = new Set<string>();
-  const entries: JournalEntry[] = [];
-  const record = async (p: string) => {
-    if (seen.has(p)) return;
-    seen.add(p);
-    entries.push({ path: p, prior: await capture(p, path.join(dir, "backup", String(entries.length))) });
+  const paths: string[] = [];
+  const exists = new Map<string, Promise<boolean>>();
+  const dirExists = (d: string) => {
+    let e = exists.get(d);
+    if (!e) exists.set(d, (e = lstat(d).then(() => true, () => false)));
+    return e;
   };
   for (const op of ops) {
     for (const p of touched(op)) {
       // Folders the run will create on the way are journaled first, so rollback removes them last.
-      if (op.op !== "remove" && op.op !== "chmod") for (const parent of await missingParents(p, seen)) await record(parent);
-      await record(p);
+      if (op.op !== "remove" && op.op !== "chmod") {
+        const missing: string[] = [];
+        for (let d = path.dirname(p); d !== path.dirname(d) && !seen.has(d) && !(await dirExists(d)); d = path.dirname(d)) missing.unshift(d);
+        for (const d of missing) if (!seen.has(d)) seen.add(d), paths.push(d);
+      }
+      if (!seen.has(p)) seen.add(p), paths.push(p);
     }
   }
+  const entries: JournalEntry[] = await mapPool(paths, 32, async (p, i) => ({ path: p, prior: await capture(p, path.join(dir, "backup", String(i))) }));
   const journal: Journal = { format: 1, pid: process.pid, startedAt: new Date().toISOString(), command, entries };
   const tmp = journalFile(root) + ".tmp";
   await writeFile(tmp, JSON.stringify(journal));
@@ -70,15 +77,6 @@ export async function beginTransaction(root: string, command: string, ops: Op[])
   await rename(tmp, journalFile(root));
   await syncDir(dir);
   return journal;
-}
-
-async function missingParents(p: string, known: Set<string>): Promise<string[]> {
-  const out: string[] = [];
-  for (let d = path.dirname(p); d !== path.dirname(d) && !known.has(d); d = path.dirname(d)) {
-    if (await lstat(d).then(() => true, () => false)) break;
-    out.unshift(d);
-  }
-  return out;
 }
 
 async function capture(p: string, backup: string): Promise<Prior> {

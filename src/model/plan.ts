@@ -33,7 +33,16 @@ export type FileOp =
     }
   | { op: "symlink"; path: string; display: string; target: string; change: Change }
   | { op: "chmod"; path: string; display: string; mode: number; change: Change }
-  | { op: "remove"; path: string; display: string; change: Change; /** Kept because an admin edited it. */ kept?: string };
+  | {
+      op: "remove";
+      path: string;
+      display: string;
+      change: Change;
+      /** Kept because an admin edited it. */
+      kept?: string;
+      /** Known not to be a folder: may be removed in parallel with others. */
+      isFile?: boolean;
+    };
 
 /** A program run in order with the file operations (never in a dry run). */
 export interface RunOp {

@@ -62,16 +62,18 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
     const preserveOps: FileOp[] = [];
     const warnings: string[] = [];
     const fact = (p: string): Fact => facts.paths.get(p) ?? { type: "absent" };
+    const ours = new Set((prev?.files ?? []).filter((x) => x.type === "dir").map((x) => x.path));
+    const recordedDirs = new Set<string>();
     const ensureParents = (target: string, step: PlannedStep) => {
       const missing: string[] = [];
-      const ours = new Set((prev?.files ?? []).filter((x) => x.type === "dir").map((x) => x.path));
-      for (let d = path.posix.dirname(target); d !== "/"; d = path.posix.dirname(d)) if (fact(d).type === "absent" || ours.has(d)) missing.unshift(d);
+      for (let d = path.posix.dirname(target); d !== "/" && !recordedDirs.has(d); d = path.posix.dirname(d)) if (fact(d).type === "absent" || ours.has(d)) missing.unshift(d);
       for (const d of missing) {
         if (fact(d).type === "absent" && !created.has(d)) {
           created.add(d);
           step.ops.push({ op: "mkdir", path: rooted(facts.root, d), display: d, mode: 0o755, change: "create" });
         }
-        if (!entries.some((x) => x.path === d)) entries.push({ path: d, type: "dir", mode: 0o755 });
+        recordedDirs.add(d);
+        entries.push({ path: d, type: "dir", mode: 0o755 });
       }
     };
     // `replaces`: a file or link is renamed over a link at the target, never written through it,
@@ -153,7 +155,10 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
           if (f.type === "absent") created.add(item.target);
           const change: Change = f.type === "absent" ? "create" : f.mode !== item.mode && e.kinds[item.step] === "mkdir" ? "mode" : "none";
           step.ops.push({ op: "mkdir", path: rooted(facts.root, item.target), display: item.target, mode: item.mode, change });
-          if (f.type === "absent" || prev?.files.some((x) => x.path === item.target)) entries.push({ path: item.target, type: "dir", mode: item.mode });
+          if ((f.type === "absent" || ours.has(item.target)) && !recordedDirs.has(item.target)) {
+            recordedDirs.add(item.target);
+            entries.push({ path: item.target, type: "dir", mode: item.mode });
+          }
           break;
         }
         case "symlink": {
@@ -290,7 +295,7 @@ export function removalOp(facts: Facts, x: ManifestEntry, force: boolean): (File
   if (f.type === "absent") return { op: "remove", path: real, display: x.path, change: "none" };
   if (x.type === "file" && f.type === "file" && f.sha256 !== x.sha256 && !force)
     return { op: "remove", path: real, display: x.path, change: "none", kept: `${x.path} was changed since install: left in place (--force removes it)` };
-  return { op: "remove", path: real, display: x.path, change: "remove" };
+  return { op: "remove", path: real, display: x.path, change: "remove", isFile: x.type !== "dir" && f.type !== "dir" };
 }
 
 const dedupe = (hs: Handler[]) => [...new Map(hs.map((h) => [handlerKey(h), h])).values()];

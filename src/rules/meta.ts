@@ -59,8 +59,11 @@ export async function loadRulesPlugin(dir: string): Promise<LoadResult> {
   if (!(await isFile(rulesFile)))
     diagnostics.push({
       severity: "error",
-      file: rulesFile,
-      message: (await exists(rulesFile)) ? "wazo/rules is not a file" : "no wazo/rules next to wazo/plugin.yml",
+      file: metaFile,
+      line: 1,
+      col: 1,
+      source: text,
+      message: (await exists(rulesFile)) ? `${rulesFile} is not a file` : `no wazo/rules next to wazo/plugin.yml (${rulesFile})`,
       hint: "a wazo-plugind plugin has wazo/plugin.yml and wazo/rules (a program called with build, package, install, uninstall)",
     });
   const errors = diagnostics.filter((d) => d.severity === "error");
