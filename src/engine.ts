@@ -48,20 +48,11 @@ export interface RunOptions extends SearchOptions, RulesRunOptions {
   allowAbsolute?: boolean;
 }
 
-export interface RunSummary {
-  ok: boolean;
-  exitCode: number;
-  dryRun: boolean;
-  changed: number;
-  unchanged: number;
-  failed: number;
-  reloads: string[];
-  restarts: string[];
-  plugins: { name: string; version: string; action: string; status: string }[];
-  error?: string;
+/** The outcome of a run: the closing `summary` event's fields, the diagnostics and the plan. */
+export type RunSummary = Omit<Extract<Event, { type: "summary" }>, "type" | "durationMs"> & {
   diagnostics: Diagnostic[];
   plan?: Plan;
-}
+};
 
 const DEFAULT_LOCK_TIMEOUT = 10_000;
 
@@ -124,7 +115,8 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
   } finally {
     await ctx.close();
   }
-  emit({ type: "summary", ok: summary.ok, exitCode: summary.exitCode, dryRun: summary.dryRun, changed: summary.changed, unchanged: summary.unchanged, failed: summary.failed, reloads: summary.reloads, restarts: summary.restarts, plugins: summary.plugins, error: summary.error, durationMs: Date.now() - started });
+  const { diagnostics: _d, plan: _p, ...fields } = summary;
+  emit({ type: "summary", ...fields, durationMs: Date.now() - started });
   return summary;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Lints one dialplan file on disk, and formats diagnostics with the offending line shown.
+ * Lints one dialplan file on disk (report/diagnostic.ts prints the diagnostics).
  * The only impure function here is lintDialplanFile's read; everything else is pure.
  */
 import { readFile } from "node:fs/promises";
@@ -83,40 +83,4 @@ function nulDiagnostic(file: string, text: string): DialplanDiagnostic | null {
     message: "file contains a NUL byte",
     hint: "Asterisk stops reading a line at a NUL byte; the file is probably binary or mis-encoded (UTF-16?)",
   };
-}
-
-/**
- * `file:line:col: severity: message`, then the source line and a marker under the bad part:
- *
- *     helloworld.conf:3:18: error: unbalanced parenthesis in application call
- *       3 | same = n,Playback(hello-world
- *         |                  ^~~~~~~~~~~~
- *         = hint: add the missing ')'
- *
- * Tabs before the marked part are copied so the marker lines up in a terminal.
- */
-export function formatDiagnostic(d: DialplanDiagnostic, sourceText: string): string {
-  const out = [`${d.file}:${d.line}:${d.col}: ${d.severity}: ${d.message}`];
-  const gutter = " ".repeat(String(d.line).length);
-  const source = sourceLine(sourceText, d.line);
-  if (source !== undefined) {
-    out.push(`  ${d.line} | ${source}`);
-    out.push(`  ${gutter} | ${marker(source, d.col, d.length)}`);
-  }
-  if (d.hint !== undefined) out.push(`  ${gutter} = hint: ${d.hint}`);
-  return out.join("\n");
-}
-
-function sourceLine(text: string, line: number): string | undefined {
-  if (line < 1) return undefined;
-  const lines = text.replace(/^\uFEFF/, "").split("\n");
-  const found = lines[line - 1];
-  return found?.replace(/\r$/, "");
-}
-
-function marker(source: string, col: number, length = 1): string {
-  const start = Math.min(Math.max(col, 1), source.length + 1) - 1;
-  const pad = source.slice(0, start).replace(/[^\t]/g, " ");
-  const width = Math.max(1, Math.min(length, source.length - start));
-  return `${pad}^${"~".repeat(width - 1)}`;
 }

@@ -1,21 +1,41 @@
-/** Prints a diagnostic as `file:line:col: severity: message`, the line, and the bad part marked. */
+/**
+ * Prints a diagnostic the way compilers do:
+ *
+ *     helloworld.conf:3:18: error: unbalanced parenthesis in application call
+ *       3 | same = n,Playback(hello-world
+ *         |                  ^~~~~~~~~~~~
+ *         = hint: add the missing ')'
+ *
+ * Tabs before the marked part are copied so the marker lines up in a terminal.
+ */
 import path from "node:path";
 import type { Diagnostic } from "../model/diagnostic.js";
 
-export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
+type Printable = Pick<Diagnostic, "severity" | "file" | "line" | "col" | "length" | "message" | "hint" | "source" | "diff">;
+
+export function formatDiagnostic(d: Printable, cwd = process.cwd()): string {
   const rel = path.isAbsolute(d.file) && d.file.startsWith(cwd + path.sep) ? path.relative(cwd, d.file) : d.file;
   const where = d.line ? `${rel}:${d.line}${d.col ? `:${d.col}` : ""}` : rel;
   const out = [`${where}: ${d.severity}: ${d.message}`];
-  if (d.line && d.source !== undefined) {
-    const text = d.source.split(/\r?\n/)[d.line - 1];
-    if (text !== undefined) {
-      const num = String(d.line);
-      const pad = " ".repeat(num.length);
-      out.push(` ${num} | ${text.replace(/\t/g, " ")}`);
-      if (d.col) out.push(` ${pad} | ${" ".repeat(d.col - 1)}^${"~".repeat(Math.max(0, Math.min(d.length ?? 1, text.length - d.col + 1) - 1))}`);
-    }
+  const gutter = " ".repeat(String(d.line ?? "").length);
+  const source = d.line && d.source !== undefined ? sourceLine(d.source, d.line) : undefined;
+  if (source !== undefined) {
+    out.push(`  ${d.line} | ${source}`);
+    if (d.col) out.push(`  ${gutter} | ${marker(source, d.col, d.length)}`);
   }
   if (d.diff) out.push(d.diff.trimEnd().replace(/^/gm, "    "));
-  if (d.hint) out.push(`  hint: ${d.hint}`);
+  if (d.hint) out.push(`  ${gutter} = hint: ${d.hint}`);
   return out.join("\n");
+}
+
+function sourceLine(text: string, line: number): string | undefined {
+  if (line < 1) return undefined;
+  return text.replace(/^\uFEFF/, "").split("\n")[line - 1]?.replace(/\r$/, "");
+}
+
+function marker(source: string, col: number, length = 1): string {
+  const start = Math.min(Math.max(col, 1), source.length + 1) - 1;
+  const pad = source.slice(0, start).replace(/[^\t]/g, " ");
+  const width = Math.max(1, Math.min(length, source.length - start));
+  return `${pad}^${"~".repeat(width - 1)}`;
 }

@@ -7,7 +7,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { formatDiagnostic, lintDialplanFile } from "../../src/dialplan/lint.js";
+import { lintDialplanFile } from "../../src/dialplan/lint.js";
+import { formatDiagnostic as printDiagnostic } from "../../src/report/diagnostic.js";
+
+const formatDiagnostic = (d: DialplanDiagnostic, source: string) => printDiagnostic({ ...d, source });
 import { parseDialplan, type DialplanDiagnostic } from "../../src/dialplan/parse.js";
 
 const HELLO = "[xivo-extrafeatures]\nexten = ***42,1,Playback(hello-world)\nsame = n,Return()\n";

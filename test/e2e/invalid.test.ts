@@ -126,7 +126,7 @@ describe("dialplan lint before install", () => {
     for (const args of [["install", plugin, "--root", root], ["install", plugin, "--root", root, "--dry-run"], ["validate", plugin]]) {
       const r = await runCli(args);
       assert.equal(r.code, 2, args.join(" "));
-      assert.match(r.stderr, /b\.conf:2:21: error: unbalanced parenthesis in application call\n 2 \| exten = 1,1,Playback\(hello\n {3}\| {21}\^/);
+      assert.match(r.stderr, /b\.conf:2:21: error: unbalanced parenthesis in application call\n  2 \| exten = 1,1,Playback\(hello\n {4}\| {21}\^/);
       assert.deepEqual(await snapshot(root), before);
     }
     const forced = await runCli(["install", plugin, "--root", root, "--no-lint"]);
