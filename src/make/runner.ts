@@ -3,8 +3,8 @@
  * DESTDIR passed both ways make reads it, output streamed by line, a timeout that kills the
  * whole process group (make's children included).
  */
-import { spawn } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
+import { findOnPath, runProcess } from "../util/process.js";
+import { statSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { parseMakefile } from "./parse.js";
 
@@ -62,22 +62,7 @@ export function makefileTargets(text: string): string[] {
   return parseMakefile(text).targets.filter((t) => !t.includes("%"));
 }
 
-/** Absolute path of an executable found on PATH, or null. Empty PATH entries are skipped. */
-export function findOnPath(name: string, pathVar: string | undefined): string | null {
-  for (const dir of (pathVar ?? "").split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, name);
-    try {
-      if (isFile(candidate)) {
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      }
-    } catch {
-      // not executable: keep looking, as the shell would
-    }
-  }
-  return null;
-}
+export { findOnPath };
 
 export async function runMake(pluginDir: string, target: string, opts: RunMakeOptions = {}): Promise<MakeResult> {
   // A target like "-f x" or "VAR=1" would be read by make as an option or a variable.
@@ -89,7 +74,8 @@ export async function runMake(pluginDir: string, target: string, opts: RunMakeOp
   if (opts.destdir !== undefined) args.push(`DESTDIR=${env.DESTDIR}`);
   const command = [make, ...args];
   if (!isDirectory(pluginDir)) return startFailure(command, `plugin folder not found: ${pluginDir}`);
-  return spawnMake(command, pluginDir, env, opts);
+  const r = await runProcess(command, { cwd: pluginDir, env, timeoutMs: opts.timeoutMs, killGraceMs: opts.killGraceMs, onLine: opts.onLine, tailLines: opts.keepLines });
+  return { ok: r.ok, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, lines: r.tail, durationMs: r.durationMs, command, error: r.error };
 }
 
 function makeEnv(opts: RunMakeOptions): NodeJS.ProcessEnv {
@@ -98,69 +84,6 @@ function makeEnv(opts: RunMakeOptions): NodeJS.ProcessEnv {
   for (const name of ["MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"]) delete env[name];
   if (opts.destdir !== undefined) env.DESTDIR = opts.destdir === "" ? "" : resolve(opts.destdir);
   return env;
-}
-
-function spawnMake(command: string[], cwd: string, env: NodeJS.ProcessEnv, opts: RunMakeOptions): Promise<MakeRun> {
-  const started = Date.now();
-  const keep = opts.keepLines ?? 20;
-  const lines: string[] = [];
-  let timedOut = false;
-  return new Promise((done) => {
-    // detached: make leads its own process group, so a timeout can kill its children too.
-    const child = spawn(command[0], command.slice(1), { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    const onLine = (stream: MakeStream, line: string) => {
-      lines.push(line);
-      if (lines.length > keep) lines.shift();
-      opts.onLine?.(stream, line);
-    };
-    readLines(child.stdout, "stdout", onLine);
-    readLines(child.stderr, "stderr", onLine);
-    const killGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        // the group is already gone
-      }
-    };
-    const timers: NodeJS.Timeout[] = [];
-    if (opts.timeoutMs !== undefined) {
-      timers.push(setTimeout(() => {
-        timedOut = true;
-        killGroup("SIGTERM");
-        timers.push(setTimeout(() => killGroup("SIGKILL"), opts.killGraceMs ?? 2000));
-      }, opts.timeoutMs));
-    }
-    let settled = false;
-    const finish = (result: Omit<MakeRun, "lines" | "durationMs" | "command" | "timedOut">) => {
-      if (settled) return;
-      settled = true;
-      timers.forEach(clearTimeout);
-      done({ ...result, timedOut, lines, durationMs: Date.now() - started, command });
-    };
-    child.on("error", (err) => finish({ ok: false, exitCode: null, signal: null, error: err.message }));
-    child.on("close", (code, signal) => finish({ ok: code === 0 && !timedOut, exitCode: code, signal }));
-    // A daemon started by a recipe may keep our pipes open after make exits: stop reading then.
-    child.on("exit", () => {
-      const t = setTimeout(() => [child.stdout, child.stderr].forEach((s) => s.destroy()), 500);
-      t.unref();
-      timers.push(t);
-    });
-  });
-}
-
-function readLines(stream: NodeJS.ReadableStream, name: MakeStream, onLine: (stream: MakeStream, line: string) => void): void {
-  let buffer = "";
-  stream.setEncoding("utf8");
-  stream.on("data", (chunk: string) => {
-    buffer += chunk;
-    const parts = buffer.split("\n");
-    buffer = parts.pop() ?? "";
-    for (const p of parts) onLine(name, p.replace(/\r$/, ""));
-  });
-  stream.on("end", () => {
-    if (buffer !== "") onLine(name, buffer);
-    buffer = "";
-  });
 }
 
 function startFailure(command: string[], error: string): MakeRun {

@@ -1,9 +1,10 @@
 /**
- * Running a program: an argument list (never a shell string built by us), a timeout, output
- * streamed line by line and the last lines kept for the error message.
+ * Running a program: an argument list (never a shell string built by us), a timeout that kills
+ * the whole process group (children included), output streamed line by line and the last lines
+ * kept for the error message.
  */
 import { spawn } from "node:child_process";
-import { access, constants } from "node:fs/promises";
+import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 
 export interface ProcessResult {
@@ -15,85 +16,109 @@ export interface ProcessResult {
   tail: string[];
   durationMs: number;
   ok: boolean;
+  /** Set when the program could not be started at all. */
+  error?: string;
 }
+
+export type Stream = "stdout" | "stderr";
 
 export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
-  onLine?: (stream: "stdout" | "stderr", line: string) => void;
+  /** Time between SIGTERM and SIGKILL on timeout (default 2000 ms). */
+  killGraceMs?: number;
+  onLine?: (stream: Stream, line: string) => void;
   tailLines?: number;
+}
+
+/** Absolute path of an executable found on PATH, or null. Empty PATH entries are skipped. */
+export function findOnPath(name: string, pathVar: string | undefined = process.env.PATH): string | null {
+  const candidates = name.includes("/") ? [name] : (pathVar ?? "").split(path.delimiter).filter(Boolean).map((d) => path.join(d, name));
+  for (const candidate of candidates) {
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // missing or not executable: keep looking, as the shell would
+    }
+  }
+  return null;
 }
 
 /** The executable `name` as found on PATH, or undefined. */
 export async function which(name: string, envPath = process.env.PATH ?? ""): Promise<string | undefined> {
-  if (name.includes("/")) return (await access(name, constants.X_OK).then(() => true, () => false)) ? name : undefined;
-  for (const dir of envPath.split(":").filter(Boolean)) {
-    const p = path.join(dir, name);
-    if (await access(p, constants.X_OK).then(() => true, () => false)) return p;
-  }
-  return undefined;
+  return findOnPath(name, envPath) ?? undefined;
 }
 
 export function runProcess(argv: string[], opts: RunOptions = {}): Promise<ProcessResult> {
   const started = Date.now();
   const tail: string[] = [];
   const keep = opts.tailLines ?? 20;
+  const onLine = (stream: Stream, line: string) => {
+    tail.push(line);
+    if (tail.length > keep) tail.shift();
+    opts.onLine?.(stream, line);
+  };
   return new Promise((resolve) => {
+    // detached: the program leads its own process group, so a timeout can kill its children too.
     const child = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    readLines(child.stdout, "stdout", onLine);
+    readLines(child.stderr, "stderr", onLine);
     let timedOut = false;
-    const timer = opts.timeoutMs
-      ? setTimeout(() => {
+    const timers: NodeJS.Timeout[] = [];
+    const killGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // the group is already gone
+      }
+    };
+    if (opts.timeoutMs !== undefined)
+      timers.push(
+        setTimeout(() => {
           timedOut = true;
-          try {
-            process.kill(-child.pid!, "SIGKILL");
-          } catch {
-            child.kill("SIGKILL");
-          }
-        }, opts.timeoutMs)
-      : undefined;
-    const lineReader = (stream: "stdout" | "stderr") => {
-      let buf = "";
-      return {
-        data(chunk: Buffer) {
-          buf += chunk.toString("utf8");
-          let i: number;
-          while ((i = buf.indexOf("\n")) >= 0) {
-            emit(stream, buf.slice(0, i).replace(/\r$/, ""));
-            buf = buf.slice(i + 1);
-          }
-        },
-        end() {
-          if (buf) emit(stream, buf);
-          buf = "";
-        },
-      };
+          killGroup("SIGTERM");
+          timers.push(setTimeout(() => killGroup("SIGKILL"), opts.killGraceMs ?? 2000));
+        }, opts.timeoutMs),
+      );
+    let settled = false;
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null, error?: string) => {
+      if (settled) return;
+      settled = true;
+      timers.forEach(clearTimeout);
+      resolve({ command: argv, exitCode, signal, timedOut, tail, durationMs: Date.now() - started, ok: exitCode === 0 && !timedOut && !error, error });
     };
-    const emit = (stream: "stdout" | "stderr", line: string) => {
-      tail.push(line);
-      if (tail.length > keep) tail.shift();
-      opts.onLine?.(stream, line);
-    };
-    const out = lineReader("stdout");
-    const err = lineReader("stderr");
-    child.stdout!.on("data", out.data);
-    child.stderr!.on("data", err.data);
-    const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
-      if (timer) clearTimeout(timer);
-      out.end();
-      err.end();
-      resolve({ command: argv, exitCode, signal, timedOut, tail, durationMs: Date.now() - started, ok: exitCode === 0 && !timedOut });
-    };
-    child.on("error", (e) => {
-      emit("stderr", `cannot run ${argv[0]}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
-      finish(127, null);
+    child.on("error", (e) => finish(null, null, `cannot run ${argv[0]}: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    child.on("close", (code, signal) => finish(code, signal));
+    // A daemon started by the program may keep our pipes open after it exits: stop reading then.
+    child.on("exit", () => {
+      const t = setTimeout(() => [child.stdout, child.stderr].forEach((s) => s.destroy()), 500);
+      t.unref();
+      timers.push(t);
     });
-    child.on("close", finish);
+  });
+}
+
+function readLines(stream: NodeJS.ReadableStream, name: Stream, onLine: (stream: Stream, line: string) => void): void {
+  let buffer = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    buffer += chunk;
+    const parts = buffer.split("\n");
+    buffer = parts.pop() ?? "";
+    for (const p of parts) onLine(name, p.replace(/\r$/, ""));
+  });
+  stream.on("end", () => {
+    if (buffer !== "") onLine(name, buffer);
+    buffer = "";
   });
 }
 
 /** One line describing how a process ended, for error messages. */
 export function describeExit(r: ProcessResult): string {
+  if (r.error) return r.error;
   if (r.timedOut) return `timed out after ${r.durationMs} ms`;
   if (r.signal) return `killed by ${r.signal}`;
   return `exit code ${r.exitCode}`;
