@@ -22,7 +22,7 @@ const oneLine = (e: unknown) => ((e as Error).message ?? String(e)).split("\n")[
 
 export async function runHandlers(plan: Plan, ctx: HandlerContext, result: ApplyResult): Promise<void> {
   const { emit } = ctx;
-  // Programs run once the files are committed (a rules plugin's `wazo/rules install`).
+  // Programs run once the files are in place, before the handlers (a rules plugin's `wazo/rules install`).
   if (plan.plugins.some((p) => p.after?.length)) await (await import("../rules/after.js")).runAfterCommit(plan, ctx, result);
   for (const p of plan.plugins) {
     for (const cli of p.asterisk) {

@@ -92,7 +92,7 @@ export interface PluginPlan {
   handlers: { handler: Handler; always: boolean }[];
   /** Asterisk CLI commands run after the files, in order. */
   asterisk: string[];
-  /** Programs run once the files are committed, before the handlers (`wazo/rules install`, src/rules/after.ts). */
+  /** Programs run once the files are in place, before the handlers (`wazo/rules install`, src/rules/after.ts). */
   after?: RunOp[];
   verify: { extension: string; context: string; expect: "present" | "absent" }[];
   /** On uninstall: the extensions that must be gone after the reload. */

@@ -1,7 +1,8 @@
 /**
- * Programs run once the files are committed, before the handlers: a rules plugin's `wazo/rules
- * install` (dpkg's postinst). A failure keeps the files (exit code 3) and is recorded in the
- * manifest, so the next `install` of the plugin runs it again even when nothing else changed.
+ * Programs run once the files are in place, before the handlers (called by runHandlers; the
+ * journal is committed after the handlers): a rules plugin's `wazo/rules install` (dpkg's
+ * postinst). A failure keeps the files (exit code 3) and is recorded in the manifest, so the next
+ * `install` of the plugin runs it again even when nothing else changed.
  */
 import { rename, writeFile } from "node:fs/promises";
 import { fsyncPath } from "../apply/fsops.js";
@@ -34,7 +35,7 @@ export async function runAfterCommit(plan: Plan, ctx: { emit: Emit; noReload?: b
   }
 }
 
-/** Records (or clears) `rules.installPending` in the committed manifest. */
+/** Records (or clears) `rules.installPending` in the manifest written by this run. */
 async function markPending(plan: Plan, p: PluginPlan, pending: boolean): Promise<void> {
   const m = p.manifest;
   if (!m?.rules || (m.rules.installPending === true) === pending) return;

@@ -2,7 +2,7 @@
  * A rules plugin in the pipeline. Install: build and package run in a temporary copy, the staged
  * tree becomes an Expanded (typed file, folder and link items), so the planner and the executor
  * do the copying as for any plugin — transactional, recorded, conflict-checked, previewed, rolled
- * back — and `wazo/rules install` runs once the files are committed. Uninstall: `wazo/rules
+ * back — and `wazo/rules install` runs once the files are in place. Uninstall: `wazo/rules
  * uninstall`, the recorded files removed, then `wazo/rules postrm` (plugin_format_version ≥ 1),
  * from the copy of `wazo/` kept in the state folder.
  */

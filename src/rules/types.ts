@@ -55,7 +55,7 @@ export interface RulesExpansion {
   /** The temporary copy of the plugin folder the targets ran in. */
   copy?: string;
   script: RulesScript;
-  /** `wazo/rules install`, run after the files are committed; absent when it is not there or was replaced by handlers. */
+  /** `wazo/rules install`, run once the files are in place; absent when it is not there or was replaced by handlers. */
   install?: RunOp;
 }
 
