@@ -184,7 +184,10 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
     return withRoot(opts, emit, async () => {
       const manifests = await readManifests(root);
       const chosen: Manifest[] = names.map((n) => {
-        const m = manifests.get(n) ?? [...manifests.values()].find((x) => x.name.endsWith(`/${n}`));
+        const byName = [...manifests.values()].filter((x) => x.name.endsWith(`/${n}`));
+        if (!manifests.has(n) && byName.length > 1)
+          throw invalid(`"${n}" names several installed plugins: ${byName.map((x) => x.name).join(", ")}`, [], "give NAMESPACE/NAME");
+        const m = manifests.get(n) ?? byName[0];
         if (!m) throw invalid(`plugin "${n}" is not installed in ${root}`, [], manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there");
         return m;
       });
