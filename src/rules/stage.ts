@@ -4,7 +4,8 @@
  * gets `pkgdir` set to a fresh staging folder. The staged tree becomes the plan's files.
  */
 import { rmSync } from "node:fs";
-import { cp, lstat, mkdir, mkdtemp, readdir, readlink } from "node:fs/promises";
+import fse from "fs-extra";
+import { lstat, mkdir, mkdtemp, readdir, readlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Plugin } from "../load/plugin.js";
@@ -59,7 +60,9 @@ async function stage(plugin: Plugin, opts: { emit?: Emit }): Promise<Staging> {
   const base = await tempFolder();
   const copy = path.join(base, "plugin");
   const pkgdir = path.join(base, "pkgdir");
-  await cp(plugin.dir, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  // fs-extra's copy: a stable recursive copy on Node 20 (fs.cp is experimental there) that keeps
+  // modes, times and symbolic links as they are.
+  await fse.copy(plugin.dir, copy, { dereference: false, preserveTimestamps: true });
   await mkdir(pkgdir, { mode: 0o755 });
   const file = path.join(copy, "wazo", "rules");
   const script = await readRulesScript(file);
