@@ -86,24 +86,24 @@ function makeContext(opts: RunOptions, emit: Emit) {
   };
 }
 
-async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: Emit, work: (ctx: ReturnType<typeof makeContext>) => Promise<{ plan: Plan; result?: ApplyResult; previewChanged?: number }>): Promise<RunSummary> {
+async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: Emit, work: (ctx: ReturnType<typeof makeContext>) => Promise<{ plan: Plan; result?: ApplyResult; preview?: { changing: number; unchanged: number } }>): Promise<RunSummary> {
   const started = Date.now();
   const ctx = makeContext(opts, emit);
   let summary: RunSummary;
   try {
-    const { plan, result, previewChanged } = await work(ctx);
+    const { plan, result, preview } = await work(ctx);
     const exitCode = result?.handlerFailed ? EXIT_CODES.handler : 0;
     summary = {
       ok: exitCode === 0,
       exitCode,
       dryRun: opts.dryRun === true,
-      changed: result?.changed ?? previewChanged ?? 0,
-      unchanged: result?.unchanged ?? 0,
+      changed: result?.changed ?? preview?.changing ?? 0,
+      unchanged: result?.unchanged ?? preview?.unchanged ?? 0,
       failed: result?.handlerFailed ? 1 : 0,
       reloads: result?.reloads ?? [],
       restarts: result?.restarts ?? [],
       plugins: plan.plugins.map((p) => ({ name: p.name, version: p.version, action: p.action, status: opts.dryRun ? (p.changed ? "would change" : "unchanged") : result?.rolledBack ? "rolled back" : p.changed ? (result?.handlerFailed ? "applied, handler failed" : "changed") : "unchanged" })),
-      error: result?.rolledBack ?? (result?.handlerFailed ? `files applied, but a ${kind === "install" ? "reload or verification" : "handler"} failed: run \`wazo-tasks reload --pending\` once fixed` : undefined),
+      error: result?.rolledBack ?? (result?.handlerFailed ? handlerFailureMessage(result) : undefined),
       diagnostics: [],
       plan,
     };
@@ -118,6 +118,12 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
   const { diagnostics: _d, plan: _p, ...fields } = summary;
   emit({ type: "summary", ...fields, durationMs: Date.now() - started });
   return summary;
+}
+
+function handlerFailureMessage(result: ApplyResult): string {
+  return result.pending.length
+    ? `files applied, but ${result.pending.map(handlerLabel).join(", ")} failed: run \`wazo-tasks reload --pending\` once fixed`
+    : "files applied, but a verification or an asterisk command failed (see above)";
 }
 
 /** Loads the plugins named on the command line (names or folders). */
@@ -168,7 +174,7 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
       let plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
       if (expanded.some((e) => e.rules)) plan = await (await import("./rules/plugin.js")).finishRulesInstall(plan, expanded);
       announce(plan, plugins, emit);
-      if (opts.dryRun) return { plan, previewChanged: await emitPreview(plan, emit) };
+      if (opts.dryRun) return { plan, preview: await emitPreview(plan, emit) };
       await preflight(plan, opts, ctx);
       return { plan, result: await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: opts.fault }) };
     });
@@ -200,7 +206,7 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
       if (chosen.some((m) => m.installedBy === "rules")) plan = await (await import("./rules/plugin.js")).finishRulesUninstall(plan, chosen);
       emitPlan(plan, emit);
       for (const p of plan.plugins) emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: manifests.get(p.name)!.installedBy });
-      if (opts.dryRun) return { plan, previewChanged: await emitPreview(plan, emit) };
+      if (opts.dryRun) return { plan, preview: await emitPreview(plan, emit) };
       await preflight(plan, opts, ctx);
       const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: opts.fault });
       return { plan, result };

@@ -3,7 +3,10 @@
  * See docs/api.md for runnable examples.
  */
 export { installPlugins, uninstallPlugins, planInstall, type RunOptions, type RunSummary } from "./engine.js";
-export { createAmiClient, AmiError, type AmiClient, type AmiConfig } from "./asterisk/ami-client.js";
+export { createAmiClient, parseAmiUrl, AmiError, type AmiClient, type AmiConfig } from "./asterisk/ami-client.js";
+export { reloadAsterisk } from "./reload.js";
+export { TaskFailure, isTaskFailure, type FailureReason } from "./model/diagnostic.js";
+export type { Handler, Manifest } from "./state/manifest.js";
 export type { AsteriskControl, ServiceControl } from "./asterisk/control.js";
 export type { Plan, PluginPlan, PlannedStep, Op } from "./model/plan.js";
 export type { Event, StepStatus } from "./model/event.js";

@@ -2,10 +2,9 @@
  * `wazo-tasks reload`: reload the dialplan or a module on demand, or run the handlers that a
  * previous run could not (`--pending`), then check every installed plugin's dialplan.
  */
-import { rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { checkLoadedDialplan } from "./apply/dialplan-check.js";
-import { fsyncPath } from "./apply/fsops.js";
+import { replaceFileDurably } from "./apply/fsops.js";
 import { acquireLock } from "./apply/lock.js";
 import { recoverRoot } from "./apply/recover.js";
 import { systemctlControl, type AsteriskControl } from "./asterisk/control.js";
@@ -14,7 +13,7 @@ import { resolveAmiSettings } from "./asterisk/settings.js";
 import type { RunOptions } from "./engine.js";
 import { EXIT_CODES, TaskFailure, invalid, isTaskFailure } from "./model/diagnostic.js";
 import { handlerKey, handlerLabel } from "./model/plan.js";
-import { manifestPath, readManifests, serializeManifest, type Handler } from "./state/manifest.js";
+import { manifestPath, readManifests, readPending, serializeManifest, writePending, type Handler } from "./state/manifest.js";
 
 export interface ReloadOptions extends RunOptions {
   /** Run what earlier runs recorded as pending. */
@@ -45,7 +44,7 @@ export async function reloadAsterisk(targets: string[], opts: ReloadOptions): Pr
     const manifests = await readManifests(root);
     let handlers: Handler[];
     if (opts.pending) {
-      const all = [...manifests.values()].flatMap((m) => m.reloadPending);
+      const all = [...[...manifests.values()].flatMap((m) => m.reloadPending), ...(await readPending(root))];
       handlers = [...new Map(all.map((h) => [handlerKey(h), h])).values()];
       if (!handlers.length) emit({ type: "info", message: "nothing pending" });
     } else {
@@ -76,11 +75,9 @@ export async function reloadAsterisk(targets: string[], opts: ReloadOptions): Pr
     for (const m of manifests.values()) {
       const left = m.reloadPending.filter((h) => !done.has(handlerKey(h)));
       if (left.length === m.reloadPending.length) continue;
-      const file = manifestPath(root, m.name);
-      await writeFile(`${file}.tmp`, serializeManifest({ ...m, reloadPending: left }));
-      await fsyncPath(`${file}.tmp`);
-      await rename(`${file}.tmp`, file);
+      await replaceFileDurably(manifestPath(root, m.name), serializeManifest({ ...m, reloadPending: left }));
     }
+    if (opts.pending) await writePending(root, (await readPending(root)).filter((h) => !done.has(handlerKey(h))));
     if (ast?.transport === "ami" && reloads.includes("dialplan")) {
       const check = await checkLoadedDialplan([...manifests.values()], [], ast);
       if (check) {

@@ -67,6 +67,7 @@ export async function checkDialplanAfterReload(plan: Plan, ctx: HandlerContext, 
     return false;
   }
   await rollback(plan.root, journal);
+  result.changed = 0;
   result.rolledBack = `the dialplan reload lost installed plugins' extensions (${missing.map((m) => `${m.extension}@${m.context} of ${m.plugin}`).join(", ")}), probably because of ${[...new Set(missing.flatMap((m) => (m.cause ? [m.cause] : [])))].join(", ")}: every change of this run was rolled back and the dialplan reloaded again`;
   ctx.emit({ type: "dialplan-check", checked: expected.size, status: "rolled back", missing });
   ctx.emit({ type: "rolledback", cause: "the reload lost installed plugins' dialplan" });

@@ -2,16 +2,16 @@
  * The executor applies a Plan and nothing else: file operations inside one transaction, then —
  * once the files are committed — Asterisk commands, the de-duplicated handlers and verifications.
  */
-import { chmod, mkdir, rename, writeFile } from "node:fs/promises";
+import { chmod, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { TaskFailure } from "../model/diagnostic.js";
 import type { Emit, StepStatus } from "../model/event.js";
 import { handlerKey, type Op, type Plan, type PlannedStep } from "../model/plan.js";
-import { manifestPath, serializeManifest, type Handler, type ManifestEntry } from "../state/manifest.js";
+import { manifestPath, readPending, serializeManifest, writePending, type Handler, type ManifestEntry } from "../state/manifest.js";
 import { factOf, rooted } from "../plan/facts.js";
 import { sha256 } from "../util/hash.js";
 import { describeExit, runProcess } from "../util/process.js";
-import { fsyncPath, removePath, symlinkAtomic, writeAtomic } from "./fsops.js";
+import { fsyncPath, removePath, replaceFileDurably, symlinkAtomic, writeAtomic } from "./fsops.js";
 import { mapPool } from "../util/pool.js";
 import { runHandlers, type HandlerContext } from "./handlers.js";
 import { checkDialplanAfterReload } from "./dialplan-check.js";
@@ -169,17 +169,15 @@ async function applyOp(op: Op, plugin: string, root: string, opts: ApplyOptions)
 /** Marks handlers that did not run in the manifests of the plugins that notified them. */
 async function recordPending(plan: Plan, pending: Handler[]): Promise<void> {
   const keys = new Set(pending.map(handlerKey));
+  const orphans: Handler[] = [];
   for (const p of plan.plugins) {
-    if (!p.manifest || p.action === "uninstall") continue;
     const mine = p.handlers.map((h) => h.handler).filter((h) => keys.has(handlerKey(h)));
     if (!mine.length) continue;
-    const m = { ...p.manifest, reloadPending: mine };
-    const file = manifestPath(plan.root, p.name);
-    const tmp = `${file}.tmp`;
-    await writeFile(tmp, serializeManifest(m));
-    await fsyncPath(tmp);
-    await rename(tmp, file);
+    // An uninstalled plugin has no manifest left to hold them: the state folder keeps them.
+    if (!p.manifest || p.action === "uninstall") orphans.push(...mine);
+    else await replaceFileDurably(manifestPath(plan.root, p.name), serializeManifest({ ...p.manifest, reloadPending: mine }));
   }
+  if (orphans.length) await writePending(plan.root, [...(await readPending(plan.root)), ...orphans]);
 }
 
 /** After `make install` or `run` steps, the manifest records what is really on disk (a program

@@ -82,3 +82,17 @@ export async function readLinkSafe(p: string): Promise<string | undefined> {
 export async function syncDir(dir: string): Promise<void> {
   await fsyncPath(dir).catch(() => undefined);
 }
+
+/** Replaces a small state file atomically and durably: temp file, flush, rename, flush of the folder. */
+export async function replaceFileDurably(file: string, data: string | Buffer): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const fh = await open(tmp, "w", 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  await syncDir(path.dirname(file));
+}

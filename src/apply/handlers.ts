@@ -6,7 +6,7 @@
 import type { AsteriskControl, ServiceControl } from "../asterisk/control.js";
 import type { ApplyResult } from "./executor.js";
 import type { Emit } from "../model/event.js";
-import { handlerKey, handlerLabel, type Plan } from "../model/plan.js";
+import { handlerLabel, type Plan } from "../model/plan.js";
 
 export interface HandlerContext {
   emit: Emit;

@@ -5,12 +5,12 @@
  * Commit deletes the journal; rollback — after an error, or by the next run after a crash —
  * puts every path back exactly as it was.
  */
-import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Op } from "../model/plan.js";
 import { stateDir } from "../state/manifest.js";
 import { mapPool } from "../util/pool.js";
-import { backupFile, fsyncPath, removePath, symlinkAtomic, syncDir, tempPathFor, writeAtomic } from "./fsops.js";
+import { backupFile, removePath, replaceFileDurably, symlinkAtomic, syncDir, tempPathFor, writeAtomic } from "./fsops.js";
 
 export type Prior =
   | { type: "absent" }
@@ -71,11 +71,7 @@ export async function beginTransaction(root: string, command: string, ops: Op[])
   }
   const entries: JournalEntry[] = await mapPool(paths, 32, async (p, i) => ({ path: p, prior: await capture(p, path.join(dir, "backup", String(i))) }));
   const journal: Journal = { format: 1, pid: process.pid, startedAt: new Date().toISOString(), command, entries };
-  const tmp = journalFile(root) + ".tmp";
-  await writeFile(tmp, JSON.stringify(journal));
-  await fsyncPath(tmp);
-  await rename(tmp, journalFile(root));
-  await syncDir(dir);
+  await replaceFileDurably(journalFile(root), JSON.stringify(journal));
   return journal;
 }
 

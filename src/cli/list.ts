@@ -12,7 +12,7 @@ export default async function list(_args: string[], flags: CommonFlags): Promise
   return reportFailure(flags, async () => {
     if (flags.installed) {
       await recoverIfInterrupted(root, loggerFor(flags));
-      const manifests = [...(await readManifests(root)).values()];
+      const manifests = [...(await readManifests(root)).values()].sort((a, b) => a.name.localeCompare(b.name));
       const rows = manifests.map((m) => ({ name: m.name, version: m.version, installedBy: m.installedBy, installedAt: m.installedAt, files: m.files.filter((f) => f.type !== "dir").length, reloadPending: m.reloadPending.map((h) => ("reload" in h ? h.reload : `restart ${h.restart}`)) }));
       if (flags.json) process.stdout.write(JSON.stringify({ v: 1, type: "list", installed: true, root, plugins: rows }) + "\n");
       else if (!rows.length) process.stdout.write(`nothing installed in ${root}\n`);

@@ -84,6 +84,13 @@ program
 
 program.addOption(new Option("--no-color", "no colours (also NO_COLOR)"));
 
+// A closed pipe (`wazo-tasks install … --json | head -1`) must not kill a run half way: the
+// output is lost, the run goes on and ends as it would have.
+for (const stream of [process.stdout, process.stderr])
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -11,10 +11,12 @@ import type { YamlDocument, YamlPath } from "./yaml.js";
 export interface Locator {
   file: string;
   diagnostic(path: YamlPath, message: string, opts?: { key?: boolean; hint?: string }): Diagnostic;
+  /** How a scalar was written, where the source is YAML. */
+  raw?(path: YamlPath): string;
 }
 
 export function yamlLocator(doc: YamlDocument): Locator {
-  return { file: doc.file, diagnostic: doc.diagnostic };
+  return { file: doc.file, diagnostic: doc.diagnostic, raw: doc.raw };
 }
 
 function shapeKeys(schema: z.ZodType): string[] {
@@ -51,10 +53,11 @@ export function issuesToDiagnostics(
     if (issue.code === "invalid_type") {
       const key = path[path.length - 1];
       if (value === undefined) return at.diagnostic(path.slice(0, -1), `missing required key "${key}"`, { hint: `add "${key}:"` });
-      if (key === "version" && typeof value === "number")
-        return at.diagnostic(path, `version must be a string, not the number ${value}`, {
-          hint: `quote it: version: "${value}"`,
-        });
+      if (key === "version" && typeof value === "number") {
+        // YAML reads 1.0 as the number 1: quote what was written, not what it became.
+        const written = at.raw?.(path) ?? String(value);
+        return at.diagnostic(path, `version must be a string, not the number ${written}`, { hint: `quote it: version: "${written}"` });
+      }
       return at.diagnostic(path, `"${key}" must be ${issue.expected}, not ${describeType(value)}`);
     }
     return at.diagnostic(path, `"${path[path.length - 1] ?? "value"}" ${issue.message}`);

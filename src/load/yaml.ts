@@ -14,6 +14,8 @@ export interface YamlDocument {
   value: unknown;
   /** Offset of the value at `path`, or of its key when `key` is true; falls back to the nearest parent. */
   offsetOf(path: YamlPath, key?: boolean): number;
+  /** The source text of the scalar at `path` (how it was written, e.g. `1.0`). */
+  raw(path: YamlPath): string;
   /** A diagnostic pointing at the value (or key) at `path`. */
   diagnostic(path: YamlPath, message: string, opts?: { key?: boolean; hint?: string }): Diagnostic;
 }
@@ -57,6 +59,10 @@ export function parseYaml(text: string, file: string): { ok: true; doc: YamlDocu
     text,
     value,
     offsetOf,
+    raw(path) {
+      const offset = offsetOf(path);
+      return text.slice(offset, offset + tokenLength(text, offset));
+    },
     diagnostic(path, message, opts = {}) {
       const offset = offsetOf(path, opts.key);
       const { line, col } = positionOf(text, offset);

@@ -5,7 +5,7 @@
  */
 import { findOnPath, runProcess } from "../util/process.js";
 import { statSync } from "node:fs";
-import { delimiter, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseMakefile } from "./parse.js";
 
 export type MakeStream = "stdout" | "stderr";

@@ -172,17 +172,19 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
           break;
         }
         case "chmod": {
-          const own = [...steps.values()].flatMap((s) => s.ops).find((o) => o.op === "write" && o.display === item.target);
-          if (own && own.op === "write") {
-            // A chmod of a file this plugin writes folds into that write.
+          // A chmod of a file or folder this plugin creates folds into that operation.
+          const own = [...steps.values()].flatMap((s) => s.ops).find((o) => (o.op === "write" || o.op === "mkdir") && o.display === item.target);
+          const f = fact(item.target);
+          if (own && (own.op === "write" || own.op === "mkdir")) {
             own.mode = item.mode;
-            const f = fact(item.target);
-            if (own.change === "none" && f.type === "file" && f.mode !== item.mode) own.change = "mode";
+            if (own.change === "none" || own.change === "mode") {
+              const sameContent = own.op === "mkdir" ? f.type === "dir" : f.type === "file" && f.sha256 === own.sha256;
+              own.change = sameContent && "mode" in f && f.mode === item.mode ? "none" : "mode";
+            }
             const entry = entries.find((x) => x.path === item.target);
-            if (entry && entry.type === "file") entry.mode = item.mode;
+            if (entry && entry.type !== "symlink") entry.mode = item.mode;
             break;
           }
-          const f = fact(item.target);
           if (f.type !== "file" && f.type !== "dir") {
             conflicts.add(name, where, `chmod: ${item.target} does not exist and is not installed by this plugin`);
             break;
@@ -294,7 +296,7 @@ export function removalOp(facts: Facts, x: ManifestEntry, force: boolean): (File
   const real = rooted(facts.root, x.path);
   if (f.type === "absent") return { op: "remove", path: real, display: x.path, change: "none" };
   if (x.type === "file" && f.type === "file" && f.sha256 !== x.sha256 && !force)
-    return { op: "remove", path: real, display: x.path, change: "none", kept: `${x.path} was changed since install: left in place (--force removes it)` };
+    return { op: "remove", path: real, display: x.path, change: "none", kept: `${x.path} was changed since install: left in place and no longer tracked (--force removes edited files)` };
   return { op: "remove", path: real, display: x.path, change: "remove", isFile: x.type !== "dir" && f.type !== "dir" };
 }
 

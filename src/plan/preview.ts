@@ -36,13 +36,16 @@ async function stepPreview(step: PlannedStep): Promise<{ status: StepStatus; det
   return { status: "would change", detail: writes > 1 ? `${changing.length} of ${step.ops.length} paths: ${kinds}` : kinds, diff: diffs.length ? diffs.join("") : undefined };
 }
 
-export async function emitPreview(plan: Plan, emit: Emit): Promise<number> {
+/** Emits the dry run; returns how many steps would change and how many would not. */
+export async function emitPreview(plan: Plan, emit: Emit): Promise<{ changing: number; unchanged: number }> {
   let changing = 0;
+  let unchanged = 0;
   for (const p of plan.plugins) {
     for (const step of p.steps) {
       if (step.kind === "state" || step.kind === "preserve" || step.ops.length === 0) continue;
       const s = await stepPreview(step);
       if (s.status === "would change") changing++;
+      else if (s.status === "unchanged") unchanged++;
       emit({ type: "step", plugin: p.name, kind: step.kind, target: step.label, ...s });
     }
     for (const w of p.warnings) emit({ type: "warning", plugin: p.name, message: w });
@@ -52,7 +55,7 @@ export async function emitPreview(plan: Plan, emit: Emit): Promise<number> {
   for (const h of plan.handlers) emit({ type: "handler", kind: "reload" in h ? "reload" : "restart", name: handlerLabel(h), status: "would run" });
   for (const p of plan.plugins)
     for (const v of p.verify) if (p.changed) emit({ type: "verify", plugin: p.name, extension: v.extension, context: v.context, expect: v.expect, status: "would verify" });
-  return changing;
+  return { changing, unchanged };
 }
 
 /** Reads the diffs that conflict diagnostics ask for (an admin edit about to be refused). */

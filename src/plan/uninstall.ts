@@ -76,8 +76,9 @@ export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Exp
       steps,
       handlers: [...m.handlers, ...(e?.handlers.map((h) => h.handler) ?? [])].map((handler) => ({ handler, always: false })),
       asterisk: e?.asterisk ?? [],
-      verify: m.verify.map((v) => ({ ...v, expect: "absent" as const })),
-      removedExtensions: m.extensions,
+      // A kept (edited) dialplan file may still define the extensions: do not expect them gone.
+      verify: warnings.length ? [] : m.verify.map((v) => ({ ...v, expect: "absent" as const })),
+      removedExtensions: m.extensions.filter((x) => !removals.ops.some((o) => o.op === "remove" && o.kept && o.display === x.file)),
       changed: true,
       warnings,
     };

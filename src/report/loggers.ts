@@ -45,6 +45,13 @@ export function humanLogger(o: LoggerOptions): Logger {
     if (!o.quiet) o.out.write(line + "\n");
   };
   let progressShown = false;
+  const announced: string[] = [];
+  let lastPlugin: string | undefined;
+  // With several plugins, step lines say which plugin they belong to.
+  const header = (plugin: string) => {
+    if (announced.length > 1 && plugin && plugin !== lastPlugin) say(c(1, `${plugin}:`));
+    lastPlugin = plugin;
+  };
   const clearProgress = () => {
     if (progressShown) o.err.write("\r\x1b[K");
     progressShown = false;
@@ -61,14 +68,16 @@ export function humanLogger(o: LoggerOptions): Logger {
       case "plan":
         break;
       case "plugin":
+        announced.push(e.name);
         say(c(1, `${e.name} ${e.version}`) + c(2, ` (${e.action}${e.previousVersion && e.previousVersion !== e.version ? ` from ${e.previousVersion}` : ""}, ${e.kind})`));
         break;
       case "step": {
+        header(e.plugin);
         const status = c(STATUS_COLOR[e.status], e.status.padEnd(13));
         const line = `  ${status} ${e.kind.padEnd(8)} ${e.target}${e.detail ? c(2, `  (${e.detail})`) : ""}`;
         if (e.status === "failed") o.err.write(line + "\n");
         else say(line);
-        if (e.diff && !o.quiet) o.out.write(e.diff.replace(/^/gm, "      ").replace(/^      ([-+])(?![-+]{2} )(.*)$/gm, (_m, sign: string, rest: string) => "      " + c(sign === "+" ? 32 : 31, sign + rest)) + (e.diff.endsWith("\n") ? "" : "\n"));
+        if (e.diff && !o.quiet) o.out.write(e.diff.trimEnd().replace(/^/gm, "      ").replace(/^      ([-+])(?![-+]{2} )(.*)$/gm, (_m, sign: string, rest: string) => "      " + c(sign === "+" ? 32 : 31, sign + rest)) + "\n");
         break;
       }
       case "output":

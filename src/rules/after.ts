@@ -4,8 +4,7 @@
  * postinst). A failure keeps the files (exit code 3) and is recorded in the manifest, so the next
  * `install` of the plugin runs it again even when nothing else changed.
  */
-import { rename, writeFile } from "node:fs/promises";
-import { fsyncPath } from "../apply/fsops.js";
+import { replaceFileDurably } from "../apply/fsops.js";
 import type { ApplyResult } from "../apply/executor.js";
 import type { Emit } from "../model/event.js";
 import type { Plan, PluginPlan } from "../model/plan.js";
@@ -44,8 +43,5 @@ async function markPending(plan: Plan, p: PluginPlan, pending: boolean): Promise
   else delete rules.installPending;
   p.manifest = { ...m, rules };
   const file = manifestPath(plan.root, p.name);
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, serializeManifest(p.manifest));
-  await fsyncPath(tmp);
-  await rename(tmp, file);
+  await replaceFileDurably(file, serializeManifest(p.manifest));
 }

@@ -3,7 +3,7 @@
  * <root>/var/lib/wazo-tasks/installed/NAME.json, listing every path it created with its checksum.
  * Manifests are written through the same transaction as the files they describe.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Step } from "../load/schema.js";
 import { invalid } from "../model/diagnostic.js";
@@ -78,4 +78,20 @@ export function ownersOf(manifests: Map<string, Manifest>): Map<string, string> 
 
 export function serializeManifest(m: Manifest): Buffer {
   return Buffer.from(JSON.stringify(m, null, 2) + "\n");
+}
+
+/** Handlers left pending by runs whose plugins are gone (an uninstall with --no-reload...). */
+export const pendingPath = (root: string) => path.join(stateDir(root), "pending.json");
+
+export async function readPending(root: string): Promise<Handler[]> {
+  const text = await readFile(pendingPath(root), "utf8").catch(() => undefined);
+  return text ? (JSON.parse(text) as { handlers: Handler[] }).handlers : [];
+}
+
+/** Writes the pending handlers (de-duplicated), or removes the file when there are none. */
+export async function writePending(root: string, handlers: Handler[]): Promise<void> {
+  const { replaceFileDurably } = await import("../apply/fsops.js");
+  const unique = [...new Map(handlers.map((h) => [JSON.stringify(h), h])).values()];
+  if (unique.length) await replaceFileDurably(pendingPath(root), JSON.stringify({ handlers: unique }, null, 2) + "\n");
+  else await rm(pendingPath(root), { force: true });
 }

@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cleanup, events, HELLO_CONF, makeExecutable, makePlugin, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
+import { spawn } from "node:child_process";
+import { CLI, cleanup, events, HELLO_CONF, makeExecutable, makePlugin, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 
 const HELLO = "/etc/asterisk/extensions_extra.d/helloworld.conf";
 
@@ -191,6 +192,54 @@ describe("install helloworld", () => {
     assert.match(r.stdout, /up 2 \(upgrade from 1, descriptor\)/);
     assert.equal(await readFile(path.join(root, "etc/asterisk/extensions_extra.d/a.conf"), "utf8"), "[a2]\n");
     await assert.rejects(stat(path.join(root, "etc/asterisk/extensions_extra.d/b.conf")));
+    await cleanup(dir);
+  });
+});
+
+describe("details users rely on", () => {
+  test("a chmod folds into the copy or folder it names, and a reinstall stays unchanged", async () => {
+    const dir = await tempDir();
+    const plugin = await makePlugin(dir, "perm", {
+      "tool.sh": "#!/bin/sh\n",
+      "tasks.yml": "install:\n  - copy: tool.sh\n    to: /usr/local/bin/perm-tool\n  - chmod: /usr/local/bin/perm-tool\n    mode: '0750'\n  - mkdir: /var/spool/perm\n  - chmod: /var/spool/perm\n    mode: '0700'\n",
+    });
+    const root = path.join(dir, "root");
+    assert.equal((await runCli(["install", plugin, "--root", root])).code, 0);
+    assert.equal((await stat(path.join(root, "usr/local/bin/perm-tool"))).mode & 0o777, 0o750);
+    assert.equal((await stat(path.join(root, "var/spool/perm"))).mode & 0o777, 0o700);
+    const again = await runCli(["install", plugin, "--root", root, "--json"]);
+    assert.equal(events(again.stdout).at(-1)!.changed, 0, again.stdout);
+    await cleanup(dir);
+  });
+
+  test("uninstall --no-reload leaves the reload pending in the state folder; reload --pending runs it", async () => {
+    const dir = await tempDir();
+    const { bin, calls } = await standInAsterisk(dir);
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    const root = path.join(dir, "root");
+    assert.equal((await runCli(["install", "helloworld", "--root", root], { env })).code, 0);
+    const u = await runCli(["uninstall", "helloworld", "--root", root, "--no-reload"], { env });
+    assert.equal(u.code, 0, u.stderr);
+    assert.deepEqual(JSON.parse(await readFile(path.join(root, "var/lib/wazo-tasks/pending.json"), "utf8")).handlers, [{ reload: "dialplan" }]);
+    const before = (await calls()).length;
+    const r = await runCli(["reload", "--pending", "--root", root], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await calls()).slice(before), ["-rx dialplan reload"]);
+    await assert.rejects(stat(path.join(root, "var/lib/wazo-tasks/pending.json")));
+    await cleanup(dir);
+  });
+
+  test("a closed output pipe does not stop a run half way", async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, "root");
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [CLI, "install", "helloworld", "--root", root, "--json"], { stdio: ["ignore", "pipe", "ignore"] });
+      child.stdout.once("data", () => child.stdout.destroy());
+      child.on("close", resolve);
+    });
+    assert.equal(code, 0);
+    assert.equal(await readFile(path.join(root, HELLO), "utf8"), HELLO_CONF);
+    assert.ok((await stat(path.join(root, "var/lib/wazo-tasks/installed/helloworld.json"))).isFile());
     await cleanup(dir);
   });
 });

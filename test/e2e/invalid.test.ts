@@ -30,7 +30,7 @@ const CASES: Case[] = [
   { name: "bad YAML in tasks.yml", files: tasks("install:\n  - copy: a.conf\n    to: [unclosed\n"), expect: /tasks\.yml:\d+:\d+: error: YAML syntax error/ },
   { name: "bad YAML in package.yml", meta: "name: bad\ndescription: 'open\nversion: 1\n", files: tasks("install:\n  - reload: dialplan\n"), expect: /package\.yml:\d+:\d+: error: YAML syntax error/ },
   { name: "missing name", meta: 'description: d\nversion: "1"\n', files: tasks("install:\n  - reload: dialplan\n"), expect: /package\.yml:1:1: error: missing required key "name"/ },
-  { name: "version as a number", meta: "name: bad\ndescription: d\nversion: 1.0\n", files: tasks("install:\n  - reload: dialplan\n"), expect: /package\.yml:3:10: error: version must be a string, not the number 1\n[\s\S]*hint: quote it: version: "1"/ },
+  { name: "version as a number", meta: "name: bad\ndescription: d\nversion: 1.0\n", files: tasks("install:\n  - reload: dialplan\n"), expect: /package\.yml:3:10: error: version must be a string, not the number 1.0\n[\s\S]*hint: quote it: version: "1.0"/ },
   { name: "name with capitals", meta: 'name: Bad\ndescription: d\nversion: "1"\n', files: tasks("install:\n  - reload: dialplan\n"), expect: /package\.yml:1:7: error: "name" must be lower-case letters/ },
   { name: "unknown key in package.yml", meta: META + "author: me\n", files: tasks("install:\n  - reload: dialplan\n"), expect: /package\.yml:4:1: error: unknown key "author"\n[\s\S]*valid keys here: name, description, version/ },
   { name: "unknown key in a step", files: tasks("install:\n  - copy: a.conf\n    dest: /etc/asterisk/\n"), expect: /tasks\.yml:3:5: error: unknown key "dest"[\s\S]*valid keys here: copy, to, mode, lint/ },
