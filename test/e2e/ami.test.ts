@@ -9,7 +9,7 @@ import net from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startFakeAmi, type FakeAmi } from "../support/fake-ami.js";
-import { cleanup, events, HELLO_CONF, makePlugin, runCli, snapshot, tempDir, writeTree, type CliResult } from "../support/rig.js";
+import { cleanup, events, FIXTURE_BIN, HELLO_CONF, makePlugin, runCli, snapshot, tempDir, writeTree, type CliResult } from "../support/rig.js";
 
 const SECRET = "s3cr3t-Never-Print-Me";
 const users = {
@@ -188,11 +188,38 @@ describe("AMI-backed installs", { timeout: 120_000 }, () => {
   test("the secret never appears in any output or state file", async () => {
     const root = await writeTree(path.join(tmp, "secret"), PBX);
     const ami = await fake(root);
-    for (const extra of [["-v"], ["--json"], ["--dry-run", "-v"]]) await cli(["install", "helloworld", "--root", root, ...extra], ami);
+    await cli(["install", "helloworld", "--root", root, "--dry-run", "-v"], ami);
+    assert.equal(ami.connections, 0, "a dry run never connects to Asterisk");
+    for (const extra of [["-v"], ["--json"]]) await cli(["install", "helloworld", "--root", root, ...extra], ami);
     await cli(["install", "helloworld", "--root", root, "-v"], ami.url().replace(SECRET, `${SECRET}x`));
     for (const out of outputs) assert.ok(!out.includes(SECRET), `secret printed in: ${out.slice(0, 200)}`);
     const state = await readFile(path.join(root, "var/lib/wazo-tasks/installed/helloworld.json"), "utf8");
     assert.ok(!state.includes(SECRET));
+  });
+});
+
+describe("asterisk -rx and no transport at all", () => {
+  test("asterisk -rx is judged by its output: an unreachable Asterisk fails the reload (exit 3)", async () => {
+    const tmp = await tempDir();
+    const root = path.join(tmp, "root");
+    const r = await runCli(["install", "helloworld", "--root", root], { env: { PATH: `${FIXTURE_BIN}:${process.env.PATH}`, FAKE_ASTERISK_DOWN: "1" } });
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /failed\s+reload\s+dialplan\s+\(asterisk -rx 'dialplan reload' failed: Unable to connect to remote asterisk/);
+    assert.equal(await readFile(path.join(root, "etc/asterisk/extensions_extra.d/helloworld.conf"), "utf8"), HELLO_CONF);
+    await cleanup(tmp);
+  });
+
+  test("without --root, no AMI and no asterisk on PATH, a run that must reload is refused before any change", async () => {
+    const { connectAsterisk } = await import("../../src/asterisk/connect.js");
+    const saved = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    try {
+      await assert.rejects(connectAsterisk({ staging: false }), /no AMI is configured and no asterisk executable is on PATH/);
+      const none = await connectAsterisk({ staging: true });
+      assert.equal(none.transport, "none");
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 });
 
