@@ -10,7 +10,7 @@ import type { AsteriskControl, ServiceControl } from "./asterisk/control.js";
 import { systemctlControl } from "./asterisk/control.js";
 import { connectAsterisk } from "./asterisk/connect.js";
 import { resolveAmiSettings, type AmiFlags, type AmiSettings } from "./asterisk/settings.js";
-import { resolvePluginArg, type SearchOptions } from "./load/lookup.js";
+import { resolvePluginArg, scanOnce, type SearchOptions } from "./load/lookup.js";
 import { loadPlugins, type Plugin } from "./load/plugin.js";
 import { EXIT_CODES, TaskFailure, invalid, isTaskFailure, type Diagnostic } from "./model/diagnostic.js";
 import type { Emit, Event } from "./model/event.js";
@@ -129,8 +129,10 @@ function handlerFailureMessage(result: ApplyResult): string {
 /** Loads the plugins named on the command line (names or folders). */
 export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin[]> {
   if (!args.length) throw invalid("no plugin given", [], "wazo-tasks install NAME|FOLDER...");
+  const search = { ...opts, root: path.resolve(opts.root ?? "/") };
+  const scan = scanOnce(search);
   const dirs: string[] = [];
-  for (const a of args) dirs.push(await resolvePluginArg(a, { ...opts, root: path.resolve(opts.root ?? "/") }));
+  for (const a of args) dirs.push(await resolvePluginArg(a, search, scan));
   const plugins = await loadPlugins(dirs);
   // wazo-plugind plugins: depends (installed first), Wazo version range, debian_depends.
   if (plugins.some((p) => p.kind === "rules")) return (await import("./rules/prepare.js")).prepareRules(plugins, { ...opts, root: path.resolve(opts.root ?? "/") });

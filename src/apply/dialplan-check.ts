@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import type { Event } from "../model/event.js";
+import { mapPool } from "../util/pool.js";
 import type { Plan } from "../model/plan.js";
 import { DIALPLAN_DIR } from "../plan/lint.js";
 import { readManifests, type Manifest } from "../state/manifest.js";
@@ -35,13 +36,11 @@ export async function checkLoadedDialplan(installed: Manifest[], removed: { plug
   const expected = new Map<string, Missing>();
   for (const m of installed) for (const x of m.extensions) expected.set(`${x.extension}@${x.context}`, { plugin: m.name, ...x, expect: "present" });
   for (const r of removed) for (const x of r.extensions) if (!expected.has(`${x.extension}@${x.context}`)) expected.set(`${x.extension}@${x.context}`, { plugin: r.plugin, ...x, expect: "absent" });
-  const missing: Missing[] = [];
-  for (const x of expected.values()) {
-    const found = await control.hasExtension(x.extension, x.context).catch(() => undefined);
-    if (found === undefined) return undefined;
-    if (found !== (x.expect === "present")) missing.push(x);
-  }
-  return { checked: expected.size, missing };
+  // Pipelined over the one connection (answers are matched by ActionID).
+  const list = [...expected.values()];
+  const found = await mapPool(list, 8, (x) => control.hasExtension(x.extension, x.context).catch(() => undefined));
+  if (found.some((f) => f === undefined)) return undefined;
+  return { checked: expected.size, missing: list.filter((x, i) => found[i] !== (x.expect === "present")) };
 }
 
 /** Returns true when the run was rolled back. */

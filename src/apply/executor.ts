@@ -72,6 +72,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   const result: ApplyResult = { changed: 0, unchanged: 0, pending: [], handlerFailed: false, reloads: [], restarts: [] };
   const mutating = plan.ops.filter(changes);
   let journal: Journal | undefined;
+  knownDirs.clear();
   if (mutating.length) {
     journal = await beginTransaction(plan.root, plan.command, mutating);
     let count = 0;
@@ -129,6 +130,14 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   return result;
 }
 
+// Folders known to exist in this process: a folder of 5,000 files is made sure of once.
+const knownDirs = new Set<string>();
+async function ensureDir(dir: string): Promise<void> {
+  if (knownDirs.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  knownDirs.add(dir);
+}
+
 async function applyOp(op: Op, plugin: string, root: string, opts: ApplyOptions): Promise<void> {
   switch (op.op) {
     case "mkdir":
@@ -136,11 +145,11 @@ async function applyOp(op: Op, plugin: string, root: string, opts: ApplyOptions)
       await chmod(op.path, op.mode);
       return;
     case "write":
-      await mkdir(path.dirname(op.path), { recursive: true });
-      await writeAtomic(op.path, { source: op.source, content: op.content }, op.mode, opts.durable === true);
+      await ensureDir(path.dirname(op.path));
+      await writeAtomic(op.path, { source: op.source, content: op.content }, op.mode, opts.durable === true, op.sourceMode);
       return;
     case "symlink":
-      await mkdir(path.dirname(op.path), { recursive: true });
+      await ensureDir(path.dirname(op.path));
       await symlinkAtomic(op.path, op.target);
       return;
     case "chmod":

@@ -3,6 +3,7 @@
  * to a temp file in the same folder, is flushed, then renamed into place.
  */
 import { chmod, copyFile, link, lstat, mkdir, open, readlink, rename, rmdir, symlink, unlink } from "node:fs/promises";
+import { constants as fsConstants } from "node:fs";
 import path from "node:path";
 
 /** The temp name used while writing `target`; fixed so a rollback can find and remove it. */
@@ -21,22 +22,36 @@ const removeIfThere = (p: string) => unlink(p).catch((e: NodeJS.ErrnoException) 
   if (e.code !== "ENOENT") throw e;
 });
 
-export async function writeAtomic(target: string, data: { source?: string; content?: Buffer }, mode: number, durable = true): Promise<void> {
+/**
+ * Writes `target` through its temp name. The temp file is created exclusively (a link planted at
+ * that name is never followed); a stale one left by an interrupted run is removed and the write
+ * tried again. `sourceMode`: the mode a copy already has, to spare a chmod.
+ */
+export async function writeAtomic(target: string, data: { source?: string; content?: Buffer }, mode: number, durable = true, sourceMode?: number): Promise<void> {
   const tmp = tempPathFor(target);
-  await removeIfThere(tmp);
-  if (data.content !== undefined) {
-    const fh = await open(tmp, "wx", mode);
-    try {
-      await fh.writeFile(data.content);
-      if (durable) await fh.sync();
-    } finally {
-      await fh.close();
+  const create = async () => {
+    if (data.content !== undefined) {
+      const fh = await open(tmp, "wx", mode);
+      try {
+        await fh.writeFile(data.content);
+        if (durable) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } else {
+      await copyFile(data.source!, tmp, fsConstants.COPYFILE_EXCL);
+      if (durable) await fsyncPath(tmp);
     }
-  } else {
-    await copyFile(data.source!, tmp);
-    if (durable) await fsyncPath(tmp);
+  };
+  try {
+    await create();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    await removeIfThere(tmp);
+    await create();
   }
-  await chmod(tmp, mode);
+  if (data.content === undefined && sourceMode !== mode) await chmod(tmp, mode);
+  else if (data.content !== undefined) await chmod(tmp, mode); // open()'s mode is masked by the umask
   await rename(tmp, target);
 }
 

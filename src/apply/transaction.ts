@@ -52,6 +52,8 @@ export async function beginTransaction(root: string, command: string, ops: Op[])
   await mkdir(path.join(dir, "backup"), { recursive: true });
   const seen = new Set<string>();
   const paths: string[] = [];
+  // Folders this run creates; a path inside one cannot exist yet, so it needs no look.
+  const created = new Set<string>();
   const exists = new Map<string, Promise<boolean>>();
   const dirExists = (d: string) => {
     let e = exists.get(d);
@@ -64,12 +66,15 @@ export async function beginTransaction(root: string, command: string, ops: Op[])
       if (op.op !== "remove" && op.op !== "chmod") {
         const missing: string[] = [];
         for (let d = path.dirname(p); d !== path.dirname(d) && !seen.has(d) && !(await dirExists(d)); d = path.dirname(d)) missing.unshift(d);
-        for (const d of missing) if (!seen.has(d)) seen.add(d), paths.push(d);
+        for (const d of missing) if (!seen.has(d)) seen.add(d), created.add(d), paths.push(d);
       }
       if (!seen.has(p)) seen.add(p), paths.push(p);
     }
   }
-  const entries: JournalEntry[] = await mapPool(paths, 32, async (p, i) => ({ path: p, prior: await capture(p, path.join(dir, "backup", String(i))) }));
+  const entries: JournalEntry[] = await mapPool(paths, 32, async (p, i) => ({
+    path: p,
+    prior: created.has(p) || created.has(path.dirname(p)) ? { type: "absent" as const } : await capture(p, path.join(dir, "backup", String(i))),
+  }));
   const journal: Journal = { format: 1, pid: process.pid, startedAt: new Date().toISOString(), command, entries };
   await replaceFileDurably(journalFile(root), JSON.stringify(journal));
   return journal;

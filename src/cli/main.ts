@@ -1,103 +1,14 @@
 #!/usr/bin/env node
 /**
- * The command line: argv → options → library call → exit code. The only module that touches
- * process.argv, process.exit and the terminal. Heavy modules load only in the commands that
- * need them, so `--version` and `--help` start fast.
+ * The wazo-tasks executable. `--version` is answered here, before the argument parser and the
+ * commands are loaded (the only thing start-up costs matter for alone); everything else is
+ * src/cli/program.ts.
  */
 import { readFileSync } from "node:fs";
-import { Command, CommanderError, Option } from "commander";
-import { commonOptions, type CommonFlags } from "./options.js";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-
-const program = new Command("wazo-tasks")
-  .description("Install, preview and remove Wazo PBX plugins: typed descriptors, Makefile fallback, AMI-backed reloads.")
-  .version(pkg.version, "-V, --version")
-  .showSuggestionAfterError(true)
-  .showHelpAfterError("(run with --help for usage)")
-  .exitOverride()
-  .configureOutput({ outputError: (s, write) => write(s) })
-  .addHelpText("after", "\nExamples:\n  wazo-tasks install helloworld --root ./demo-root\n  wazo-tasks install helloworld --dry-run\n  wazo-tasks list --installed\n\nExit codes: 0 done, 1 failed (rolled back), 2 invalid input, 3 applied but a reload or verification failed.");
-
-type Action = (args: string[], flags: CommonFlags) => Promise<number>;
-const run = (load: () => Promise<{ default: Action }>) => async (...a: unknown[]) => {
-  const cmd = a[a.length - 1] as Command;
-  const flags = cmd.optsWithGlobals() as CommonFlags;
-  const args = (cmd.args ?? []) as string[];
-  const action = (await load()).default;
-  process.exitCode = await action(args, flags);
-};
-
-commonOptions(program.command("install").argument("<plugin...>", "plugin names or folders").description("install plugins (planned together, one reload)"), { plan: true, search: true })
-  .option("--force", "overwrite files not owned by the plugin (originals kept) and admin edits")
-  .option("--allow-absolute", "run a Makefile that ignores DESTDIR even under --root")
-  .option("--preview-build", "with --dry-run: run wazo/rules build and package in a temporary folder to show their files (runs plugin code)")
-  .option("--wazo-version <version>", "Wazo version for min/max_wazo_version (default: WAZO_VERSION, then <root>/usr/share/wazo/WAZO-VERSION)")
-  .option("--strict", "a Debian package of debian_depends that is not installed is an error, not a warning")
-  .addHelpText("after", "\nExample:\n  wazo-tasks install helloworld --root ./demo-root --dry-run")
-  .action(run(() => import("./install.js")));
-
-commonOptions(program.command("uninstall").argument("<plugin...>", "installed plugin names").description("remove what install put there, then reload"), { plan: true })
-  .option("--force", "also remove files an admin changed since install")
-  .addHelpText("after", "\nExample:\n  wazo-tasks uninstall helloworld --root ./demo-root")
-  .action(run(() => import("./uninstall.js")));
-
-commonOptions(program.command("list").description("list available plugins, or installed ones with --installed"), { search: true })
-  .option("--installed", "list installed plugins from the state folder")
-  .addHelpText("after", "\nExample:\n  wazo-tasks list --installed --root ./demo-root --json")
-  .action(run(() => import("./list.js")));
-
-commonOptions(program.command("validate").argument("<plugin...>", "plugin names or folders").description("check plugins without touching any target (every problem listed)"), { search: true })
-  .addHelpText("after", "\nExample:\n  wazo-tasks validate ./my-plugin")
-  .action(run(() => import("./validate.js")));
-
-commonOptions(program.command("show").argument("<plugin>", "plugin name or folder").description("metadata, executor and the plan it would run on this root"), { search: true })
-  .addHelpText("after", "\nExample:\n  wazo-tasks show helloworld --root ./demo-root")
-  .action(run(() => import("./show.js")));
-
-commonOptions(program.command("reload").argument("[target...]", "dialplan (default) or Asterisk module names").description("reload the dialplan or modules, then check every plugin's dialplan"), { ami: true })
-  .option("--pending", "run the reloads and restarts that earlier runs could not")
-  .addHelpText("after", "\nExamples:\n  wazo-tasks reload\n  wazo-tasks reload res_pjsip.so\n  wazo-tasks reload --pending")
-  .action(run(() => import("./reload.js")));
-
-commonOptions(program.command("convert").argument("<plugin>", "Makefile plugin name or folder").description("turn a plugin's Makefile into an equivalent tasks.yml"), { search: true })
-  .option("--write", "write tasks.yml into the plugin folder instead of printing it")
-  .option("--strict", "refuse when a recipe line cannot be translated (instead of keeping it as a run: step)")
-  .option("--force", "replace an existing tasks.yml")
-  .addHelpText("after", "\nExample:\n  wazo-tasks convert ./my-plugin --write")
-  .action(run(() => import("./convert.js")));
-
-commonOptions(program.command("verify").argument("[plugin...]", "installed plugins (default: all)").description("compare the disk with the installed state; exit 1 on drift"), { ami: true })
-  .option("--dialplan", "also ask Asterisk that every plugin's extensions are loaded")
-  .addHelpText("after", "\nExample:\n  wazo-tasks verify --root ./demo-root")
-  .action(run(() => import("./verify.js")));
-
-commonOptions(program.command("recover").description("roll back an interrupted run (done automatically by the next command)"), {})
-  .addHelpText("after", "\nExample:\n  wazo-tasks recover --root ./demo-root")
-  .action(run(() => import("./recover.js")));
-
-program
-  .command("schema")
-  .description("print the JSON Schema of tasks.yml")
-  .addHelpText("after", "\nExample:\n  wazo-tasks schema > tasks.schema.json")
-  .action(run(() => import("./schema.js")));
-
-program.addOption(new Option("--no-color", "no colours (also NO_COLOR)"));
-
-// A closed pipe (`wazo-tasks install … --json | head -1`) must not kill a run half way: the
-// output is lost, the run goes on and ends as it would have.
-for (const stream of [process.stdout, process.stderr])
-  stream.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code !== "EPIPE") throw e;
-  });
-
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof CommanderError) {
-    process.exitCode = e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0 ? 0 : 2;
-  } else {
-    process.stderr.write(`wazo-tasks: internal error (please report it): ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exitCode = 70;
-  }
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+  process.stdout.write(`${(JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version}\n`);
+} else {
+  await import("./program.js");
 }

@@ -56,14 +56,20 @@ export async function listAvailable(opts: SearchOptions): Promise<AvailablePlugi
   return [...found.values()];
 }
 
-/** Resolves a command-line argument to a plugin folder. */
-export async function resolvePluginArg(arg: string, opts: SearchOptions): Promise<string> {
+/** A scan of the search folders done at most once, for resolving many names in one run. */
+export function scanOnce(opts: SearchOptions): () => Promise<AvailablePlugin[]> {
+  let scan: Promise<AvailablePlugin[]> | undefined;
+  return () => (scan ??= listAvailable(opts));
+}
+
+/** Resolves a command-line argument to a plugin folder (pass `scan` when resolving several). */
+export async function resolvePluginArg(arg: string, opts: SearchOptions, scan = scanOnce(opts)): Promise<string> {
   if (isPathArgument(arg)) {
     const dir = path.resolve(arg);
     if (await isDir(dir)) return dir;
     if (!RULES_NAME.test(arg)) throw invalid(`plugin folder not found: ${arg}`, [], "give the path of a folder holding package.yml");
   }
-  const available = await listAvailable(opts);
+  const available = await scan();
   const hit = available.find((p) => p.name === arg);
   if (hit) return hit.dir;
   // A wazo-plugind plugin may be named without its namespace when only one has that name.

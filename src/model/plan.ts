@@ -25,6 +25,8 @@ export type FileOp =
       source?: string;
       content?: Buffer;
       mode: number;
+      /** The source file's own mode (a copy has it already). */
+      sourceMode?: number;
       sha256: string;
       size: number;
       change: Change;

@@ -11,10 +11,11 @@ import { invalid, type Diagnostic } from "../model/diagnostic.js";
 import type { Handler } from "../state/manifest.js";
 import { glob, hasGlob } from "../util/glob.js";
 import { sha256File } from "../util/hash.js";
+import { mapPool } from "../util/pool.js";
 import { unreachable } from "../util/unreachable.js";
 
 export type Desired =
-  | { kind: "file"; step: number; source: string; target: string; mode: number; sha256: string; size: number; lint?: "dialplan" | "none" }
+  | { kind: "file"; step: number; source: string; target: string; mode: number; sourceMode: number; sha256: string; size: number; lint?: "dialplan" | "none" }
   | { kind: "dir"; step: number; target: string; mode: number }
   | { kind: "symlink"; step: number; target: string; linkTo: string }
   | { kind: "chmod"; step: number; target: string; mode: number }
@@ -145,7 +146,7 @@ async function expandCopy(dir: string, dirReal: string, source: string, to: stri
 
 async function fileItem(source: string, target: string, mode: number | undefined, step: number): Promise<Desired> {
   const st = await stat(source);
-  return { kind: "file", step, source, target, mode: mode ?? st.mode & 0o777, size: st.size, sha256: await sha256File(source, st.size) };
+  return { kind: "file", step, source, target, mode: mode ?? st.mode & 0o777, sourceMode: st.mode & 0o777, size: st.size, sha256: await sha256File(source, st.size) };
 }
 
 async function walkFolder(dirReal: string, source: string, target: string, mode: number | undefined, step: number, items: Desired[]): Promise<string | undefined> {
@@ -157,8 +158,8 @@ async function walkFolder(dirReal: string, source: string, target: string, mode:
       return `"${path.join(source, e.name)}" is a link leading outside the plugin folder\ncopy the file into the plugin folder instead of linking to it`;
   }
   const files = entries.filter((e) => !e.isDirectory());
-  // Hash a folder's files in parallel: large sound folders are the slow case.
-  const done = await Promise.all(files.map((e) => fileItem(path.join(source, e.name), path.posix.join(target, e.name), mode, step)));
+  // Hash a folder's files a few at a time: large sound folders are the slow case.
+  const done = await mapPool(files, 16, (e) => fileItem(path.join(source, e.name), path.posix.join(target, e.name), mode, step));
   items.push(...done);
   for (const e of entries) {
     if (!e.isDirectory()) continue;

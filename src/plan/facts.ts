@@ -5,6 +5,7 @@
 import { lstat, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
 import { sha256File } from "../util/hash.js";
+import { mapPool } from "../util/pool.js";
 
 export type Fact =
   | { type: "absent" }
@@ -38,7 +39,8 @@ export async function gatherFacts(root: string, displayPaths: Iterable<string>):
   const all = new Set<string>();
   for (const p of displayPaths) for (let d = p; d !== "/" && !all.has(d); d = path.posix.dirname(d)) all.add(d);
   const list = [...all];
-  const facts = await Promise.all(list.map((p) => factOf(rooted(root, p))));
+  // A bounded pool: thousands of probes at once only grow the heap.
+  const facts = await mapPool(list, 16, (p) => factOf(rooted(root, p)));
   const paths = new Map(list.map((p, i) => [p, facts[i]]));
   const escapes = new Map<string, string>();
   // A symlinked folder (or a link at the target) may lead out of the root: refuse those paths.

@@ -136,7 +136,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
           if (!guardOverwrite(item.target, f, same, item.source)) break;
           ensureParents(item.target, step);
           const change: Change = f.type === "absent" ? "create" : !same ? "update" : f.mode !== item.mode ? "mode" : "none";
-          step.ops.push({ op: "write", path: rooted(facts.root, item.target), display: item.target, source: item.source, mode: item.mode, sha256: item.sha256, size: item.size, change });
+          step.ops.push({ op: "write", path: rooted(facts.root, item.target), display: item.target, source: item.source, mode: item.mode, sourceMode: item.sourceMode, sha256: item.sha256, size: item.size, change });
           entries.push({ path: item.target, type: "file", sha256: item.sha256, mode: item.mode, size: item.size });
           break;
         }

@@ -136,7 +136,7 @@ export async function stagedItems(plugin: Plugin, pkgdir: string): Promise<{ ite
     const step = f.kind === "file" ? newStep("copy", f.target) : newStep("symlink", `${f.target} -> ${f.linkTo}`);
     for (const d of pending) if (d.step < 0) d.step = step;
     pending = [];
-    if (f.kind === "file") items.push({ kind: "file", step, source: f.source, target: f.target, mode: f.mode, size: f.size, sha256: await sha256File(f.source, f.size) });
+    if (f.kind === "file") items.push({ kind: "file", step, source: f.source, target: f.target, mode: f.mode, sourceMode: f.mode, size: f.size, sha256: await sha256File(f.source, f.size) });
     else items.push({ kind: "symlink", step, target: f.target, linkTo: f.linkTo });
   }
   flushEmpty();
