@@ -128,8 +128,8 @@ export async function runRules(argv: string[], target: RulesTarget, opts: { cwd:
 // ---------------------------------------------------------------------------------------------
 // Reading the `case "$1" in ... esac` statement, line by line.
 
-/** The line without a comment (a '#' starting a word, outside quotes). */
-function stripComment(line: string): string {
+/** The first index, outside shell quotes, where `at` holds, or -1. */
+function findUnquoted(line: string, at: (i: number) => boolean): number {
   let quote: string | undefined;
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
@@ -138,24 +138,20 @@ function stripComment(line: string): string {
       else if (c === "\\" && quote === '"') i++;
     } else if (c === "'" || c === '"') quote = c;
     else if (c === "\\") i++;
-    else if (c === "#" && (i === 0 || /\s/.test(line[i - 1]))) return line.slice(0, i);
+    else if (at(i)) return i;
   }
-  return line;
+  return -1;
+}
+
+/** The line without a comment (a '#' starting a word, outside quotes). */
+function stripComment(line: string): string {
+  const i = findUnquoted(line, (j) => line[j] === "#" && (j === 0 || /\s/.test(line[j - 1])));
+  return i < 0 ? line : line.slice(0, i);
 }
 
 /** Where an unquoted `;;` ends the line's commands, or -1. */
 function caseEnd(line: string): number {
-  let quote: string | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === "\\" && quote === '"') i++;
-    } else if (c === "'" || c === '"') quote = c;
-    else if (c === "\\") i++;
-    else if (c === ";" && line[i + 1] === ";") return i;
-  }
-  return -1;
+  return findUnquoted(line, (j) => line[j] === ";" && line[j + 1] === ";");
 }
 
 const unquote = (s: string) => s.trim().replace(/^(['"])(.*)\1$/, "$2");
