@@ -70,64 +70,74 @@ const phase = (s: PlannedStep) => (s.kind === "preserve" ? 0 : s.kind === "state
 export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const steps = plan.plugins.flatMap((p) => p.steps).map((s, i) => ({ s, i })).sort((a, b) => phase(a.s) - phase(b.s) || a.i - b.i).map((x) => x.s);
   const result: ApplyResult = { changed: 0, unchanged: 0, pending: [], handlerFailed: false, reloads: [], restarts: [] };
-  const mutating = plan.ops.filter(changes);
-  let journal: Journal | undefined;
-  knownDirs.clear();
-  if (mutating.length) {
-    journal = await beginTransaction(plan.root, plan.command, mutating);
-    let count = 0;
-    let current: PlannedStep | undefined;
-    const progress = progressReporter(mutating, opts.emit);
-    try {
-      for (const step of steps) {
-        current = step;
-        if (step.viaMake) continue;
-        if (step.kind === "state") await refreshMadeManifest(plan, step);
-        // Independent file writes and removals run in parallel; the rest in order.
-        for (const batch of batches(step.ops.filter(changes))) {
-          await mapPool(batch, batch.length > 1 ? PARALLEL_FILES : 1, async (op) => {
-            await applyOp(op, step.plugin, plan.root, opts);
-            count++;
-            progress(op);
-            if (opts.fault && count === opts.fault.after) {
-              if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
-              throw new Error(`fault injected after file operation ${count}`);
-            }
-          });
-        }
-      }
-      await flushAll(plan.root, mutating);
-    } catch (e) {
-      await rollback(plan.root, journal);
-      journal = undefined;
-      const cause = e instanceof TaskFailure ? e.message : (e as Error).message;
-      opts.emit({ type: "step", plugin: current?.plugin ?? "", kind: current?.kind ?? "", target: current?.label ?? "", status: "failed", detail: cause });
-      opts.emit({ type: "rolledback", cause });
-      throw new TaskFailure("runtime", `${current ? `${current.plugin}: ${current.kind} ${current.label}: ` : ""}${cause}; every change of this run was rolled back`);
-    }
-  }
-  for (const step of steps) {
-    if (step.kind === "state" || step.kind === "preserve") continue;
-    const { status, detail } = stepStatus(step);
-    if (step.ops.length === 0) continue;
-    if (status === "changed") result.changed++;
-    else if (status === "unchanged") result.unchanged++;
-    opts.emit({ type: "step", plugin: step.plugin, kind: step.kind, target: step.label, status, detail });
-  }
-  for (const p of plan.plugins) for (const message of p.warnings) opts.emit({ type: "warning", plugin: p.name, message });
-  // The transaction stays open through the reloads: a reload that silently lost dialplan
-  // because of this run's files is undone with the journal, then reloaded again.
+  // SIGINT/SIGTERM during the run: stop after the operation in flight and roll back, rather
+  // than die with the journal open.
+  const signal: { name?: string } = {};
+  const onSignal = (name: string) => (signal.name ??= name);
+  process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
   try {
-    await runHandlers(plan, opts, result);
-    if (journal && result.reloads.includes("dialplan")) {
-      const undone = await checkDialplanAfterReload(plan, opts, result, journal);
-      if (undone) journal = undefined;
+    let journal = await applyOperations(plan, steps, opts, signal);
+    for (const step of steps) {
+      if (step.kind === "state" || step.kind === "preserve" || step.ops.length === 0) continue;
+      const { status, detail } = stepStatus(step);
+      if (status === "changed") result.changed++;
+      else if (status === "unchanged") result.unchanged++;
+      opts.emit({ type: "step", plugin: step.plugin, kind: step.kind, target: step.label, status, detail });
     }
+    for (const p of plan.plugins) for (const message of p.warnings) opts.emit({ type: "warning", plugin: p.name, message });
+    // The transaction stays open through the reloads: a reload that silently lost dialplan
+    // because of this run's files is undone with the journal, then reloaded again.
+    try {
+      await runHandlers(plan, opts, result);
+      if (journal && result.reloads.includes("dialplan") && (await checkDialplanAfterReload(plan, opts, result, journal))) journal = undefined;
+    } finally {
+      if (journal) await commitTransaction(plan.root);
+    }
+    if (result.pending.length) await recordPending(plan, result.pending);
+    return result;
   } finally {
-    if (journal) await commitTransaction(plan.root);
+    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
   }
-  if (result.pending.length) await recordPending(plan, result.pending);
-  return result;
+}
+
+/** Journals and applies the file operations; on any failure rolls back and throws. Returns the
+ * open journal (undefined when nothing had to change). */
+async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOptions, signal: { name?: string }): Promise<Journal | undefined> {
+  const mutating = plan.ops.filter(changes);
+  if (!mutating.length) return undefined;
+  knownDirs.clear();
+  const journal = await beginTransaction(plan.root, plan.command, mutating);
+  let count = 0;
+  let current: PlannedStep | undefined;
+  const progress = progressReporter(mutating, opts.emit);
+  try {
+    for (const step of steps) {
+      current = step;
+      if (step.viaMake) continue;
+      if (step.kind === "state") await refreshMadeManifest(plan, step);
+      // Independent file writes and removals run in parallel; the rest in order.
+      for (const batch of batches(step.ops.filter(changes))) {
+        await mapPool(batch, batch.length > 1 ? PARALLEL_FILES : 1, async (op) => {
+          await applyOp(op, step.plugin, plan.root, opts);
+          count++;
+          progress(op);
+          if (signal.name) throw new Error(`interrupted by ${signal.name}`);
+          if (opts.fault && count === opts.fault.after) {
+            if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
+            throw new Error(`fault injected after file operation ${count}`);
+          }
+        });
+      }
+    }
+    await flushAll(plan.root, mutating);
+    return journal;
+  } catch (e) {
+    await rollback(plan.root, journal);
+    const cause = (e as Error).message;
+    opts.emit({ type: "step", plugin: current?.plugin ?? "", kind: current?.kind ?? "", target: current?.label ?? "", status: "failed", detail: cause });
+    opts.emit({ type: "rolledback", cause });
+    throw new TaskFailure("runtime", `${current ? `${current.plugin}: ${current.kind} ${current.label}: ` : ""}${cause}; every change of this run was rolled back`);
+  }
 }
 
 // Folders known to exist in this process: a folder of 5,000 files is made sure of once.

@@ -182,3 +182,22 @@ describe("transactions", () => {
     assert.match(r.stdout, /mode\s+\/etc\/v\/v-0002\.conf .*mode 600, installed 644/);
   });
 });
+
+describe("signals", () => {
+  test("SIGTERM during an install rolls it back before exiting", async () => {
+    const dir = await tempDir();
+    const plugin = await makePlugin(dir, "slow", { ...manyFiles("s", 5), "tasks.yml": copyAll("/etc/slow/") + "  - run: [sleep, '1']\n" });
+    const root = await writeTree(path.join(dir, "root"), { "etc/keep": "x" });
+    const before = await snapshot(root);
+    const child = spawn(process.execPath, [CLI, "install", plugin, "--root", root], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    await new Promise((r) => setTimeout(r, 600));
+    child.kill("SIGTERM");
+    const code = await new Promise((r) => child.on("close", r));
+    assert.equal(code, 1);
+    assert.match(stderr, /interrupted by SIGTERM; every change of this run was rolled back/);
+    assert.deepEqual(await snapshot(root), before);
+    await cleanup(dir);
+  });
+});
