@@ -21,7 +21,8 @@ export function pluginFromManifest(m: Manifest): Plugin {
     dir: m.source,
     kind: m.installedBy === "make" ? "make" : "descriptor",
     metaFile: path.join(m.source, "package.yml"),
-    tasks: { install: [{ remove: "/" }], uninstall: m.uninstall as Step[] },
+    // Only the extra uninstall steps are needed from the descriptor.
+    tasks: { install: [], uninstall: m.uninstall as Step[] },
   };
 }
 
