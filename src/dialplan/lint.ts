@@ -3,6 +3,7 @@
  * The only impure function here is lintDialplanFile's read; everything else is pure.
  */
 import { readFile } from "node:fs/promises";
+import { positionOf } from "../model/diagnostic.js";
 import { parseDialplan } from "./parse.js";
 import type { DialplanDiagnostic, DialplanExtension } from "./types.js";
 
@@ -39,15 +40,12 @@ function invalidUtf8(file: string, bytes: Uint8Array): DialplanDiagnostic {
   // The bytes before the first invalid one are valid UTF-8, so they decode to the column.
   const col = new TextDecoder().decode(bytes.subarray(lineStart, offset)).length + 1;
   const byte = bytes[offset]?.toString(16).padStart(2, "0") ?? "??";
-  return {
-    file,
-    line,
-    col,
-    length: 1,
-    severity: "error",
-    message: `file is not valid UTF-8 (byte 0x${byte})`,
-    hint: "save it as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
-  };
+  return byteError(file, line, col, `file is not valid UTF-8 (byte 0x${byte})`, "save it as UTF-8 (e.g. iconv -f latin1 -t utf-8)");
+}
+
+/** An error about one byte of the file. */
+function byteError(file: string, line: number, col: number, message: string, hint: string): DialplanDiagnostic {
+  return { file, line, col, length: 1, severity: "error", message, hint };
 }
 
 /** Offset of the first byte that does not start a well-formed UTF-8 sequence, or -1. */
@@ -71,16 +69,6 @@ function firstInvalidByte(b: Uint8Array): number {
 function nulDiagnostic(file: string, text: string): DialplanDiagnostic | null {
   const at = text.indexOf("\0");
   if (at < 0) return null;
-  const before = text.slice(0, at);
-  const line = before.split("\n").length;
-  const col = at - before.lastIndexOf("\n");
-  return {
-    file,
-    line,
-    col,
-    length: 1,
-    severity: "error",
-    message: "file contains a NUL byte",
-    hint: "Asterisk stops reading a line at a NUL byte; the file is probably binary or mis-encoded (UTF-16?)",
-  };
+  const { line, col } = positionOf(text, at);
+  return byteError(file, line, col, "file contains a NUL byte", "Asterisk stops reading a line at a NUL byte; the file is probably binary or mis-encoded (UTF-16?)");
 }
