@@ -148,6 +148,21 @@ describe("Makefile plugins", () => {
     assert.deepEqual(await recordedCalls(calls), ["systemctl: restart wazo-calld"]);
     assert.deepEqual([...(await snapshot(root)).keys()], [], "the root is empty again, state folder included");
   });
+
+  test("list shows a plugin whose Makefile is named GNUmakefile or makefile as a make plugin", async () => {
+    const dir = path.join(tmp, "names");
+    const recipe = "install:\n\t@true\n";
+    await makePlugin(dir, "gnu-named", { GNUmakefile: recipe });
+    await makePlugin(dir, "lower-named", { makefile: recipe });
+    await makePlugin(dir, "no-executor", { "README.md": "nothing to run\n" });
+    const before = await snapshot(dir);
+    const list = await runCli(["list", "--plugins-dir", dir, "--root", path.join(dir, "root")]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^gnu-named\s+1\.0\.0\s+make\s/m);
+    assert.match(list.stdout, /^lower-named\s+1\.0\.0\s+make\s/m);
+    assert.match(list.stdout, /^no-executor\s+1\.0\.0\s+unknown\s/m);
+    assert.deepEqual(await snapshot(dir), before, "list changes nothing");
+  });
 });
 
 async function nameOf(dir: string): Promise<string> {
