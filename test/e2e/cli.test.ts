@@ -91,7 +91,8 @@ describe("npm package", { timeout: 300_000 }, () => {
   after(() => cleanup(tmp));
 
   test("npm pack holds the compiled code, types, schema and examples only; installed globally it runs", async () => {
-    const { stdout } = await exec("npm", ["pack", "--json", "--pack-destination", tmp], { cwd: REPO, maxBuffer: 1 << 24 });
+    // `npm test` has just built dist/; --ignore-scripts keeps `prepare` from rebuilding it while other tests run it.
+    const { stdout } = await exec("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", tmp], { cwd: REPO, maxBuffer: 1 << 24 });
     const [info] = JSON.parse(stdout.slice(stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
     const files = info.files.map((f) => f.path);
     for (const must of ["package.json", "README.md", "dist/cli/main.js", "dist/index.js", "dist/index.d.ts", "schema/tasks.schema.json", "plugins-examples/helloworld/tasks.yml"]) assert.ok(files.includes(must), `${must} is packed`);
