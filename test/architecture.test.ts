@@ -1,0 +1,36 @@
+/**
+ * The layer rule (docs/architecture.md, .dependency-cruiser.cjs): imports point one way and close
+ * no cycle. The imports against it that exist today are listed in
+ * test/fixtures/layers/known-violations.json; any other fails, and so does a listed one that is
+ * gone, so the list only ever shrinks.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { test } from "node:test";
+import { REPO } from "./support/rig.js";
+
+interface Violation {
+  rule: { name: string };
+  from: string;
+  to: string;
+}
+
+function cruise(): string[] {
+  const bin = path.join(REPO, "node_modules/dependency-cruiser/bin/dependency-cruise.mjs");
+  const r = spawnSync(process.execPath, [bin, "--config", ".dependency-cruiser.cjs", "--output-type", "json", "src"], { cwd: REPO, encoding: "utf8", maxBuffer: 64 << 20 });
+  assert.ok(r.stdout.trim().startsWith("{"), `dependency-cruiser did not answer: ${r.stderr}`);
+  const result = JSON.parse(r.stdout) as { summary: { violations: Violation[]; totalCruised: number } };
+  assert.ok(result.summary.totalCruised > 50, `only ${result.summary.totalCruised} modules were read: is the TypeScript parser (@swc/core) installed?`);
+  return [...new Set(result.summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`))].sort();
+}
+
+test("imports follow the layer rule and close no new cycle", () => {
+  const known = (JSON.parse(readFileSync(path.join(REPO, "test/fixtures/layers/known-violations.json"), "utf8")) as { violations: string[] }).violations;
+  const found = cruise();
+  const added = found.filter((v) => !known.includes(v));
+  const gone = known.filter((v) => !found.includes(v));
+  assert.deepEqual(added, [], "imports against the layer rule (fix the import, or move the shared type down a layer)");
+  assert.deepEqual(gone, [], "these are fixed: remove them from test/fixtures/layers/known-violations.json");
+});
