@@ -8,11 +8,12 @@ import { acquireLock, type Lock } from "./apply/lock.js";
 import { recoverRoot } from "./apply/recover.js";
 import type { AsteriskControl, ServiceControl } from "./asterisk/control.js";
 import { systemctlControl } from "./asterisk/control.js";
-import { connectAsterisk } from "./asterisk/connect.js";
-import { resolveAmiSettings, type AmiFlags, type AmiSettings } from "./asterisk/settings.js";
+import { controlFor, type AmiOption } from "./asterisk/connect.js";
+import type { AmiFlags } from "./asterisk/settings.js";
 import { resolvePluginArg, scanOnce, type SearchOptions } from "./load/lookup.js";
 import { loadPlugins, type Plugin } from "./load/plugin.js";
-import { EXIT_CODES, TaskFailure, invalid, isTaskFailure, type Diagnostic } from "./model/diagnostic.js";
+import { TaskFailure, invalid, isTaskFailure, type Diagnostic, type ExitCode, type Failure } from "./model/diagnostic.js";
+import { errorText, failureOf, publicFailure, throwIfAborted } from "./model/failure.js";
 import type { Emit, Event } from "./model/event.js";
 import { handlerLabel, type Plan } from "./model/plan.js";
 import { expandSteps, type Expanded } from "./plan/expand.js";
@@ -35,24 +36,37 @@ export interface RunOptions extends SearchOptions, RulesRunOptions {
   /** An Asterisk control to use instead of connecting (library users, tests). */
   asterisk?: AsteriskControl;
   services?: ServiceControl;
-  /** AMI settings; when absent they are read from `amiFlags`, WAZO_TASKS_AMI_URL and the config file. */
-  ami?: AmiSettings;
+  /**
+   * How to reach Asterisk: an `ami://` URL, an AmiConfig, or "auto" (the `amiFlags`,
+   * WAZO_TASKS_AMI_URL, `<root>/etc/wazo-tasks/config.yml`, then `asterisk` on PATH, as the
+   * command line does). Absent: no Asterisk; a staging root skips the reloads, `/` refuses them.
+   */
+  ami?: AmiOption;
+  /** With `ami: "auto"`: the `--ami-*` flags. */
   amiFlags?: AmiFlags;
   /** Log AMI traffic (secrets masked). */
   amiLog?: (line: string) => void;
-  /** Test-only fault injection (see docs/architecture.md). */
-  fault?: { after: number; kill: boolean };
+  /** Aborting it stops the run: before any change nothing is done; during the file changes they
+   * are rolled back, as on SIGINT. The result then has `failure.reason` "aborted". */
+  signal?: AbortSignal;
   /** Do not lint dialplan files before install (for a false alarm). */
   noLint?: boolean;
   /** Run a Makefile that ignores DESTDIR even under --root. */
   allowAbsolute?: boolean;
 }
 
+/** Options the command line passes that programs do not need. */
+export interface InternalRunOptions extends RunOptions {
+  /** Test-only fault injection (WAZO_TASKS_FAULT; see docs/architecture.md). */
+  fault?: { after: number; kill: boolean };
+}
+
 /** The outcome of a run: the closing `summary` event's fields, the diagnostics and the plan. */
-export type RunSummary = Omit<Extract<Event, { type: "summary" }>, "type" | "durationMs"> & {
+export type RunSummary = Omit<Extract<Event, { type: "summary" }>, "type"> & {
   diagnostics: Diagnostic[];
   plan?: Plan;
 };
+
 
 const DEFAULT_LOCK_TIMEOUT = 10_000;
 
@@ -74,10 +88,7 @@ function makeContext(opts: RunOptions, emit: Emit) {
   let control: Promise<AsteriskControl> | undefined;
   const root = path.resolve(opts.root ?? "/");
   return {
-    asterisk: () =>
-      (control ??= opts.asterisk
-        ? Promise.resolve(opts.asterisk)
-        : (async () => connectAsterisk({ ami: opts.ami ?? (await resolveAmiSettings(opts.amiFlags ?? {}, process.env, root)), staging: root !== "/", log: opts.amiLog }))()),
+    asterisk: () => (control ??= opts.asterisk ? Promise.resolve(opts.asterisk) : controlFor(opts, root, root !== "/")),
     services: async () => opts.services ?? systemctlControl(),
     async close() {
       if (control && !opts.asterisk) await (await control.catch(() => undefined))?.close();
@@ -89,10 +100,12 @@ function makeContext(opts: RunOptions, emit: Emit) {
 async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: Emit, work: (ctx: ReturnType<typeof makeContext>) => Promise<{ plan: Plan; result?: ApplyResult; preview?: { changing: number; unchanged: number } }>): Promise<RunSummary> {
   const started = Date.now();
   const ctx = makeContext(opts, emit);
-  let summary: RunSummary;
+  let summary: Omit<RunSummary, "durationMs">;
   try {
+    throwIfAborted(opts.signal);
     const { plan, result, preview } = await work(ctx);
-    const exitCode = result?.handlerFailed ? EXIT_CODES.handler : 0;
+    const failure = result ? handlerFailure(result) : undefined;
+    const exitCode: ExitCode = failure?.exitCode ?? 0;
     summary = {
       ok: exitCode === 0,
       exitCode,
@@ -103,26 +116,36 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
       reloads: result?.reloads ?? [],
       restarts: result?.restarts ?? [],
       plugins: plan.plugins.map((p) => ({ name: p.name, version: p.version, action: p.action, status: opts.dryRun ? (p.changed ? "would change" : "unchanged") : result?.rolledBack ? "rolled back" : p.changed ? (result?.handlerFailed ? "applied, handler failed" : "changed") : "unchanged" })),
-      error: result?.rolledBack ?? (result?.handlerFailed ? handlerFailureMessage(result) : undefined),
+      ...(failure ? { error: errorText(failure), failure } : {}),
       diagnostics: [],
       plan,
     };
   } catch (e) {
-    if (!isTaskFailure(e)) throw e;
-    await attachDiffs(e.diagnostics);
-    for (const diagnostic of e.diagnostics) emit({ type: "diagnostic", diagnostic });
-    summary = { ok: false, exitCode: EXIT_CODES[e.reason], dryRun: opts.dryRun === true, changed: 0, unchanged: 0, failed: 1, reloads: [], restarts: [], plugins: [], error: e.hint ? `${e.message}\n  hint: ${e.hint}` : e.message, diagnostics: e.diagnostics };
+    const failure = failureOf(e);
+    await attachDiffs(failure.diagnostics);
+    for (const diagnostic of failure.diagnostics) emit({ type: "diagnostic", diagnostic });
+    summary = { ok: false, exitCode: failure.exitCode, dryRun: opts.dryRun === true, changed: 0, unchanged: 0, failed: 1, reloads: [], restarts: [], plugins: [], error: errorText(failure), failure, diagnostics: failure.diagnostics };
   } finally {
     await ctx.close();
   }
-  const { diagnostics: _d, plan: _p, ...fields } = summary;
-  emit({ type: "summary", ...fields, durationMs: Date.now() - started });
-  return summary;
+  const { diagnostics, plan, ...fields } = summary;
+  const event = { ...fields, failure: fields.failure && publicFailure(fields.failure), durationMs: Date.now() - started };
+  if (!event.failure) delete event.failure;
+  emit({ type: "summary", ...event });
+  return { ...event, diagnostics, ...(plan ? { plan } : {}) };
+}
+
+/** The failure of a run whose files were applied: a reload, check or verification after them failed. */
+function handlerFailure(result: ApplyResult): Failure | undefined {
+  if (result.rolledBack) return { reason: "dialplan-lost", message: result.rolledBack, diagnostics: [], exitCode: 3 };
+  if (!result.handlerFailed) return undefined;
+  const reason = result.failedReason ?? "reload-failed";
+  return { reason, message: handlerFailureMessage(result), ...(result.pending.length ? { hint: "run `wazo-tasks reload --pending` once fixed" } : {}), diagnostics: [], exitCode: 3, ...result.failedFacts };
 }
 
 function handlerFailureMessage(result: ApplyResult): string {
   return result.pending.length
-    ? `files applied, but ${result.pending.map(handlerLabel).join(", ")} failed: run \`wazo-tasks reload --pending\` once fixed`
+    ? `files applied, but ${result.pending.map(handlerLabel).join(", ")} failed`
     : "files applied, but a verification or an asterisk command failed (see above)";
 }
 
@@ -178,7 +201,8 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
       announce(plan, plugins, emit);
       if (opts.dryRun) return { plan, preview: await emitPreview(plan, emit) };
       await preflight(plan, opts, ctx);
-      return { plan, result: await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: opts.fault }) };
+      throwIfAborted(opts.signal);
+      return { plan, result: await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: (opts as InternalRunOptions).fault, signal: opts.signal }) };
     });
   });
 }
@@ -210,7 +234,8 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
       for (const p of plan.plugins) emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: manifests.get(p.name)!.installedBy });
       if (opts.dryRun) return { plan, preview: await emitPreview(plan, emit) };
       await preflight(plan, opts, ctx);
-      const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: opts.fault });
+      throwIfAborted(opts.signal);
+      const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: (opts as InternalRunOptions).fault, signal: opts.signal });
       return { plan, result };
     });
   });
@@ -259,7 +284,9 @@ async function preflight(plan: Plan, opts: RunOptions, ctx: ReturnType<typeof ma
     await control.preflight?.(actions);
   } catch (e) {
     if (isTaskFailure(e)) throw e;
-    throw new TaskFailure("runtime", `cannot use Asterisk: ${(e as Error).message.split("\n")[0]}; nothing was changed`);
+    const f = failureOf(e);
+    const { reason, diagnostics, hint, exitCode: _x, message: _m, ...facts } = f;
+    throw new TaskFailure(reason === "reload-failed" ? "ami-failed" : reason, `cannot use Asterisk: ${f.message}; nothing was changed`, diagnostics, hint, { ...facts, exitCode: reason === "internal" ? 70 : 1 });
   }
 }
 

@@ -12,7 +12,7 @@ import { DIALPLAN_DIR } from "../plan/lint.js";
 import { readManifests, type Manifest } from "../state/manifest.js";
 import type { AsteriskControl } from "../asterisk/control.js";
 import type { ApplyResult } from "./executor.js";
-import type { HandlerContext } from "./handlers.js";
+import { failedAfterApply, type HandlerContext } from "./handlers.js";
 import { rollback, type Journal } from "./transaction.js";
 
 type Missing = Extract<Event, { type: "dialplan-check" }>["missing"][number];
@@ -60,7 +60,7 @@ export async function checkDialplanAfterReload(plan: Plan, ctx: HandlerContext, 
   }
   const changed = changedDialplanFiles(plan);
   for (const m of missing) m.cause = m.expect === "present" ? probableCause(m.file, changed) : undefined;
-  result.handlerFailed = true;
+  failedAfterApply(result, "dialplan-lost", undefined, { plugin: missing[0]!.plugin });
   if (!missing.some((m) => m.cause)) {
     ctx.emit({ type: "dialplan-check", checked: expected.size, status: "failed", missing });
     return false;

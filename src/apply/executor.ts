@@ -4,7 +4,8 @@
  */
 import { chmod, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { TaskFailure } from "../model/diagnostic.js";
+import { TaskFailure, type FailureFacts } from "../model/diagnostic.js";
+import { isErrnoError, ioFailure } from "../model/failure.js";
 import type { Emit, StepStatus } from "../model/event.js";
 import { handlerKey, type Op, type Plan, type PlannedStep } from "../model/plan.js";
 import { manifestPath, readPending, serializeManifest, writePending, type Handler, type ManifestEntry } from "../state/manifest.js";
@@ -21,6 +22,8 @@ export interface ApplyOptions extends HandlerContext {
   emit: Emit;
   /** Test-only: stop after the N-th file operation (WAZO_TASKS_FAULT=N or N:kill). */
   fault?: { after: number; kill: boolean };
+  /** Aborting it stops after the operation in flight and rolls back, as SIGINT does. */
+  signal?: AbortSignal;
   /** Flush each file before renaming it into place (default false: one flush of the whole
    * file system before the commit makes the run durable at once). */
   durable?: boolean;
@@ -34,6 +37,9 @@ export interface ApplyResult {
   handlerFailed: boolean;
   /** Set when the run was undone after a reload lost dialplan: says why. */
   rolledBack?: string;
+  /** What failed first after the files were applied, and its facts. */
+  failedReason?: "reload-failed" | "verify-failed" | "dialplan-lost" | "rules-failed";
+  failedFacts?: FailureFacts;
   reloads: string[];
   restarts: string[];
 }
@@ -121,7 +127,8 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
           await applyOp(op, step.plugin, plan.root, opts);
           count++;
           progress(op);
-          if (signal.name) throw new Error(`interrupted by ${signal.name}`);
+          if (opts.signal?.aborted) signal.name ??= "the abort signal";
+          if (signal.name) throw new Interrupted(`interrupted by ${signal.name}`);
           if (opts.fault && count === opts.fault.after) {
             if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
             throw new Error(`fault injected after file operation ${count}`);
@@ -136,9 +143,20 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
     const cause = (e as Error).message;
     opts.emit({ type: "step", plugin: current?.plugin ?? "", kind: current?.kind ?? "", target: current?.label ?? "", status: "failed", detail: cause });
     opts.emit({ type: "rolledback", cause });
-    throw new TaskFailure("runtime", `${current ? `${current.plugin}: ${current.kind} ${current.label}: ` : ""}${cause}; every change of this run was rolled back`);
+    const message = `${current ? `${current.plugin}: ${current.kind} ${current.label}: ` : ""}${cause}; every change of this run was rolled back`;
+    const plugin = current?.plugin;
+    if (e instanceof Interrupted) throw new TaskFailure("aborted", message, [], undefined, { plugin });
+    if (e instanceof TaskFailure) throw new TaskFailure(e.reason, message, e.diagnostics, e.hint, { ...e.facts, plugin, exitCode: e.exitCode });
+    if (isErrnoError(e)) {
+      const io = ioFailure(e);
+      throw new TaskFailure("io", message, [], io.hint, { ...io.facts, plugin });
+    }
+    throw new TaskFailure("apply-failed", message, [], undefined, { plugin });
   }
 }
+
+/** A run stopped by SIGINT, SIGTERM or its AbortSignal. */
+class Interrupted extends Error {}
 
 // Folders known to exist in this process: a folder of 5,000 files is made sure of once.
 const knownDirs = new Set<string>();
@@ -171,15 +189,16 @@ async function applyOp(op: Op, plugin: string, root: string, opts: ApplyOptions)
     case "make": {
       const { runMake } = await import("../make/runner.js");
       const r = await runMake(op.dir, op.target, { destdir: op.destdir, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
-      if (r.notFound) throw new TaskFailure("runtime", r.message);
-      if (!r.ok) throw new TaskFailure("runtime", `make ${op.target} failed (${r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}`);
+      if (r.notFound) throw new TaskFailure("make-failed", r.message, [], undefined, { command: `make ${op.target}` });
+      const facts = { command: `make ${op.target}`, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) };
+      if (!r.ok) throw new TaskFailure("make-failed", `make ${op.target} failed (${r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}`, [], undefined, facts);
       return;
     }
     case "run": {
       // DESTDIR tells a program (often a converted Makefile line) where the staging root is.
       const env = { ...process.env, DESTDIR: root === "/" ? "" : root };
       const r = await runProcess(op.argv, { cwd: op.cwd, env, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
-      if (!r.ok) throw new TaskFailure("runtime", `${op.display} failed (${describeExit(r)})${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`);
+      if (!r.ok) throw new TaskFailure("command-failed", `${op.display} failed (${describeExit(r)})${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`, [], undefined, { command: op.display, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) });
       return;
     }
   }

@@ -27,7 +27,7 @@ const removeIfThere = (p: string) => unlink(p).catch((e: NodeJS.ErrnoException) 
  * that name is never followed); a stale one left by an interrupted run is removed and the write
  * tried again. `sourceMode`: the mode a copy already has, to spare a chmod.
  */
-export async function writeAtomic(target: string, data: { source?: string; content?: Buffer }, mode: number, durable = true, sourceMode?: number): Promise<void> {
+export async function writeAtomic(target: string, data: { source?: string; content?: Uint8Array }, mode: number, durable = true, sourceMode?: number): Promise<void> {
   const tmp = tempPathFor(target);
   const create = async () => {
     if (data.content !== undefined) {
@@ -99,7 +99,7 @@ export async function syncDir(dir: string): Promise<void> {
 }
 
 /** Replaces a small state file atomically and durably: temp file, flush, rename, flush of the folder. */
-export async function replaceFileDurably(file: string, data: string | Buffer): Promise<void> {
+export async function replaceFileDurably(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${file}.tmp`;
   const fh = await open(tmp, "w", 0o644);
   try {

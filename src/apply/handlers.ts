@@ -3,7 +3,8 @@
  * (reloads, restarts), then verifications. A failure here keeps the files and is recorded as
  * `reload pending`; the run ends with exit code 3.
  */
-import type { AsteriskControl, ServiceControl } from "../asterisk/control.js";
+import { AsteriskError, type AsteriskControl, type ServiceControl } from "../asterisk/control.js";
+import type { FailureFacts } from "../model/diagnostic.js";
 import type { ApplyResult } from "./executor.js";
 import type { Emit } from "../model/event.js";
 import { handlerLabel, type Plan } from "../model/plan.js";
@@ -19,6 +20,14 @@ export interface HandlerContext {
 }
 
 const oneLine = (e: unknown) => ((e as Error).message ?? String(e)).split("\n")[0];
+
+/** Records the first thing that failed after the files were applied (the run's failure). */
+export function failedAfterApply(result: ApplyResult, reason: NonNullable<ApplyResult["failedReason"]>, e?: unknown, facts: FailureFacts = {}): void {
+  result.handlerFailed = true;
+  if (result.failedReason) return;
+  result.failedReason = reason;
+  result.failedFacts = { ...(e instanceof AsteriskError ? e.facts : {}), ...facts };
+}
 
 export async function runHandlers(plan: Plan, ctx: HandlerContext, result: ApplyResult): Promise<void> {
   const { emit } = ctx;
@@ -39,7 +48,7 @@ export async function runHandlers(plan: Plan, ctx: HandlerContext, result: Apply
         await ast.command(cli);
         emit({ type: "handler", kind: "asterisk", name: cli, status: "done" });
       } catch (e) {
-        result.handlerFailed = true;
+        failedAfterApply(result, "reload-failed", e, { command: cli, plugin: p.name });
         emit({ type: "handler", kind: "asterisk", name: cli, status: "failed", message: oneLine(e) });
       }
     }
@@ -74,7 +83,7 @@ export async function runHandlers(plan: Plan, ctx: HandlerContext, result: Apply
       }
       emit({ type: "handler", kind, name, status: "done" });
     } catch (e) {
-      result.handlerFailed = true;
+      failedAfterApply(result, "reload-failed", e);
       result.pending.push(h);
       emit({ type: "handler", kind, name, status: "failed", message: oneLine(e) });
     }
@@ -93,11 +102,11 @@ export async function runHandlers(plan: Plan, ctx: HandlerContext, result: Apply
         if (found === undefined) emit({ ...base, status: "skipped", message: `cannot check through ${ast.transport}` });
         else if (found === (v.expect === "present")) emit({ ...base, status: "ok" });
         else {
-          result.handlerFailed = true;
+          failedAfterApply(result, "verify-failed", undefined, { plugin: p.name });
           emit({ ...base, status: "failed", message: `${v.extension}@${v.context} is ${found ? "still loaded" : "not loaded"} after the reload` });
         }
       } catch (e) {
-        result.handlerFailed = true;
+        failedAfterApply(result, "verify-failed", e, { plugin: p.name });
         emit({ ...base, status: "failed", message: oneLine(e) });
       }
     }

@@ -51,7 +51,7 @@ export async function acquireLock(root: string, timeoutMs: number, onWait?: (pid
       continue;
     }
     if (Date.now() >= deadline)
-      throw new TaskFailure("runtime", `another wazo-tasks run (pid ${Number.isFinite(holder) ? holder : "unknown"}) holds the lock ${file}`, [], "wait for it to finish, or raise --lock-timeout");
+      throw new TaskFailure("lock-held", `another wazo-tasks run (pid ${Number.isFinite(holder) ? holder : "unknown"}) holds the lock ${file}`, [], "wait for it to finish, or raise --lock-timeout");
     if (!told && Number.isFinite(holder)) onWait?.(holder);
     told = true;
     await sleep(25 + Math.random() * 50);

@@ -3,9 +3,20 @@
 import { AmiConnection } from "./ami-connection.js";
 import { AmiError, permissionMessage } from "./ami-errors.js";
 import type { AmiResponse } from "./ami-framer.js";
-import type { AmiConfig } from "./ami-url.js";
+import { parseAmiUrl, type AmiConfig } from "./ami-url.js";
 
-export { AmiError, type AmiFailureReason, hostPort, requiredPermission } from "./ami-errors.js";
+declare global {
+  interface SymbolConstructor {
+    /** Explicit resource management (`await using`); declared here so that programs compiled
+     * without lib "esnext.disposable" or @types/node can read the types. */
+    readonly asyncDispose: unique symbol;
+  }
+}
+
+// Node 20 has Symbol.asyncDispose; older runtimes get the registered symbol TypeScript uses.
+(Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for("nodejs.asyncDispose");
+
+export { AmiError, type AmiErrorCode, type AmiErrorReason, type AmiFailureReason, hostPort, requiredPermission } from "./ami-errors.js";
 export { AmiResponse, type AmiHeader } from "./ami-framer.js";
 export { type AmiConfig, DEFAULT_AMI_PORT, parseAmiUrl } from "./ami-url.js";
 
@@ -36,6 +47,8 @@ export interface AmiClient {
   dialplanHasExtension(exten: string, context: string): Promise<boolean>;
   /** Logs off and closes the connection; safe to call more than once. */
   close(): Promise<void>;
+  /** `await using client = await createAmiClient(…)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** `reload('dialplan')` reloads the module that loads extensions.conf. */
@@ -46,11 +59,21 @@ export const RELOAD_RETRY_BASE_MS = 100;
 
 const NOT_FOUND = "There is no existence of ";
 
-/** Connects and logs in; rejects with an AmiError if either fails within `config.timeoutMs`. */
-export async function createAmiClient(config: AmiConfig, opts: AmiClientOptions = {}): Promise<AmiClient> {
-  const connection = await AmiConnection.open(config, opts.log);
-  return new Client(connection, config.username);
+/** Connects and logs in; rejects with an AmiError if either fails within `config.timeoutMs`.
+ * `config` may be an `ami://user:secret@host:port` URL. */
+export async function createAmiClient(config: AmiConfig | string, opts: AmiClientOptions = {}): Promise<AmiClient> {
+  const c = typeof config === "string" ? parseAmiUrl(config) : config;
+  const facts = { user: c.username, host: c.host, port: c.port };
+  try {
+    return new Client(await AmiConnection.open(c, opts.log), c.username, facts);
+  } catch (e) {
+    if (e instanceof AmiError) e.ami ??= facts;
+    throw e;
+  }
 }
+
+type Facts = NonNullable<AmiError["ami"]>;
+const WRAPPED = ["action", "ping", "command", "reload", "listCommands", "checkPermissions", "dialplanHasExtension"] as const;
 
 class Client implements AmiClient {
   readonly where: string;
@@ -58,8 +81,18 @@ class Client implements AmiClient {
   constructor(
     private readonly connection: AmiConnection,
     private readonly username: string,
+    facts: Facts,
   ) {
     this.where = connection.where;
+    // Every AmiError of this client names the user and the manager (failure.ami).
+    const tag = (e: unknown) => {
+      if (e instanceof AmiError) e.ami ??= facts;
+      throw e;
+    };
+    for (const name of WRAPPED) {
+      const method = (this[name] as (...args: unknown[]) => Promise<unknown>).bind(this);
+      Object.defineProperty(this, name, { value: (...args: unknown[]) => method(...args).catch(tag) });
+    }
   }
 
   action(fields: Record<string, string>): Promise<AmiResponse> {
@@ -91,7 +124,7 @@ class Client implements AmiClient {
       const answer = await this.action({ Action: "Reload", Module: target });
       if (answer.response === "Success") return;
       const said = answer.message ?? "no reason given";
-      const fail = (reason: AmiError["reason"], why: string) =>
+      const fail = (reason: AmiError["code"], why: string) =>
         new AmiError(reason, `Cannot reload ${named} on ${this.where}: ${why}`, { action: "Reload", module: target });
       switch (said) {
         case "No such module":
@@ -139,7 +172,7 @@ class Client implements AmiClient {
       output = await this.command(cli);
     } catch (error) {
       // Asterisk 14+ answers `Response: Error` for "not found": an answer, not a failure.
-      if (!(error instanceof AmiError) || error.reason !== "action-failed" || !error.output.some((l) => l.startsWith(NOT_FOUND))) throw error;
+      if (!(error instanceof AmiError) || error.code !== "action-failed" || !error.output.some((l) => l.startsWith(NOT_FOUND))) throw error;
       return false;
     }
     if (output.some((line) => line.startsWith(NOT_FOUND))) return false; // Asterisk ≤13
@@ -149,6 +182,10 @@ class Client implements AmiClient {
 
   close(): Promise<void> {
     return this.connection.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   private failed(action: string, message: string | undefined): AmiError {

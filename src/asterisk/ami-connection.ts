@@ -35,6 +35,7 @@ const DEFAULT_ACTION_TIMEOUT_MS = 10000;
 const LOGOFF_TIMEOUT_MS = 500; // Asterisk answers Logoff at once unless busy with earlier actions
 const MAX_LINE_BYTES = 1024; // Asterisk's input buffer, terminator included
 let connectionCount = 0;
+const LOG_LINE_CHARS = 200; // longer answers are logged one header per line
 
 /** Runs `connect` and returns the TCP socket it creates, as published by Node. */
 function captureSocket(connect: () => void): Socket {
@@ -52,10 +53,14 @@ function captureSocket(connect: () => void): Socket {
   return socket;
 }
 
-/** One line for the `log` option: headers joined by " | ", Secret hidden, no raw CR/LF. */
-function logLine(direction: ">" | "<", headers: readonly AmiHeader[], body: readonly string[] = []): string {
-  const parts = headers.map(([n, v]) => (n.toLowerCase() === "secret" ? `${n}: ***` : `${n}: ${v}`));
-  return `${direction} ${[...parts, ...body].join(" | ").replace(/[\r\n]/g, " ")}`;
+/** Lines for the `log` option: headers joined by " | " on one line when short, else one per
+ * line (a ListCommands answer has hundreds); Secret hidden, no raw CR/LF. */
+export function logLines(direction: ">" | "<", headers: readonly AmiHeader[], body: readonly string[] = []): string[] {
+  const parts = [...headers.map(([n, v]) => (n.toLowerCase() === "secret" ? `${n}: ***` : `${n}: ${v}`)), ...body].map((p) => p.replace(/[\r\n]/g, " "));
+  const line = `${direction} ${parts.join(" | ")}`;
+  if (line.length <= LOG_LINE_CHARS) return [line];
+  const head = parts.slice(0, 2);
+  return [`${direction} ${head.join(" | ")}`, ...parts.slice(2).map((p) => `${direction}   ${p}`)];
 }
 
 export class AmiConnection {
@@ -142,7 +147,7 @@ export class AmiConnection {
       // depends on the module calling back, which nothing in it guarantees.
       this.onLoginAnswer = (answer) => (answer.response.toLowerCase() === "success" ? undefined : done(authFailed()));
       socket.once("connect", () => {
-        this.log?.(logLine(">", [["Action", "Login"], ["Username", user], ["Secret", config.secret], ["Event", "off"]]));
+        this.logAll(logLines(">", [["Action", "Login"], ["Username", user], ["Secret", config.secret], ["Event", "off"]]));
         // Success is taken from the module's callback: that is when it marks itself
         // authenticated and starts sending our actions instead of holding them back.
         this.manager.login((error) => done(error ? authFailed() : undefined));
@@ -150,9 +155,13 @@ export class AmiConnection {
     });
   }
 
+  private logAll(lines: string[]): void {
+    if (this.log) for (const line of lines) this.log(line);
+  }
+
   private receive(message: AmiResponse): void {
     if (!message.get("Response")) return; // events: nobody here asked for them
-    this.log?.(logLine("<", message.headers, message.body));
+    this.logAll(logLines("<", message.headers, message.body));
     if (this.state === "login") return this.onLoginAnswer?.(message);
     const id = message.actionId;
     const pending = id === undefined ? undefined : this.pending.get(id);
@@ -202,7 +211,7 @@ export class AmiConnection {
       }, timeoutMs);
       const pending: Pending = { action, resolve, reject, timer };
       this.pending.set(id, pending);
-      this.log?.(logLine(">", [["Action", action], ["ActionID", id], ...entries.filter(([n]) => n.toLowerCase() !== "action")]));
+      this.logAll(logLines(">", [["Action", action], ["ActionID", id], ...entries.filter(([n]) => n.toLowerCase() !== "action")]));
       const lowered = Object.fromEntries(entries.map(([n, v]) => [n.toLowerCase(), v]));
       this.manager.action({ ...lowered, action, actionid: id }, () => {});
     });

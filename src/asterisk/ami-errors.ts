@@ -1,8 +1,12 @@
 // Typed failures of the AMI layer. Every message is one readable line that names what the user
 // has to look at (host:port, action, module, manager.conf permission) and never the secret.
 
-/** Why an AMI operation failed. */
-export type AmiFailureReason =
+import type { FailureFacts, FailureReason } from "../model/diagnostic.js";
+
+/** What exactly went wrong with an AMI operation: finer than the `reason`, for messages and logs. */
+export type AmiErrorCode =
+  /** An `ami://` URL that cannot be read. */
+  | "invalid-url"
   /** The TCP connection could not be opened (refused, unknown host, unreachable). */
   | "connection-refused"
   /** No greeting/login answer before the connect deadline, or no answer to an action in time. */
@@ -24,6 +28,26 @@ export type AmiFailureReason =
   /** Reload: the module is loaded but was never initialised. */
   | "module-not-initialized";
 
+/** @deprecated the old name of AmiErrorCode. */
+export type AmiFailureReason = AmiErrorCode;
+
+/** The reasons an AmiError can have: the same strings as a run's Failure. */
+export type AmiErrorReason = Extract<FailureReason, "invalid-url" | "ami-unreachable" | "ami-timeout" | "ami-auth" | "ami-permission" | "ami-failed" | "reload-failed">;
+
+const REASON_OF: Record<AmiErrorCode, AmiErrorReason> = {
+  "invalid-url": "invalid-url",
+  "connection-refused": "ami-unreachable",
+  "socket-closed": "ami-unreachable",
+  timeout: "ami-timeout",
+  "auth-failed": "ami-auth",
+  "permission-denied": "ami-permission",
+  "unknown-action": "ami-failed",
+  "action-failed": "ami-failed",
+  "no-such-module": "reload-failed",
+  "reload-not-supported": "reload-failed",
+  "module-not-initialized": "reload-failed",
+};
+
 export interface AmiErrorDetails {
   /** The AMI action concerned (Login, Reload, Command…). */
   action?: string;
@@ -33,21 +57,32 @@ export interface AmiErrorDetails {
   output?: readonly string[];
   /** The underlying socket error, if any. */
   cause?: unknown;
+  /** The AMI user and where the manager is. */
+  ami?: FailureFacts["ami"];
+  /** The reason, when not the usual one for the code (a failed Reload action is `reload-failed`). */
+  reason?: AmiErrorReason;
 }
 
 export class AmiError extends Error {
   override readonly name = "AmiError";
-  readonly reason: AmiFailureReason;
+  /** The same strings as a run's `failure.reason`. */
+  readonly reason: AmiErrorReason;
+  /** What exactly went wrong. */
+  readonly code: AmiErrorCode;
   readonly action?: string;
   readonly module?: string;
   readonly output: readonly string[];
+  /** The AMI user and where the manager is, once known. */
+  ami?: FailureFacts["ami"];
 
-  constructor(reason: AmiFailureReason, message: string, details: AmiErrorDetails = {}) {
+  constructor(code: AmiErrorCode, message: string, details: AmiErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.reason = reason;
+    this.code = code;
+    this.reason = details.reason ?? (details.action === "Reload" && code === "action-failed" ? "reload-failed" : REASON_OF[code]);
     this.action = details.action;
     this.module = details.module;
     this.output = details.output ?? [];
+    this.ami = details.ami;
   }
 }
 

@@ -1,5 +1,6 @@
 // `ami://user:secret@host:port` → AmiConfig. Error messages describe the problem without ever
 // quoting the URL: it contains the secret.
+import { AmiError } from "./ami-errors.js";
 
 /** Where and how to reach the Asterisk Manager Interface. */
 export interface AmiConfig {
@@ -18,7 +19,7 @@ export const DEFAULT_AMI_PORT = 5038;
 const EXPECTED = "expected ami://user:secret@host[:port]";
 
 function fail(problem: string): never {
-  throw new Error(`Invalid AMI URL: ${problem} (${EXPECTED})`);
+  throw new AmiError("invalid-url", `Invalid AMI URL: ${problem} (${EXPECTED})`);
 }
 
 function decode(part: string, what: string): string {
@@ -29,7 +30,8 @@ function decode(part: string, what: string): string {
   }
 }
 
-/** Parses `ami://user:secret@host[:port]` (default port 5038); user and secret are percent-decoded. */
+/** Parses `ami://user:secret@host[:port]` (default port 5038); user and secret are percent-decoded.
+ * Throws an AmiError with reason `invalid-url` whose message never quotes the URL. */
 export function parseAmiUrl(url: string): AmiConfig {
   let parsed: URL;
   try {

@@ -6,7 +6,18 @@
 import { invalid } from "../model/diagnostic.js";
 import { which } from "../util/process.js";
 import { noAsterisk, rxControl, type AsteriskControl } from "./control.js";
-import type { AmiSettings } from "./settings.js";
+import { parseAmiUrl, type AmiConfig } from "./ami-url.js";
+import { resolveAmiSettings, type AmiFlags, type AmiSettings } from "./settings.js";
+
+/**
+ * How a library call reaches Asterisk: an `ami://user:secret@host:port` URL, an AmiConfig (what
+ * parseAmiUrl returns), or "auto": the `--ami-*` flags, WAZO_TASKS_AMI_URL, the root's
+ * etc/wazo-tasks/config.yml, then `asterisk` on PATH, as the command line does.
+ */
+export type AmiOption = "auto" | (string & {}) | AmiConfig;
+
+/** Environment variables, as `process.env`. */
+export type Environment = Readonly<Record<string, string | undefined>>;
 
 export interface ConnectOptions {
   ami?: AmiSettings;
@@ -14,6 +25,23 @@ export interface ConnectOptions {
   staging: boolean;
   log?: (line: string) => void;
   timeoutMs?: number;
+  /** Where to look for `asterisk`; none: not looked for. */
+  envPath?: string;
+}
+
+/** The control a library call asked for: nothing is read from the environment unless `ami` is "auto". */
+export async function controlFor(o: { ami?: AmiOption; amiFlags?: AmiFlags; env?: Environment; amiLog?: (line: string) => void }, root: string, staging: boolean): Promise<AsteriskControl> {
+  if (o.ami === "auto") {
+    const env = o.env ?? process.env;
+    return connectAsterisk({ ami: await resolveAmiSettings(o.amiFlags ?? {}, env, root), staging, log: o.amiLog, envPath: env.PATH ?? "" });
+  }
+  if (o.ami === undefined) {
+    if (staging) return noAsterisk("no `ami` option given (staging root)");
+    throw invalid("this run needs to reload Asterisk, but no `ami` option was given", [], 'pass ami: "ami://USER:SECRET@127.0.0.1:5038", an AmiConfig, or "auto" to read the environment as the command line does (docs/api.md), or noReload: true');
+  }
+  const config = typeof o.ami === "string" ? parseAmiUrl(o.ami) : o.ami;
+  const origin = (config as Partial<AmiSettings>).origin ?? "the ami option";
+  return connectAsterisk({ ami: { ...config, origin }, staging, log: o.amiLog });
 }
 
 export async function connectAsterisk(opts: ConnectOptions): Promise<AsteriskControl> {
@@ -21,7 +49,7 @@ export async function connectAsterisk(opts: ConnectOptions): Promise<AsteriskCon
     const { amiControl } = await import("./ami-control.js");
     return amiControl(opts.ami, { log: opts.log, timeoutMs: opts.timeoutMs });
   }
-  const exe = await which("asterisk");
+  const exe = opts.envPath === undefined ? undefined : await which("asterisk", opts.envPath);
   if (exe) return rxControl(exe);
   if (opts.staging) return noAsterisk("no AMI configured and no asterisk on PATH (staging root)");
   throw invalid(

@@ -2,11 +2,16 @@
  * How a run talks to Asterisk and to systemd, behind small interfaces so that the executor is the
  * same whatever the transport: AMI (preferred), `asterisk -rx`, or none (reported as skipped).
  */
+import type { FailureFacts, FailureReason } from "../model/diagnostic.js";
 import { describeExit, runProcess, which } from "../util/process.js";
 
-/** A failure talking to Asterisk, with a one-line message (never containing a secret). */
+/** A failure talking to Asterisk or systemd, with a one-line message (never containing a secret). */
 export class AsteriskError extends Error {
-  constructor(message: string, readonly reason: string = "failed") {
+  constructor(
+    message: string,
+    readonly reason: FailureReason = "reload-failed",
+    readonly facts: FailureFacts = {},
+  ) {
     super(message);
     this.name = "AsteriskError";
   }
@@ -39,8 +44,8 @@ export function rxControl(executable: string, timeoutMs = 30_000): AsteriskContr
     const r = await runProcess([executable, "-rx", cli], { timeoutMs });
     const text = r.tail.join("\n");
     if (!r.ok || /Unable to connect to remote asterisk/i.test(text))
-      throw new AsteriskError(`asterisk -rx '${cli}' failed: ${r.tail.find((l) => l.trim()) ?? describeExit(r)}`, "unreachable");
-    if (/^No such command/im.test(text)) throw new AsteriskError(`asterisk -rx '${cli}': ${r.tail[0]}`, "unknown-command");
+      throw new AsteriskError(`asterisk -rx '${cli}' failed: ${r.tail.find((l) => l.trim()) ?? describeExit(r)}`, "ami-unreachable", { command: `asterisk -rx '${cli}'`, exitStatus: r.exitCode });
+    if (/^No such command/im.test(text)) throw new AsteriskError(`asterisk -rx '${cli}': ${r.tail[0]}`, "ami-failed", { command: `asterisk -rx '${cli}'` });
     return r.tail;
   };
   return {
@@ -48,7 +53,7 @@ export function rxControl(executable: string, timeoutMs = 30_000): AsteriskContr
     async reload(module) {
       const lines = await run(module === "dialplan" ? "dialplan reload" : `module reload ${module}`);
       const bad = lines.find((l) => /No such module|does not support reload|not initialized|not loaded/i.test(l));
-      if (bad) throw new AsteriskError(`reload ${module}: ${bad.trim()}`, "module");
+      if (bad) throw new AsteriskError(`reload ${module}: ${bad.trim()}`, "reload-failed");
     },
     command: run,
     async hasExtension(extension, context) {
@@ -82,9 +87,9 @@ export async function systemctlControl(timeoutMs = 120_000): Promise<ServiceCont
   return {
     available: exe !== undefined,
     async restart(unit) {
-      if (!exe) throw new AsteriskError("systemctl not found on PATH");
+      if (!exe) throw new AsteriskError("systemctl not found on PATH", "reload-failed", { command: `systemctl restart ${unit}` });
       const r = await runProcess([exe, "restart", unit], { timeoutMs });
-      if (!r.ok) throw new AsteriskError(`systemctl restart ${unit}: ${describeExit(r)}${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`);
+      if (!r.ok) throw new AsteriskError(`systemctl restart ${unit}: ${describeExit(r)}${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`, "reload-failed", { command: `systemctl restart ${unit}`, exitStatus: r.exitCode });
     },
   };
 }

@@ -10,11 +10,10 @@ import { invalid } from "../model/diagnostic.js";
 import { issuesToDiagnostics, yamlLocator } from "../load/validate.js";
 import { parseYaml } from "../load/yaml.js";
 
-export interface AmiSettings {
-  host: string;
-  port: number;
-  username: string;
-  secret: string;
+import type { AmiConfig } from "./ami-url.js";
+
+/** AMI settings as resolved, with where they came from (for messages). */
+export interface AmiSettings extends AmiConfig {
   /** Where the settings came from, for messages. */
   origin: string;
 }
@@ -60,7 +59,7 @@ export function parseAmiUrlSafe(url: string): Omit<AmiSettings, "origin"> {
 }
 
 /** The AMI settings in force, or undefined when none are configured. */
-export async function resolveAmiSettings(flags: AmiFlags, env: NodeJS.ProcessEnv, root: string): Promise<AmiSettings | undefined> {
+export async function resolveAmiSettings(flags: AmiFlags, env: Readonly<Record<string, string | undefined>>, root: string): Promise<AmiSettings | undefined> {
   const fromFile = await readConfig(root);
   const url = env.WAZO_TASKS_AMI_URL ? parseAmiUrlSafe(env.WAZO_TASKS_AMI_URL) : undefined;
   const flagged = flags.amiHost || flags.amiPort || flags.amiUser || flags.amiSecretFile;

@@ -1,5 +1,6 @@
-/** Runs a command body; an expected failure is printed (no stack) and becomes its exit code. */
-import { EXIT_CODES, isTaskFailure } from "../model/diagnostic.js";
+/** Runs a command body; any failure is printed (no stack) and becomes its exit code. */
+import { errorText, failureOf, publicFailure } from "../model/failure.js";
+import type { Failure } from "../model/diagnostic.js";
 import { formatDiagnostic } from "../report/diagnostic.js";
 import type { CommonFlags } from "./options.js";
 
@@ -7,14 +8,19 @@ export async function reportFailure(flags: CommonFlags, body: () => Promise<numb
   try {
     return await body();
   } catch (e) {
-    if (!isTaskFailure(e)) throw e;
-    if (flags.json) {
-      for (const d of e.diagnostics) process.stdout.write(JSON.stringify({ v: 1, type: "diagnostic", diagnostic: { ...d, source: undefined } }) + "\n");
-      process.stdout.write(JSON.stringify({ v: 1, type: "summary", ok: false, exitCode: EXIT_CODES[e.reason], error: e.message }) + "\n");
-    } else {
-      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
-      process.stderr.write(`error: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}\n`);
-    }
-    return EXIT_CODES[e.reason];
+    return printFailure(failureOf(e), flags.json === true);
   }
+}
+
+/** Prints a failure: diagnostics and a closing `summary` in JSON, else `error:` lines on stderr. */
+export function printFailure(failure: Failure, json: boolean): number {
+  if (json) {
+    const f = publicFailure(failure);
+    for (const diagnostic of f.diagnostics) process.stdout.write(JSON.stringify({ v: 1, type: "diagnostic", diagnostic }) + "\n");
+    process.stdout.write(JSON.stringify({ v: 1, type: "summary", ok: false, exitCode: f.exitCode, error: errorText(f), failure: f }) + "\n");
+  } else {
+    for (const d of failure.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
+    process.stderr.write(`error: ${errorText(failure)}\n`);
+  }
+  return failure.exitCode;
 }

@@ -1,7 +1,7 @@
 /** Options shared by commands, and turning them into library options and a logger. */
 import path from "node:path";
 import { Option, type Command } from "commander";
-import type { RunOptions } from "../engine.js";
+import type { InternalRunOptions } from "../engine.js";
 import type { Emit } from "../model/event.js";
 
 export interface CommonFlags {
@@ -56,7 +56,7 @@ export function commonOptions(cmd: Command, what: { plan?: boolean; search?: boo
 }
 
 /** Library options from flags (AMI settings resolved separately, they need the root). */
-export function runOptions(flags: CommonFlags, emit: Emit): RunOptions {
+export function runOptions(flags: CommonFlags, emit: Emit): InternalRunOptions {
   return {
     root: flags.root ? path.resolve(flags.root) : undefined,
     pluginsDirs: flags.pluginsDir,
@@ -66,6 +66,9 @@ export function runOptions(flags: CommonFlags, emit: Emit): RunOptions {
     noReload: flags.reload === false,
     noLint: flags.lint === false,
     lockTimeoutMs: flags.lockTimeout ? Number(flags.lockTimeout) * 1000 : undefined,
+    // The command line reads its environment: flags, WAZO_TASKS_AMI_URL, the config file, PATH.
+    ami: "auto",
+    env: process.env,
     amiFlags: { amiHost: flags.amiHost, amiPort: flags.amiPort ? Number(flags.amiPort) : undefined, amiUser: flags.amiUser, amiSecretFile: flags.amiSecretFile },
     amiLog: flags.verbose ? (line) => emit({ type: "info", message: `ami ${line}` }) : undefined,
     fault: faultFromEnv(),
@@ -77,7 +80,7 @@ export function runOptions(flags: CommonFlags, emit: Emit): RunOptions {
 }
 
 /** Test-only fault injection: WAZO_TASKS_FAULT=N (throw after the N-th file operation) or N:kill. */
-function faultFromEnv(): RunOptions["fault"] {
+function faultFromEnv(): InternalRunOptions["fault"] {
   const v = process.env.WAZO_TASKS_FAULT;
   if (!v) return undefined;
   const [n, how] = v.split(":");

@@ -16,7 +16,7 @@ const program = new Command("wazo-tasks")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride()
   .configureOutput({ outputError: (s, write) => write(s) })
-  .addHelpText("after", "\nExamples:\n  wazo-tasks install helloworld --root ./demo-root\n  wazo-tasks install helloworld --dry-run\n  wazo-tasks list --installed\n\nExit codes: 0 done, 1 failed (rolled back), 2 invalid input, 3 applied but a reload or verification failed.");
+  .addHelpText("after", "\nExamples:\n  wazo-tasks install helloworld --root ./demo-root\n  wazo-tasks install helloworld --dry-run\n  wazo-tasks list --installed\n\nExit codes: 0 done, 1 failed (nothing applied, or rolled back), 2 invalid input, 3 applied but a reload or verification failed, 70 internal error, 75 the root is locked by another run.");
 
 type Action = (args: string[], flags: CommonFlags) => Promise<number>;
 const run = (load: () => Promise<{ default: Action }>) => async (...a: unknown[]) => {
@@ -96,7 +96,10 @@ try {
   if (e instanceof CommanderError) {
     process.exitCode = e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0 ? 0 : 2;
   } else {
-    process.stderr.write(`wazo-tasks: internal error (please report it): ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exitCode = 70;
+    // A bug: one line (the stack with --verbose), and in JSON the summary that ends every stream.
+    const { failureOf } = await import("../model/failure.js");
+    const { printFailure } = await import("./failure.js");
+    process.exitCode = printFailure(failureOf(e), process.argv.includes("--json"));
+    if (process.argv.includes("--verbose") || process.argv.includes("-v")) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
   }
 }

@@ -3,5 +3,6 @@ import { runOptions, type CommonFlags } from "./options.js";
 import { loggerFor } from "./output.js";
 
 export default async function reload(args: string[], flags: CommonFlags): Promise<number> {
-  return reloadAsterisk(args, { ...runOptions(flags, loggerFor(flags)), pending: flags.pending === true });
+  const result = await reloadAsterisk({ ...runOptions(flags, loggerFor(flags)), targets: args, pending: flags.pending === true });
+  return result.exitCode;
 }

@@ -106,6 +106,7 @@ async function loadTasksTs(file: string) {
   const text = await readText(file);
   let value: unknown;
   try {
+    await (await import("./self-resolve.js")).registerSelfResolution();
     const { tsImport } = await import("tsx/esm/api");
     const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
     value = mod.default;

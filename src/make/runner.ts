@@ -15,7 +15,7 @@ export interface RunMakeOptions {
   destdir?: string;
   timeoutMs?: number;
   /** Environment for make (default: this process's); PATH is searched for make in it. */
-  env?: NodeJS.ProcessEnv;
+  env?: Readonly<Record<string, string | undefined>>;
   onLine?: (stream: MakeStream, line: string) => void;
   /** How many last lines to keep in the result (default 20). */
   keepLines?: number;
@@ -27,7 +27,7 @@ export interface MakeRun {
   ok: boolean;
   notFound?: false;
   exitCode: number | null;
-  signal: NodeJS.Signals | null;
+  signal: string | null;
   timedOut: boolean;
   /** The last lines of stdout and stderr, interleaved as they came. */
   lines: string[];

@@ -2,20 +2,29 @@
  * Everything a run has to say is an Event; loggers in report/ turn them into text or NDJSON.
  * Nothing else prints. The JSON form is versioned (docs/json-output.md).
  */
-import type { Diagnostic } from "./diagnostic.js";
+import type { Diagnostic, ExitCode, Failure } from "./diagnostic.js";
 
 export const JSON_EVENTS_VERSION = 1;
 
 /**
  * A step's outcome:
  * - `changed`: it changed the target. `unchanged`: already as wanted.
- * - `would change` / `would remove`: dry run, it would change the target.
+ * - `would change`: dry run, it would change the target (a removal included).
  * - `skipped`: not run (nothing changed, or no way to run it here).
  * - `not simulated`: a dry run cannot preview it (programs, make recipes).
  * - `kept`: left in place on purpose (an admin edit, a non-empty folder).
- * - `failed`: it failed; see `error`.
+ * - `failed`: it failed; see `detail` and the summary's `failure`.
  */
 export type StepStatus = "changed" | "unchanged" | "would change" | "skipped" | "not simulated" | "kept" | "failed";
+
+/** What a run does to a plugin. */
+export type PluginAction = "install" | "upgrade" | "reinstall" | "uninstall";
+
+/**
+ * A plugin's outcome in the summary: `changed`, `unchanged`, `would change` (dry run),
+ * `rolled back` (undone after a reload lost dialplan), `applied, handler failed` (exit 3).
+ */
+export type PluginStatus = "changed" | "unchanged" | "would change" | "rolled back" | "applied, handler failed";
 
 export type Event =
   | { type: "start"; command: string; root: string; dryRun: boolean; plugins: string[] }
@@ -23,10 +32,10 @@ export type Event =
   | {
       type: "plan";
       command: "install" | "uninstall";
-      plugins: { name: string; version: string; action: string; changed: boolean; steps: { kind: string; target: string; changes: number; notSimulated: boolean }[] }[];
+      plugins: { name: string; version: string; action: PluginAction; changed: boolean; steps: { kind: string; target: string; changes: number; notSimulated: boolean }[] }[];
       handlers: string[];
     }
-  | { type: "plugin"; name: string; version: string; action: string; previousVersion?: string; kind: string }
+  | { type: "plugin"; name: string; version: string; action: PluginAction; previousVersion?: string; kind: string }
   | { type: "step"; plugin: string; kind: string; target: string; status: StepStatus; detail?: string; diff?: string }
   | { type: "output"; plugin: string; stream: "stdout" | "stderr"; line: string }
   | { type: "handler"; kind: "reload" | "restart" | "asterisk"; name: string; status: "done" | "failed" | "skipped" | "would run"; message?: string }
@@ -46,15 +55,18 @@ export type Event =
   | {
       type: "summary";
       ok: boolean;
-      exitCode: number;
+      exitCode: ExitCode;
       dryRun: boolean;
       changed: number;
       unchanged: number;
       failed: number;
       reloads: string[];
       restarts: string[];
-      plugins: { name: string; version: string; action: string; status: string }[];
+      plugins: { name: string; version: string; action: PluginAction; status: PluginStatus }[];
+      /** Why it failed: the message, and a hint on a second line (kept for older consumers; read `failure`). */
       error?: string;
+      /** Why it failed, when it did. */
+      failure?: Failure;
       durationMs: number;
     };
 

@@ -23,7 +23,7 @@ export type FileOp =
       display: string;
       /** Plugin file to copy, or literal content (state files). */
       source?: string;
-      content?: Buffer;
+      content?: Uint8Array;
       mode: number;
       /** The source file's own mode (a copy has it already). */
       sourceMode?: number;

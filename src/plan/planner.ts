@@ -4,7 +4,7 @@
  * refuses conflicts before anything is touched.
  */
 import path from "node:path";
-import { invalid, type Diagnostic } from "../model/diagnostic.js";
+import { TaskFailure, type Diagnostic } from "../model/diagnostic.js";
 import { handlerKey, type Change, type FileOp, type Op, type Plan, type PlannedStep, type PluginPlan } from "../model/plan.js";
 import { MANIFEST_FORMAT, manifestPath, ownersOf, preservedPath, serializeManifest, type Handler, type Manifest, type ManifestEntry } from "../state/manifest.js";
 import { sha256 } from "../util/hash.js";
@@ -29,6 +29,8 @@ export function pathsOfInterest(expanded: Expanded[], manifests: Map<string, Man
 
 class Conflicts {
   list: Diagnostic[] = [];
+  /** How many of them are admin edits (the run's reason is `admin-edit` when all are). */
+  adminEdits = 0;
   add(plugin: string, file: string, message: string, hint?: string, diffWith?: Diagnostic["diffWith"]) {
     this.list.push({ severity: "error", file, message: `${plugin}: ${message}`, hint, diffWith });
   }
@@ -105,7 +107,8 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
       const recorded = prev?.files.find((x) => x.path === target);
       if (recorded) {
         if (recorded.type === "file" && f.type === "file" && recorded.sha256 !== f.sha256 && !opts.force) {
-          conflicts.add(name, target, `${target} was changed since it was installed (an admin edit?)`, "keep the edit by copying it into the plugin, or pass --force to overwrite it", diffWith);
+          conflicts.adminEdits++;
+        conflicts.add(name, target, `${target} was changed since it was installed (an admin edit?)`, "keep the edit by copying it into the plugin, or pass --force to overwrite it", diffWith);
           return false;
         }
         return true;
@@ -286,7 +289,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
       warnings,
     });
   }
-  if (conflicts.list.length) throw invalid("refused before any change", conflicts.list);
+  if (conflicts.list.length) throw new TaskFailure(conflicts.adminEdits === conflicts.list.length ? "admin-edit" : "conflict", "refused before any change", conflicts.list);
   return finishPlan(facts.root, "install", plugins);
 }
 

@@ -13,7 +13,7 @@ const MAX_DIFF_BYTES = 1 << 20;
 
 export async function diffFor(op: FileOp): Promise<string | undefined> {
   if (op.op !== "write" || op.change !== "update" || op.size > MAX_DIFF_BYTES) return undefined;
-  const [before, after] = await Promise.all([readFile(op.path).catch(() => Buffer.alloc(0)), op.content ?? readFile(op.source!)]);
+  const [before, after] = await Promise.all([readFile(op.path).catch(() => Buffer.alloc(0)), op.content ? Buffer.from(op.content) : readFile(op.source!)]);
   if (!isText(before) || !isText(after)) return `binary file ${op.display} would change`;
   return unifiedDiff(before.toString("utf8"), after.toString("utf8"), `${op.display} (installed)`, `${op.display} (new)`);
 }

@@ -67,6 +67,9 @@ export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Exp
       }
       steps.push(restore);
     }
+    // Nothing left to remove (an admin deleted the files already): the state goes, but nothing
+    // Asterisk or a service reads changed, so nothing is reloaded or verified.
+    const touches = steps.some((s) => s.ops.some((o) => o.change !== "none"));
     const mp = manifestPath(facts.root, m.name);
     steps.push({ plugin: m.name, kind: "state", label: "installed state", ops: [{ op: "remove", path: mp, display: mp, change: "remove" }] });
     return {
@@ -75,10 +78,10 @@ export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Exp
       previousVersion: m.version,
       action: "uninstall",
       steps,
-      handlers: [...m.handlers, ...(e?.handlers.map((h) => h.handler) ?? [])].map((handler) => ({ handler, always: false })),
-      asterisk: e?.asterisk ?? [],
+      handlers: touches ? [...m.handlers, ...(e?.handlers.map((h) => h.handler) ?? [])].map((handler) => ({ handler, always: false })) : [],
+      asterisk: touches ? (e?.asterisk ?? []) : [],
       // A kept (edited) dialplan file may still define the extensions: do not expect them gone.
-      verify: warnings.length ? [] : m.verify.map((v) => ({ ...v, expect: "absent" as const })),
+      verify: warnings.length || !touches ? [] : m.verify.map((v) => ({ ...v, expect: "absent" as const })),
       removedExtensions: m.extensions.filter((x) => !removals.ops.some((o) => o.op === "remove" && o.kept && o.display === x.file)),
       changed: true,
       warnings,

@@ -125,7 +125,7 @@ export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): P
   return finishPlan(plan.root, "uninstall", plan.plugins);
 }
 
-function setContent(op: FileOp & { op: "write" }, content: Buffer) {
+function setContent(op: FileOp & { op: "write" }, content: Uint8Array) {
   Object.assign(op, { content, size: content.length, sha256: sha256(content) });
 }
 

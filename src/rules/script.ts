@@ -113,7 +113,7 @@ export interface RulesRun {
 }
 
 /** Runs `argv` (from rulesArgv) in `cwd`, streaming its output as events of `plugin`. */
-export async function runRules(argv: string[], target: RulesTarget, opts: { cwd: string; env?: NodeJS.ProcessEnv; plugin: string; emit?: Emit; timeoutMs?: number }): Promise<RulesRun> {
+export async function runRules(argv: string[], target: RulesTarget, opts: { cwd: string; env?: Readonly<Record<string, string | undefined>>; plugin: string; emit?: Emit; timeoutMs?: number }): Promise<RulesRun> {
   const result = await runProcess(argv, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,

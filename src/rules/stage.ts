@@ -71,7 +71,7 @@ async function stage(plugin: Plugin, opts: { emit?: Emit }): Promise<Staging> {
     opts.emit?.({ type: "info", message: `${plugin.name}: running wazo/rules ${target} in ${copy}` });
     const env = target === "package" ? { ...process.env, pkgdir } : process.env;
     const r = await runRules(rulesArgv(script, file, target), target, { cwd: copy, env, plugin: plugin.name, emit: opts.emit });
-    if (!r.ok) throw new TaskFailure("runtime", `${plugin.name}: ${r.message}\n  nothing was changed (build and package run in a temporary copy of the plugin folder)`);
+    if (!r.ok) throw new TaskFailure("rules-failed", `${plugin.name}: ${r.message}\n  nothing was changed (build and package run in a temporary copy of the plugin folder)`);
   }
   return { base, copy, pkgdir, script };
 }

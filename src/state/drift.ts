@@ -7,14 +7,19 @@ import type { Manifest } from "./manifest.js";
  * How a recorded path differs from the disk:
  * - `missing`: gone. `modified`: other content (or link target). `mode`: other permissions.
  * - `type`: something else than what was installed (a folder where a file was...).
+ * - `not-loaded` (`verify --dialplan`): the file is there, but Asterisk has not loaded its extension.
  */
-export type DriftKind = "missing" | "modified" | "mode" | "type";
+export type DriftKind = "missing" | "modified" | "mode" | "type" | "not-loaded";
 
 export interface Drift {
   plugin: string;
+  /** The path on the PBX (for `not-loaded`: the file that provides the extension). */
   path: string;
   kind: DriftKind;
   detail: string;
+  /** For `not-loaded`. */
+  extension?: string;
+  context?: string;
 }
 
 export async function findDrift(root: string, manifests: Manifest[]): Promise<Drift[]> {

@@ -76,7 +76,7 @@ export function ownersOf(manifests: Map<string, Manifest>): Map<string, string> 
   return owners;
 }
 
-export function serializeManifest(m: Manifest): Buffer {
+export function serializeManifest(m: Manifest): Uint8Array {
   return Buffer.from(JSON.stringify(m, null, 2) + "\n");
 }
 

@@ -61,4 +61,4 @@ function lcsOps(a: string[], b: string[]): DiffOp[] {
 }
 
 /** Whether a buffer looks like text (no NUL in its first 8 KiB). */
-export const isText = (buf: Buffer) => !buf.subarray(0, 8192).includes(0);
+export const isText = (buf: Uint8Array) => !buf.subarray(0, 8192).includes(0);

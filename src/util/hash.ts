@@ -12,4 +12,4 @@ export async function sha256File(file: string, size?: number): Promise<string> {
   return h.digest("hex");
 }
 
-export const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
+export const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");

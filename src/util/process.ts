@@ -10,7 +10,7 @@ import path from "node:path";
 export interface ProcessResult {
   command: string[];
   exitCode: number | null;
-  signal: NodeJS.Signals | null;
+  signal: string | null;
   timedOut: boolean;
   /** The last lines of stdout and stderr, interleaved as they came. */
   tail: string[];
@@ -24,7 +24,7 @@ export type Stream = "stdout" | "stderr";
 
 export interface RunOptions {
   cwd?: string;
-  env?: NodeJS.ProcessEnv;
+  env?: Readonly<Record<string, string | undefined>>;
   timeoutMs?: number;
   /** Time between SIGTERM and SIGKILL on timeout (default 2000 ms). */
   killGraceMs?: number;

@@ -27,7 +27,7 @@ async function rejectsWith(promise: Promise<unknown>, reason: AmiFailureReason, 
     (e: unknown) => e,
   );
   assert.ok(error instanceof AmiError, `not an AmiError: ${String(error)}`);
-  assert.equal(error.reason, reason, error.message);
+  assert.equal(error.code, reason, error.message);
   assert.doesNotMatch(error.message, /\n/, "one line");
   assert.ok(!error.message.includes(SECRET), "no secret in the message");
   if (message) assert.match(error.message, message);

@@ -20,10 +20,10 @@ async function connect(t: TestContext, options: FakeAmiOptions = {}, user = "waz
   return { ami, client };
 }
 
-function isAmiError(reason: AmiError["reason"], message: RegExp) {
+function isAmiError(reason: AmiError["code"], message: RegExp) {
   return (error: unknown) => {
     assert.ok(error instanceof AmiError);
-    assert.equal(error.reason, reason, error.message);
+    assert.equal(error.code, reason, error.message);
     assert.match(error.message, message);
     return true;
   };

@@ -126,10 +126,10 @@ describe("AMI-backed installs", { timeout: 120_000 }, () => {
     const ok = await cli(["reload", "app_playback", "--root", root], ami);
     assert.equal(ok.code, 0, ok.stderr);
     const r = await cli(["reload", "app_dial", "--root", root], ami);
-    assert.equal(r.code, 3);
+    assert.equal(r.code, 1, "reload applies nothing: a failed reload is 1, not 3");
     assert.match(r.stderr, /reload\s+app_dial .*app_dial.*does not support reload/i);
     const none = await cli(["reload", "nosuch", "--root", root], ami);
-    assert.equal(none.code, 3);
+    assert.equal(none.code, 1);
     assert.match(none.stderr, /nosuch/);
   });
 

@@ -36,7 +36,7 @@ describe("command line", () => {
     const top = await runCli(["--help"]);
     assert.equal(top.code, 0);
     for (const c of COMMANDS) assert.match(top.stdout, new RegExp(`\\n\\s+${c}\\b`));
-    assert.match(top.stdout, /Exit codes: 0 done, 1 failed \(rolled back\), 2 invalid input, 3 applied but a reload or verification failed/);
+    assert.match(top.stdout, /Exit codes: 0 done, 1 failed \(nothing applied, or rolled back\), 2 invalid input, 3 applied but a reload or verification failed, 70 internal error, 75 the root is locked by another run/);
   });
 
   test("show: metadata, executor, the extensions it provides and the plan on this root", async () => {

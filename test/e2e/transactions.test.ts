@@ -155,7 +155,7 @@ describe("transactions", () => {
     const dir = path.join(tmp, "lock");
     const root = await writeTree(path.join(dir, "root"), { "var/lib/wazo-tasks/lock": `${process.pid}\n` });
     const r = await runCli(["install", "helloworld", "--root", root, "--lock-timeout", "0.3"]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 75, "lock held: EX_TEMPFAIL");
     assert.match(r.stderr, new RegExp(`another wazo-tasks run \\(pid ${process.pid}\\) holds the lock`));
     // A pid that no longer runs: the lock is stale.
     const dead = spawn("true");
