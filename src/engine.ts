@@ -12,8 +12,9 @@ import { controlFor, type AmiOption } from "./asterisk/connect.js";
 import type { AmiFlags } from "./asterisk/settings.js";
 import { resolvePluginArg, scanOnce, type SearchOptions } from "./load/lookup.js";
 import { loadPlugins, type Plugin } from "./load/plugin.js";
-import { TaskFailure, invalid, isTaskFailure, type Diagnostic, type ExitCode, type Failure } from "./model/diagnostic.js";
-import { errorText, failureOf, publicFailure, throwIfAborted } from "./model/failure.js";
+import { TaskFailure, invalid, isTaskFailure, type Diagnostic, type ExitCode } from "./model/diagnostic.js";
+import { errorText, failureOf, publicFailure, refineIoError, taskFailureOf, throwIfAborted } from "./model/failure.js";
+import { checkRoot, handlerFailure } from "./outcome.js";
 import type { Emit, Event } from "./model/event.js";
 import { handlerLabel, type Plan } from "./model/plan.js";
 import { expandSteps, type Expanded } from "./plan/expand.js";
@@ -103,6 +104,7 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
   let summary: Omit<RunSummary, "durationMs">;
   try {
     throwIfAborted(opts.signal);
+    await checkRoot(path.resolve(opts.root ?? "/"));
     const { plan, result, preview } = await work(ctx);
     const failure = result ? handlerFailure(result) : undefined;
     const exitCode: ExitCode = failure?.exitCode ?? 0;
@@ -121,7 +123,7 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
       plan,
     };
   } catch (e) {
-    const failure = failureOf(e);
+    const failure = failureOf(await refineIoError(e));
     await attachDiffs(failure.diagnostics);
     for (const diagnostic of failure.diagnostics) emit({ type: "diagnostic", diagnostic });
     summary = { ok: false, exitCode: failure.exitCode, dryRun: opts.dryRun === true, changed: 0, unchanged: 0, failed: 1, reloads: [], restarts: [], plugins: [], error: errorText(failure), failure, diagnostics: failure.diagnostics };
@@ -133,20 +135,6 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
   if (!event.failure) delete event.failure;
   emit({ type: "summary", ...event });
   return { ...event, diagnostics, ...(plan ? { plan } : {}) };
-}
-
-/** The failure of a run whose files were applied: a reload, check or verification after them failed. */
-function handlerFailure(result: ApplyResult): Failure | undefined {
-  if (result.rolledBack) return { reason: "dialplan-lost", message: result.rolledBack, diagnostics: [], exitCode: 3 };
-  if (!result.handlerFailed) return undefined;
-  const reason = result.failedReason ?? "reload-failed";
-  return { reason, message: handlerFailureMessage(result), ...(result.pending.length ? { hint: "run `wazo-tasks reload --pending` once fixed" } : {}), diagnostics: [], exitCode: 3, ...result.failedFacts };
-}
-
-function handlerFailureMessage(result: ApplyResult): string {
-  return result.pending.length
-    ? `files applied, but ${result.pending.map(handlerLabel).join(", ")} failed`
-    : "files applied, but a verification or an asterisk command failed (see above)";
 }
 
 /** Loads the plugins named on the command line (names or folders). */
@@ -174,9 +162,20 @@ async function expandAll(plugins: Plugin[], opts: RunOptions): Promise<Expanded[
   );
 }
 
-/** Plans an install without changing anything: the plan as data (library API). */
+/** Plans an install without changing anything: the plan as data (library API). Throws a
+ * TaskFailure (invalid input, conflicts, io…), never a raw error. */
 export async function planInstall(args: string[], opts: RunOptions = {}): Promise<Plan> {
+  try {
+    return await plan(args, opts);
+  } catch (e) {
+    throw taskFailureOf(await refineIoError(e));
+  }
+}
+
+async function plan(args: string[], opts: RunOptions): Promise<Plan> {
   const root = path.resolve(opts.root ?? "/");
+  throwIfAborted(opts.signal, "before planning");
+  await checkRoot(root);
   const expanded = await expandAll(await loadArgs(args, opts), { ...opts, dryRun: true });
   await lintDialplans(expanded, { noLint: opts.noLint, emit: opts.emit ?? (() => {}) });
   const manifests = await readManifests(root);

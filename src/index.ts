@@ -1,20 +1,35 @@
 /**
- * wazo-tasks as a library: plan, preview and apply plugin installs, and talk to Asterisk.
- * See docs/api.md for runnable examples.
+ * wazo-tasks as a library: plan, preview and apply plugin installs, reload and verify, and talk
+ * to Asterisk. Expected failures are values with a `failure.reason`. Nothing is read from the
+ * environment unless asked (`ami: "auto"`, `fromEnvironment()`). See docs/api.md.
  */
 export { installPlugins, uninstallPlugins, planInstall, type RunOptions, type RunSummary } from "./engine.js";
-export { createAmiClient, parseAmiUrl, AmiError, type AmiClient, type AmiConfig } from "./asterisk/ami-client.js";
-export { reloadAsterisk } from "./reload.js";
-export { TaskFailure, isTaskFailure, type FailureReason } from "./model/diagnostic.js";
+export { reloadAsterisk, type ReloadOptions, type ReloadResult } from "./reload.js";
+export { verifyPlugins, type VerifyOptions, type VerifyResult } from "./verify.js";
+export { createAmiClient, parseAmiUrl, AmiError, type AmiClient, type AmiClientOptions, type AmiConfig, type AmiErrorCode, type AmiErrorReason } from "./asterisk/ami-client.js";
+export type { AmiOption, Environment } from "./asterisk/connect.js";
+export type { AmiFlags } from "./asterisk/settings.js";
+export { TaskFailure, isTaskFailure, FAILURE_REASONS, EXIT_CODES, type FailureReason, type Failure, type FailureFacts, type ExitCode, type Diagnostic } from "./model/diagnostic.js";
 export type { Handler, Manifest } from "./state/manifest.js";
+export type { Drift, DriftKind } from "./state/drift.js";
 export type { AsteriskControl, ServiceControl } from "./asterisk/control.js";
 export type { Plan, PluginPlan, PlannedStep, Op } from "./model/plan.js";
-export type { Event, StepStatus } from "./model/event.js";
-export type { Diagnostic } from "./model/diagnostic.js";
+export type { Event, StepStatus, PluginAction, PluginStatus } from "./model/event.js";
 export type { Tasks, Step, PackageMeta } from "./load/schema.js";
 import type { Tasks } from "./load/schema.js";
+import type { Environment } from "./asterisk/connect.js";
 
 /** Types a tasks.ts descriptor: `export default defineTasks({ install: [...] })`. */
 export function defineTasks(tasks: Tasks): Tasks {
   return tasks;
+}
+
+/**
+ * The options that make a library call read its environment as the command line does:
+ * AMI from WAZO_TASKS_AMI_URL or `<root>/etc/wazo-tasks/config.yml` (else `asterisk` on PATH),
+ * plugin folders from WAZO_TASKS_PLUGINS_PATH, the Wazo version from WAZO_VERSION.
+ * `installPlugins(["helloworld"], { ...fromEnvironment(), root: "/" })`.
+ */
+export function fromEnvironment(env: Environment = process.env): { ami: "auto"; env: Environment; envPath?: string } {
+  return { ami: "auto", env, ...(env.WAZO_TASKS_PLUGINS_PATH ? { envPath: env.WAZO_TASKS_PLUGINS_PATH } : {}) };
 }

@@ -5,7 +5,7 @@
 import { chmod, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { TaskFailure, type FailureFacts } from "../model/diagnostic.js";
-import { isErrnoError, ioFailure } from "../model/failure.js";
+import { isErrnoError, ioFailure, refineIoError } from "../model/failure.js";
 import type { Emit, StepStatus } from "../model/event.js";
 import { handlerKey, type Op, type Plan, type PlannedStep } from "../model/plan.js";
 import { manifestPath, readPending, serializeManifest, writePending, type Handler, type ManifestEntry } from "../state/manifest.js";
@@ -140,6 +140,7 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
     return journal;
   } catch (e) {
     await rollback(plan.root, journal);
+    e = await refineIoError(e);
     const cause = (e as Error).message;
     opts.emit({ type: "step", plugin: current?.plugin ?? "", kind: current?.kind ?? "", target: current?.label ?? "", status: "failed", detail: cause });
     opts.emit({ type: "rolledback", cause });

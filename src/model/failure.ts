@@ -3,6 +3,8 @@
  * file-system error becomes `io` naming the path and the operation; anything else is a bug
  * (`internal`, exit 70), reported in one line without a stack.
  */
+import { mkdir, rmdir, stat } from "node:fs/promises";
+import path from "node:path";
 import { EXIT_CODES, TaskFailure, type ExitCode, type Failure, type FailureFacts, type FailureReason } from "./diagnostic.js";
 
 /** What errno codes mean to someone managing a PBX, and what to do. */
@@ -91,4 +93,24 @@ export function publicFailure(f: Failure): Failure {
 /** The summary's `error` string: the message, and the hint on a second line. */
 export function errorText(f: Failure): string {
   return f.hint ? `${f.message}\n  hint: ${f.hint}` : f.message;
+}
+
+/**
+ * A recursive mkdir reports ENOENT when a folder cannot be created (on a read-only file system,
+ * in a folder it may not write to): the real cause comes from creating the first missing folder
+ * alone. Other errors are returned as they are.
+ */
+export async function refineIoError(e: unknown): Promise<unknown> {
+  if (!isErrnoError(e) || e.syscall !== "mkdir" || e.code !== "ENOENT" || !e.path) return e;
+  let missing = e.path;
+  for (let up = path.dirname(missing); up !== missing; missing = up, up = path.dirname(up)) {
+    if (await stat(up).then(() => true, () => false)) break;
+  }
+  try {
+    await mkdir(missing);
+    await rmdir(missing).catch(() => undefined);
+    return e;
+  } catch (real) {
+    return isErrnoError(real) ? real : e;
+  }
 }

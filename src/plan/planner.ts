@@ -108,7 +108,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
       if (recorded) {
         if (recorded.type === "file" && f.type === "file" && recorded.sha256 !== f.sha256 && !opts.force) {
           conflicts.adminEdits++;
-        conflicts.add(name, target, `${target} was changed since it was installed (an admin edit?)`, "keep the edit by copying it into the plugin, or pass --force to overwrite it", diffWith);
+          conflicts.add(name, target, `${target} was changed since it was installed (an admin edit?)`, "keep the edit by copying it into the plugin, or pass --force to overwrite it", diffWith);
           return false;
         }
         return true;

@@ -1,0 +1,30 @@
+/**
+ * How a run ended, as a Failure: a root that is not a folder, and the failures after the files
+ * were applied (a reload, a check or a verification: exit 3).
+ */
+import { stat } from "node:fs/promises";
+import type { ApplyResult } from "./apply/executor.js";
+import { TaskFailure, type Failure } from "./model/diagnostic.js";
+import { isErrnoError } from "./model/failure.js";
+import { handlerLabel } from "./model/plan.js";
+
+/** A root that exists must be a folder (a missing one is created): else bad input, exit 2. */
+export async function checkRoot(root: string): Promise<void> {
+  const s = await stat(root).catch((e: unknown) => (isErrnoError(e) && e.code === "ENOENT" ? undefined : Promise.reject(e)));
+  if (s && !s.isDirectory())
+    throw new TaskFailure("io", `the root ${root} is not a folder`, [], "--root names the staging root folder (created when missing)", { path: root, operation: "stat", code: "ENOTDIR", exitCode: 2 });
+}
+
+/** The failure of a run whose files were applied: a reload, check or verification after them failed. */
+export function handlerFailure(result: ApplyResult): Failure | undefined {
+  if (result.rolledBack) return { reason: "dialplan-lost", message: result.rolledBack, diagnostics: [], exitCode: 3 };
+  if (!result.handlerFailed) return undefined;
+  const reason = result.failedReason ?? "reload-failed";
+  return { reason, message: handlerFailureMessage(result), ...(result.pending.length ? { hint: "run `wazo-tasks reload --pending` once fixed" } : {}), diagnostics: [], exitCode: 3, ...result.failedFacts };
+}
+
+function handlerFailureMessage(result: ApplyResult): string {
+  return result.pending.length
+    ? `files applied, but ${result.pending.map(handlerLabel).join(", ")} failed`
+    : "files applied, but a verification or an asterisk command failed (see above)";
+}
