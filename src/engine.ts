@@ -104,7 +104,6 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
   let summary: Omit<RunSummary, "durationMs">;
   try {
     throwIfAborted(opts.signal);
-    await checkRoot(path.resolve(opts.root ?? "/"));
     const { plan, result, preview } = await work(ctx);
     const failure = result ? handlerFailure(result) : undefined;
     const exitCode: ExitCode = failure?.exitCode ?? 0;
@@ -189,6 +188,7 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
   const root = path.resolve(opts.root ?? "/");
   return summarize("install", opts, emit, async (ctx) => {
     emit({ type: "start", command: "install", root, dryRun: opts.dryRun === true, plugins: args });
+    await checkRoot(root);
     const plugins = await loadArgs(args, opts);
     const expanded = await expandAll(plugins, opts);
     await lintDialplans(expanded, { noLint: opts.noLint, emit });
@@ -211,6 +211,7 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
   const root = path.resolve(opts.root ?? "/");
   return summarize("uninstall", opts, emit, async (ctx) => {
     emit({ type: "start", command: "uninstall", root, dryRun: opts.dryRun === true, plugins: names });
+    await checkRoot(root);
     if (!names.length) throw invalid("no plugin given", [], "wazo-tasks uninstall NAME...");
     return withRoot(opts, emit, async () => {
       const manifests = await readManifests(root);
