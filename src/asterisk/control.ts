@@ -2,18 +2,24 @@
  * How a run talks to Asterisk and to systemd, behind small interfaces so that the executor is the
  * same whatever the transport: AMI (preferred), `asterisk -rx`, or none (reported as skipped).
  */
-import type { FailureFacts, FailureReason } from "../model/diagnostic.js";
+import { FAILURE_REASONS, type FailureFacts, type FailureReason } from "../model/diagnostic.js";
 import { describeExit, runProcess, which } from "../util/process.js";
+
+/** The reasons of the first release (and AMI error codes), as failure reasons. */
+const OLD_REASONS: Record<string, FailureReason> = { unreachable: "ami-unreachable", "connection-refused": "ami-unreachable", "socket-closed": "ami-unreachable", timeout: "ami-timeout", "auth-failed": "ami-auth", "permission-denied": "ami-permission", "unknown-command": "ami-failed", "unknown-action": "ami-failed", "action-failed": "ami-failed" };
 
 /** A failure talking to Asterisk or systemd, with a one-line message (never containing a secret). */
 export class AsteriskError extends Error {
+  readonly reason: FailureReason;
+
   constructor(
     message: string,
-    readonly reason: FailureReason = "reload-failed",
+    reason: FailureReason | (string & {}) = "reload-failed",
     readonly facts: FailureFacts = {},
   ) {
     super(message);
     this.name = "AsteriskError";
+    this.reason = (FAILURE_REASONS as readonly string[]).includes(reason) ? (reason as FailureReason) : (OLD_REASONS[reason] ?? "reload-failed");
   }
 }
 

@@ -77,7 +77,7 @@ export function taskFailureOf(e: unknown): TaskFailure {
   if (isErrnoError(e)) return ioFailure(e);
   if (e instanceof Error && e.name === "AbortError") return new TaskFailure("aborted", "cancelled", [], undefined);
   const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
-  return new TaskFailure("internal", `internal error (please report it): ${message}`, [], "run again with --verbose and report the output");
+  return new TaskFailure("internal", `internal error (please report it): ${message}`, [], "report it with the command that was run and this message");
 }
 
 /** Stops a run that was aborted before it changed anything. */
