@@ -141,7 +141,7 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
   } catch (e) {
     await rollback(plan.root, journal);
     e = await refineIoError(e);
-    const cause = (e as Error).message;
+    const cause = isErrnoError(e) ? ioFailure(e).message : (e as Error).message;
     opts.emit({ type: "step", plugin: current?.plugin ?? "", kind: current?.kind ?? "", target: current?.label ?? "", status: "failed", detail: cause });
     opts.emit({ type: "rolledback", cause });
     const message = `${current ? `${current.plugin}: ${current.kind} ${current.label}: ` : ""}${cause}; every change of this run was rolled back`;

@@ -46,7 +46,9 @@ export function ioFailure(e: ErrnoLike, exitCode: ExitCode = 1): TaskFailure {
   const known = IO_CODES[e.code];
   const target = e.path ?? "";
   const message = `cannot ${e.syscall ?? "access"} ${target}${e.dest ? ` to ${e.dest}` : ""}: ${known?.what ?? e.message} (${e.code})`.replace("  ", " ");
-  return new TaskFailure("io", message, [], known?.hint, { path: e.path, operation: e.syscall, code: e.code, exitCode });
+  // A copy or rename that fails for lack of space or rights fails at its destination.
+  const where = e.dest && e.code !== "ENOENT" ? e.dest : e.path;
+  return new TaskFailure("io", message, [], known?.hint, { path: where, operation: e.syscall, code: e.code, exitCode });
 }
 
 interface Reasoned {

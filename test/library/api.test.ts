@@ -171,6 +171,30 @@ describe("io failures through the command line", { timeout: 60_000 }, () => {
     }
   });
 
+  test("a full disk: io, ENOSPC at the destination, every change rolled back", async (t) => {
+    const tmp = await tempDir();
+    const full = path.join(tmp, "full");
+    await mkdir(full);
+    const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=20k", "tmpfs", full]);
+    if (m.status !== 0) {
+      t.skip(`cannot mount a small tmpfs here (${m.stderr.toString().trim() || "not root"})`);
+      return cleanup(tmp);
+    }
+    try {
+      const before1 = await snapshot(full);
+      const r = await runCli(["install", "sounds", "--root", full, "--json"]);
+      const summary = events(r.stdout).at(-1)!;
+      assert.deepEqual([summary.failure.reason, summary.failure.code, summary.failure.plugin, r.code], ["io", "ENOSPC", "sounds", 1]);
+      assert.ok(summary.failure.path.startsWith(full), summary.failure.path);
+      assert.match(summary.failure.message, /no space left on the device \(ENOSPC\); every change of this run was rolled back$/);
+      assert.match(summary.failure.hint, /free some space/);
+      assert.deepEqual(await snapshot(full), before1);
+    } finally {
+      spawnSync("umount", [full]);
+      await cleanup(tmp);
+    }
+  });
+
   test("a folder the user may not write: io, EACCES, rolled back", async (t) => {
     const tmp = await tempDir();
     const r = await writeTree(path.join(tmp, "root"), PBX);
