@@ -12,7 +12,7 @@ import type { Emit } from "./model/event.js";
 import { failureOf, publicFailure, throwIfAborted } from "./model/failure.js";
 import { findDrift, type Drift } from "./state/drift.js";
 import { readManifests } from "./state/manifest.js";
-import { recoverIfInterrupted } from "./cli/recover-first.js";
+import { recoverIfInterrupted } from "./apply/recover-first.js";
 
 export interface VerifyOptions {
   /** Default `/`. */

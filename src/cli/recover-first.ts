@@ -1,17 +1,2 @@
 /** Read-only commands first finish the rollback of an interrupted run, so they report the truth. */
-import { stat } from "node:fs/promises";
-import path from "node:path";
-import { acquireLock } from "../apply/lock.js";
-import { recoverRoot } from "../apply/recover.js";
-import { txnDir } from "../apply/transaction.js";
-import type { Emit } from "../model/event.js";
-
-export async function recoverIfInterrupted(root: string, emit: Emit): Promise<void> {
-  if (!(await stat(path.join(txnDir(root), "journal.json")).then(() => true, () => false))) return;
-  const lock = await acquireLock(root, 10_000);
-  try {
-    await recoverRoot(root, emit);
-  } finally {
-    await lock.release();
-  }
-}
+export { recoverIfInterrupted } from "../apply/recover-first.js";

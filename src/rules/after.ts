@@ -4,7 +4,6 @@
  * postinst). A failure keeps the files (exit code 3) and is recorded in the manifest, so the next
  * `install` of the plugin runs it again even when nothing else changed.
  */
-import { failedAfterApply } from "../apply/handlers.js";
 import { replaceFileDurably } from "../apply/fsops.js";
 import type { ApplyResult } from "../apply/executor.js";
 import type { Emit } from "../model/event.js";
@@ -26,7 +25,8 @@ export async function runAfterCommit(plan: Plan, ctx: { emit: Emit; noReload?: b
         ctx.emit({ type: "step", plugin: p.name, kind: "rules", target: op.display, status: "changed" });
         await markPending(plan, p, false);
       } else {
-        failedAfterApply(result, "rules-failed", undefined, { plugin: p.name, command: op.display });
+        result.handlerFailed = true;
+        if (!result.failedReason) Object.assign(result, { failedReason: "rules-failed", failedFacts: { plugin: p.name, command: op.display } });
         ctx.emit({ type: "step", plugin: p.name, kind: "rules", target: op.display, status: "failed", detail: r.message });
         ctx.emit({ type: "warning", plugin: p.name, message: `the files are installed, but ${op.display} failed: fix the cause, then \`wazo-tasks install ${p.name}\` runs it again` });
         await markPending(plan, p, true);
