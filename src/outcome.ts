@@ -24,7 +24,6 @@ export function handlerFailure(result: ApplyResult): Failure | undefined {
 }
 
 function handlerFailureMessage(result: ApplyResult): string {
-  return result.pending.length
-    ? `files applied, but ${result.pending.map(handlerLabel).join(", ")} failed`
-    : "files applied, but a verification or an asterisk command failed (see above)";
+  if (result.failedWhat) return `files applied, but ${result.failedWhat}`;
+  return result.pending.length ? `files applied, but ${result.pending.map(handlerLabel).join(", ")} failed` : "files applied, but a verification or an asterisk command failed (see above)";
 }

@@ -60,7 +60,7 @@ export async function checkDialplanAfterReload(plan: Plan, ctx: HandlerContext, 
   }
   const changed = changedDialplanFiles(plan);
   for (const m of missing) m.cause = m.expect === "present" ? probableCause(m.file, changed) : undefined;
-  failedAfterApply(result, "dialplan-lost", undefined, { plugin: missing[0]!.plugin });
+  failedAfterApply(result, "dialplan-lost", `after the dialplan reload ${missing.map((m) => `${m.extension}@${m.context} of ${m.plugin} is ${m.expect === "present" ? "not loaded" : "still loaded"}`).join(", ")}`, undefined, { plugin: missing[0]!.plugin });
   if (!missing.some((m) => m.cause)) {
     ctx.emit({ type: "dialplan-check", checked: expected.size, status: "failed", missing });
     return false;

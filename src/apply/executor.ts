@@ -40,6 +40,8 @@ export interface ApplyResult {
   /** What failed first after the files were applied, and its facts. */
   failedReason?: "reload-failed" | "verify-failed" | "dialplan-lost" | "rules-failed";
   failedFacts?: FailureFacts;
+  /** What failed first, as a phrase ("reload dialplan failed: …"). */
+  failedWhat?: string;
   reloads: string[];
   restarts: string[];
 }

@@ -22,10 +22,11 @@ export interface HandlerContext {
 const oneLine = (e: unknown) => ((e as Error).message ?? String(e)).split("\n")[0];
 
 /** Records the first thing that failed after the files were applied (the run's failure). */
-export function failedAfterApply(result: ApplyResult, reason: NonNullable<ApplyResult["failedReason"]>, e?: unknown, facts: FailureFacts = {}): void {
+export function failedAfterApply(result: ApplyResult, reason: NonNullable<ApplyResult["failedReason"]>, what: string, e?: unknown, facts: FailureFacts = {}): void {
   result.handlerFailed = true;
   if (result.failedReason) return;
   result.failedReason = reason;
+  result.failedWhat = e === undefined ? what : `${what}: ${oneLine(e)}`;
   result.failedFacts = { ...(e instanceof AsteriskError ? e.facts : {}), ...facts };
 }
 
@@ -48,7 +49,7 @@ export async function runHandlers(plan: Plan, ctx: HandlerContext, result: Apply
         await ast.command(cli);
         emit({ type: "handler", kind: "asterisk", name: cli, status: "done" });
       } catch (e) {
-        failedAfterApply(result, "reload-failed", e, { command: cli, plugin: p.name });
+        failedAfterApply(result, "reload-failed", `asterisk '${cli}' failed`, e, { command: cli, plugin: p.name });
         emit({ type: "handler", kind: "asterisk", name: cli, status: "failed", message: oneLine(e) });
       }
     }
@@ -83,7 +84,7 @@ export async function runHandlers(plan: Plan, ctx: HandlerContext, result: Apply
       }
       emit({ type: "handler", kind, name, status: "done" });
     } catch (e) {
-      failedAfterApply(result, "reload-failed", e);
+      failedAfterApply(result, "reload-failed", `${kind} ${name} failed`, e);
       result.pending.push(h);
       emit({ type: "handler", kind, name, status: "failed", message: oneLine(e) });
     }
@@ -102,11 +103,11 @@ export async function runHandlers(plan: Plan, ctx: HandlerContext, result: Apply
         if (found === undefined) emit({ ...base, status: "skipped", message: `cannot check through ${ast.transport}` });
         else if (found === (v.expect === "present")) emit({ ...base, status: "ok" });
         else {
-          failedAfterApply(result, "verify-failed", undefined, { plugin: p.name });
+          failedAfterApply(result, "verify-failed", `${v.extension}@${v.context} is ${found ? "still loaded" : "not loaded"} after the reload`, undefined, { plugin: p.name });
           emit({ ...base, status: "failed", message: `${v.extension}@${v.context} is ${found ? "still loaded" : "not loaded"} after the reload` });
         }
       } catch (e) {
-        failedAfterApply(result, "verify-failed", e, { plugin: p.name });
+        failedAfterApply(result, "verify-failed", `the check of ${v.extension}@${v.context} failed`, e, { plugin: p.name });
         emit({ ...base, status: "failed", message: oneLine(e) });
       }
     }

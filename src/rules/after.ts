@@ -26,7 +26,7 @@ export async function runAfterCommit(plan: Plan, ctx: { emit: Emit; noReload?: b
         await markPending(plan, p, false);
       } else {
         result.handlerFailed = true;
-        if (!result.failedReason) Object.assign(result, { failedReason: "rules-failed", failedFacts: { plugin: p.name, command: op.display } });
+        if (!result.failedReason) Object.assign(result, { failedReason: "rules-failed", failedWhat: `${op.display} failed: ${r.message}`, failedFacts: { plugin: p.name, command: op.display } });
         ctx.emit({ type: "step", plugin: p.name, kind: "rules", target: op.display, status: "failed", detail: r.message });
         ctx.emit({ type: "warning", plugin: p.name, message: `the files are installed, but ${op.display} failed: fix the cause, then \`wazo-tasks install ${p.name}\` runs it again` });
         await markPending(plan, p, true);
