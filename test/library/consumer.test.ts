@@ -34,7 +34,7 @@ const STRICT = {
 
 /** What the program does for each reason: the switch must name them all, or it does not compile. */
 const cases = FAILURE_REASONS.map((r) => `    case "${r}":`).join("\n");
-const PROGRAM = `import { AmiError, createAmiClient, installPlugins, planInstall, reloadAsterisk, type Failure, type FailureReason } from "wazo-tasks";
+const PROGRAM = `import { AmiError, createAmiClient, installPlugins, planInstall, reloadAsterisk, type Failure, type FailureReason, type RunOptions } from "wazo-tasks";
 
 declare const process: { argv: string[]; exitCode?: number };
 const [url = "", badUrl = "", root = ""] = process.argv.slice(2);
@@ -54,6 +54,11 @@ const say = (what: string, f: Failure | undefined, exitCode: number) => console.
 const plan = await planInstall(["helloworld"], { root });
 console.log(\`plan: \${plan.plugins.map((p) => \`\${p.name} \${p.action}\`).join(", ")}, then \${plan.handlers.length} handler(s)\`);
 const installed = await installPlugins(["helloworld"], { root, ami: url });
+const code: 0 | 1 | 2 | 3 | 70 | 75 = installed.exitCode;
+const status: "changed" | "unchanged" | "would change" | "rolled back" | "applied, handler failed" | undefined = installed.plugins[0]?.status;
+// @ts-expect-error the test-only fault injection is not a public option
+const notPublic: RunOptions = { fault: { after: 1, kill: false } };
+void [code, status, notPublic];
 say(\`install (reloads: \${installed.reloads.join(",")})\`, installed.failure, installed.exitCode);
 const reloaded = await reloadAsterisk({ ami: url, root, targets: ["dialplan"] });
 say(\`reload (checked: \${reloaded.dialplanCheck?.checked ?? "-"})\`, reloaded.failure, reloaded.exitCode);
