@@ -26,7 +26,7 @@ export function failedAfterApply(result: ApplyResult, reason: NonNullable<ApplyR
   result.handlerFailed = true;
   if (result.failedReason) return;
   result.failedReason = reason;
-  result.failedWhat = e === undefined ? what : `${what}: ${oneLine(e)}`;
+  result.failedWhat = e === undefined ? what : what ? `${what}: ${oneLine(e)}` : oneLine(e);
   result.failedFacts = { ...(e instanceof AsteriskError ? e.facts : {}), ...facts };
 }
 
@@ -84,7 +84,8 @@ export async function runHandlers(plan: Plan, ctx: HandlerContext, result: Apply
       }
       emit({ type: "handler", kind, name, status: "done" });
     } catch (e) {
-      failedAfterApply(result, "reload-failed", `${kind} ${name} failed`, e);
+      // The error names the handler already ("reload dialplan: …", "systemctl restart …").
+      failedAfterApply(result, "reload-failed", "", e);
       result.pending.push(h);
       emit({ type: "handler", kind, name, status: "failed", message: oneLine(e) });
     }
