@@ -68,7 +68,6 @@ export type RunSummary = Omit<Extract<Event, { type: "summary" }>, "type"> & {
   plan?: Plan;
 };
 
-
 const DEFAULT_LOCK_TIMEOUT = 10_000;
 
 /** Runs `body` with the lock and a recovered root, or without either in a dry run. */
