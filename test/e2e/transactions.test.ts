@@ -192,7 +192,9 @@ describe("signals", () => {
     const child = spawn(process.execPath, [CLI, "install", plugin, "--root", root], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
-    await new Promise((r) => setTimeout(r, 600));
+    // Signal once the transaction is open (its journal written), however slow the machine is.
+    const journal = path.join(root, "var/lib/wazo-tasks/txn/journal.json");
+    for (let i = 0; i < 400 && !(await stat(journal).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
     child.kill("SIGTERM");
     const code = await new Promise((r) => child.on("close", r));
     assert.equal(code, 1);
