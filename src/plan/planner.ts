@@ -15,6 +15,8 @@ export interface PlanOptions {
   force?: boolean;
   /** ISO time written into manifests (passed in to keep planning pure). */
   now: string;
+  /** Run every plugin's steps and handlers again, even when nothing changed (wazo-plugind's `reinstall`). */
+  reinstall?: boolean;
 }
 
 /** Display paths the planner will ask facts about. */
@@ -235,7 +237,9 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
     const fileChanged = orderedSteps.some((s) => s.ops.some((o) => o.op !== "run" && o.change !== "none"));
     const versionChanged = prev?.version !== e.plugin.version;
     // A Makefile whose effect cannot be predicted runs every time, as make would.
-    const changed = fileChanged || versionChanged || (!prev && orderedSteps.some((s) => s.ops.length > 0)) || (e.make !== undefined && !e.make.convertible);
+    // A new commit of a fetched source is a new plugin, even with the same files and version.
+    const originChanged = (e.plugin.origin?.commit ?? "") !== (prev?.origin?.commit ?? "") || (e.plugin.origin?.url ?? "") !== (prev?.origin?.url ?? "");
+    const changed = fileChanged || versionChanged || originChanged || opts.reinstall === true || (!prev && orderedSteps.some((s) => s.ops.length > 0)) || (e.make !== undefined && !e.make.convertible);
     if (e.make)
       orderedSteps.push({
         plugin: name,
@@ -266,6 +270,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
         extensions: e.extensions ?? prev?.extensions ?? [],
         preserved: [...(prev?.preserved ?? []), ...preserved],
         reloadPending: [],
+        ...(e.plugin.origin ? { origin: e.plugin.origin } : {}),
       };
       const content = serializeManifest(manifest);
       stateOps.push({ op: "write", path: manifestPath(facts.root, name), display: manifestPath(facts.root, name), content, mode: 0o644, sha256: sha256(content), size: content.length, change: prev ? "update" : "create" });
