@@ -99,7 +99,9 @@ function gitRunner(git: string, req: FetchRequest, tmp: string, env: NodeJS.Proc
 /** Fetches the ref shallowly when git allows it; returns the commit id. */
 async function fetchRef(run: Run, req: FetchRequest): Promise<string> {
   const ref = req.ref ?? "HEAD";
-  const shallow = await run(["fetch", "-q", "--depth", "1", "--no-tags", "--", req.url, ref], `fetch --depth 1 ${req.display} ${ref}`, { quiet: true });
+  let shallow = await run(["fetch", "-q", "--depth", "1", "--no-tags", "--", req.url, ref], `fetch --depth 1 ${req.display} ${ref}`, { quiet: true });
+  // A server that cannot send a shallow history (dumb http): the whole history of the ref.
+  if (!shallow.ok && /shallow/i.test(shallow.err)) shallow = await run(["fetch", "-q", "--no-tags", "--", req.url, ref], `fetch ${req.display} ${ref}`, { quiet: true });
   if (shallow.ok) return revParse(run, "FETCH_HEAD");
   const missing = /couldn't find remote ref|not our ref|no such remote ref|unadvertised object/i.test(shallow.err);
   if (!missing || !(FULL_SHA.test(ref) || SHORT_SHA.test(ref))) {
