@@ -5,7 +5,7 @@
  */
 import type { AvailablePlugin, SearchOptions } from "../load/lookup.js";
 import { loadPlugins, type Plugin } from "../load/plugin.js";
-import { invalid } from "../model/diagnostic.js";
+import { invalid, isTaskFailure, TaskFailure } from "../model/diagnostic.js";
 import type { Emit } from "../model/event.js";
 import type { PluginPlan } from "../model/plan.js";
 import type { Manifest } from "../state/manifest.js";
@@ -29,7 +29,12 @@ export async function loadSources(args: string[], session: SourceSession, search
   }
   const resolved: Resolved[] = [];
   for (const a of args) resolved.push(await resolveArg(a, ctx));
-  const plugins = await loadPlugins(resolved.map((r) => r.dir));
+  const plugins = await loadPlugins(resolved.map((r) => r.dir)).catch((e: unknown) => {
+    const fetched = resolved.filter((r) => r.source);
+    if (!isTaskFailure(e) || !fetched.length || e.hint) throw e;
+    const from = fetched.map((r) => `${r.source!.url} at ${r.source!.commit.slice(0, 12)}`).join(", ");
+    throw new TaskFailure(e.reason, e.message, e.diagnostics, `fetched from ${from}: ask its maintainers for a fix, or install another ref (URL#REF, --ref)`);
+  });
   for (const p of plugins) {
     const origin = resolved.find((r) => r.dir === p.dir)?.source;
     if (origin) p.origin = origin;

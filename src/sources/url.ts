@@ -23,7 +23,7 @@ const SCP = /^[A-Za-z0-9._~-]+@[A-Za-z0-9.-]+:(?!\/\/)\S+$/;
 
 /** True when `arg` is spelt as a URL (any scheme) or an scp-style address. */
 export function looksLikeUrl(arg: string): boolean {
-  return SCHEME.test(arg) || SCP.test(arg.replace(/^git\+/, ""));
+  return arg.startsWith("git+") || SCHEME.test(arg) || SCP.test(arg);
 }
 
 /** Parses a git URL argument; throws an invalid-input failure for an unknown scheme or a leading '-'. */
