@@ -99,3 +99,23 @@ export async function serveMarket(body: unknown, status = 200): Promise<MarketSe
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/0.1/plugins`, hits: () => hits, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
+
+/** A wazo-plugind plugin (wazo/plugin.yml + wazo/rules) shipping one dialplan file named after it. */
+export function rulesPlugin(namespace: string, name: string, version: string, depends: string[] = [], extra = ""): Record<string, string> {
+  const deps = depends.length ? `depends:\n${depends.map((d) => `  - namespace: ${d.split("/")[0]}\n    name: ${d.split("/")[1]}\n`).join("")}` : "";
+  return {
+    "wazo/plugin.yml": `namespace: ${namespace}\nname: ${name}\nversion: "${version}"\nplugin_format_version: 1\n${deps}${extra}`,
+    "wazo/rules": `#!/bin/sh\nset -e\ncase "$1" in\n  package)\n    mkdir -p "$pkgdir/etc/asterisk/extensions_extra.d"\n    cp plugin.conf "$pkgdir/etc/asterisk/extensions_extra.d/${namespace}-${name}.conf"\n    ;;\n  install|uninstall|postrm|build) ;;\nesac\n`,
+    "plugin.conf": `; ${namespace}/${name} ${version}\n`,
+  };
+}
+
+/** A repository holding rulesPlugin(...); returns its file:// URL. */
+export async function rulesRepo(base: string, namespace: string, name: string, version: string, depends: string[] = []): Promise<string> {
+  const dir = path.join(base, `${namespace}-${name}`);
+  await makeRepo(dir, rulesPlugin(namespace, name, version, depends));
+  execFileSync("chmod", ["+x", path.join(dir, "wazo/rules")]);
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "--allow-empty", "-m", "mode");
+  return fileUrl(dir);
+}
