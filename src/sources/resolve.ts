@@ -105,7 +105,7 @@ export async function fromMarket(name: string, session: SourceSession, want: { v
   if (typeof url !== "string" || !url) throw invalid(`${where}: no options.url`, [], "the market entry is broken; tell its maintainers");
   const git = parseGitArg(url);
   if (!wazo) session.emit({ type: "warning", message: `${name}: the Wazo version is unknown: picked ${v.version}, the newest (pass --wazo-version, set WAZO_VERSION, or write it in <root>/usr/share/wazo/WAZO-VERSION)` });
-  const record: Omit<SourceRecord, "commit" | "url" | "ref" | "subdirectory"> = { method: "market", market: { url: market.url, version: v.version } };
+  const record: Omit<SourceRecord, "commit" | "url" | "ref" | "subdirectory"> = { method: "market", market: { url: market.url, name, version: v.version } };
   return session.fetch({ ...git, ref: typeof ref === "string" && ref ? ref : git.ref, subdirectory: typeof subdirectory === "string" ? subdirectory : undefined }, record);
 }
 
@@ -137,7 +137,7 @@ export async function resolveArg(arg: string, ctx: ResolveContext): Promise<Reso
 /** `upgrade`: the source an installed plugin came from, fetched again (the market's newest for a market plugin). */
 async function again(name: string, previous: SourceRecord, ctx: ResolveContext): Promise<Resolved> {
   if (previous.method === "market") {
-    const found = await fromMarket(name, ctx.session);
+    const found = await fromMarket(previous.market?.name ?? name, ctx.session);
     if (typeof found === "string") throw invalid(`cannot upgrade ${name}: ${found}`, [], "uninstall it, or install it again from its git URL");
     return found;
   }

@@ -10,14 +10,14 @@ export interface SourceRecord {
   subdirectory?: string;
   /** The commit installed. */
   commit: string;
-  /** For `market`: the market's address (without credentials) and the version picked. */
-  market?: { url: string; version: string };
+  /** For `market`: the market's address (without credentials), the entry's name and the version picked. */
+  market?: { url: string; name: string; version: string };
 }
 
 /** One line for people: `git URL (ref REF) at COMMIT` or `market NAME VERSION: git URL ... at COMMIT`. */
 export function describeSource(s: SourceRecord): string {
   const git = `${s.url}${s.ref ? ` (ref ${s.ref})` : ""}${s.subdirectory ? ` subdirectory ${s.subdirectory}` : ""} at ${s.commit.slice(0, 12)}`;
-  return s.method === "market" ? `market ${s.market?.version ?? ""} from ${s.market?.url ?? "?"}: git ${git}` : `git ${git}`;
+  return s.method === "market" ? `market ${s.market?.name ?? "?"} ${s.market?.version ?? ""} from ${s.market?.url ?? "?"}: git ${git}` : `git ${git}`;
 }
 
 /** Same repository, same place in it, same commit: installing it again changes nothing. */

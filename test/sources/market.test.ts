@@ -78,7 +78,7 @@ describe("the market", () => {
     assert.equal(market.hits() - hits, 1);
     const m = await manifest(r0, "acme/hello");
     assert.equal(m.origin.method, "market");
-    assert.deepEqual(m.origin.market, { url: market.url, version: "24.00" });
+    assert.deepEqual(m.origin.market, { url: market.url, name: "acme/hello", version: "24.00" });
     assert.equal(m.origin.ref, "main");
     assert.match(await readFile(path.join(r0, "etc/asterisk/extensions_extra.d/acme-hello.conf"), "utf8"), /24\.00/);
     // A pinned version, from a file:// market given in the config file.
