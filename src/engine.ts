@@ -150,10 +150,14 @@ export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin
   if (!args.length) throw invalid("no plugin given", [], "wazo-tasks install NAME|FOLDER|GIT-URL...");
   const search = { ...opts, root: path.resolve(opts.root ?? "/") };
   const session = sourcesFor(opts);
-  const plugins = await loadSources(args, session, search, scanOnce(search));
-  // wazo-plugind plugins: depends (installed first), Wazo version range, debian_depends.
-  if (plugins.some((p) => p.kind === "rules")) return (await import("./rules/prepare.js")).prepareRules(plugins, { ...opts, root: path.resolve(opts.root ?? "/"), sources: session });
-  return plugins;
+  try {
+    const plugins = await loadSources(args, session, search, scanOnce(search));
+    // wazo-plugind plugins: depends (installed first), Wazo version range, debian_depends.
+    if (plugins.some((p) => p.kind === "rules")) return await (await import("./rules/prepare.js")).prepareRules(plugins, { ...opts, root: path.resolve(opts.root ?? "/"), sources: session });
+    return plugins;
+  } catch (e) {
+    throw isTaskFailure(e) ? session.relabel(e) : e;
+  }
 }
 
 async function expandAll(plugins: Plugin[], opts: RunOptions): Promise<Expanded[]> {

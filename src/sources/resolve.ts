@@ -82,7 +82,7 @@ export const marketSource: PluginSource = {
   async resolve(arg, ctx) {
     const [, namespace, name, version] = MARKET_ARG.exec(arg)!;
     const found = await fromMarket(`${namespace}/${name}`, ctx.session, { version });
-    if (typeof found === "string") throw invalid(found, [], "see the market's plugins with `wazo-tasks market`");
+    if (typeof found === "string") throw invalid(found, [], "`wazo-tasks market` lists the versions for this Wazo; pass --wazo-version if the Wazo version is wrong");
     return found;
   },
 };
@@ -104,7 +104,8 @@ export async function fromMarket(name: string, session: SourceSession, want: { v
   const { url, ref, subdirectory } = v.options as { url?: unknown; ref?: unknown; subdirectory?: unknown };
   if (typeof url !== "string" || !url) throw invalid(`${where}: no options.url`, [], "the market entry is broken; tell its maintainers");
   const git = parseGitArg(url);
-  if (!wazo) session.emit({ type: "warning", message: `${name}: the Wazo version is unknown: picked ${v.version}, the newest (pass --wazo-version, set WAZO_VERSION, or write it in <root>/usr/share/wazo/WAZO-VERSION)` });
+  const ranged = item.versions.some((x) => x.min_wazo_version || x.max_wazo_version);
+  if (!wazo && ranged) session.emit({ type: "warning", message: `${name}: the Wazo version is unknown: picked ${v.version}, the newest (pass --wazo-version, set WAZO_VERSION, or write it in <root>/usr/share/wazo/WAZO-VERSION)` });
   const record: Omit<SourceRecord, "commit" | "url" | "ref" | "subdirectory"> = { method: "market", market: { url: market.url, name, version: v.version } };
   return session.fetch({ ...git, ref: typeof ref === "string" && ref ? ref : git.ref, subdirectory: typeof subdirectory === "string" ? subdirectory : undefined }, record);
 }

@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, readdir, rm, rmdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { invalid } from "../model/diagnostic.js";
+import { invalid, TaskFailure } from "../model/diagnostic.js";
 import type { Emit } from "../model/event.js";
 import { stateDir } from "../state/manifest.js";
 import { fetchGit, type FetchRequest } from "./git.js";
@@ -44,6 +44,8 @@ export class SourceSession {
   private fresh: string[] = [];
   private marketRead?: Promise<Market>;
   private fetched = new Map<string, Promise<Resolved>>();
+  /** Fetched trees → what they are, to name their files in errors (the tree may be gone by then). */
+  private trees = new Map<string, string>();
   readonly emit: Emit;
   readonly env: NodeJS.ProcessEnv;
 
@@ -88,8 +90,19 @@ export class SourceSession {
         found.length ? `plugins found in: ${found.join(", ")}; pass --subdirectory ${found[0]}` : "a plugin folder holds package.yml, or wazo/plugin.yml and wazo/rules",
       );
     }
+    this.trees.set(fetched.tree, `${req.display}@${fetched.commit.slice(0, 12)}`);
     this.emit({ type: "fetched", method: record.method, url: req.display, ...(req.ref ? { ref: req.ref } : {}), ...(sub ? { subdirectory: sub } : {}), commit: fetched.commit, dryRun: this.opts.dryRun === true });
     return { dir, source: { ...record, url: req.display, ...(req.ref ? { ref: req.ref } : {}), ...(sub ? { subdirectory: sub } : {}), commit: fetched.commit } as SourceRecord };
+  }
+
+  /** A failure whose diagnostics name files of fetched trees as `URL@COMMIT:PATH`. */
+  relabel(e: TaskFailure): TaskFailure {
+    const name = (file: string) => {
+      for (const [tree, label] of this.trees) if (file.startsWith(tree + path.sep)) return `${label}:${path.relative(tree, file)}`;
+      return file;
+    };
+    if (!e.diagnostics.some((d) => name(d.file) !== d.file)) return e;
+    return new TaskFailure(e.reason, e.message, e.diagnostics.map((d) => ({ ...d, file: name(d.file) })), e.hint);
   }
 
   /** The market, read once per run. */

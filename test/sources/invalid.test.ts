@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cleanup, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
-import { commitAll, fileUrl, git, makeRepo, makeRepos } from "./support.js";
+import { fileUrl, git, makeRepo, makeRepos } from "./support.js";
 
 describe("git sources: bad input and faults", () => {
   let tmp: string;
