@@ -207,11 +207,14 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
       if (same.length) plan = { ...plan, plugins: plugins.map((p) => plan.plugins.find((x) => x.name === p.name) ?? same.find((x) => x.name === p.name)).filter((x) => x !== undefined) };
       announce(plan, plugins, emit);
       emitUpToDate(same, emit);
-      if (opts.dryRun) return { plan, preview: await emitPreview(plan, emit) };
+      if (opts.dryRun) {
+        const preview = await emitPreview(plan, emit);
+        return { plan, preview: { ...preview, unchanged: preview.unchanged + same.length } };
+      }
       await preflight(plan, opts, ctx);
       const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: opts.fault });
       installed = !result.rolledBack;
-      return { plan, result };
+      return { plan, result: { ...result, unchanged: result.unchanged + same.length } };
     });
   }).finally(() => (opts.sources ? undefined : sources.close(installed)));
 }

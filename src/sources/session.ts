@@ -110,6 +110,24 @@ export class SourceSession {
     return (this.marketRead ??= marketUrl(this.opts.market, this.env, this.opts.root).then((m) => readMarket(m.url)));
   }
 
+  /**
+   * After an install: the other commits of the URLs this run fetched go, unless an installed
+   * plugin still comes from them (a Makefile plugin's uninstall runs there) or they are recent.
+   */
+  private async prune(): Promise<void> {
+    const { readManifests } = await import("../state/manifest.js");
+    const used = [...(await readManifests(this.opts.root)).values()].map((m) => m.source);
+    for (const tree of this.trees.keys()) {
+      const keyDir = path.dirname(tree);
+      for (const commit of await readdir(keyDir).catch(() => [] as string[])) {
+        const other = path.join(keyDir, commit);
+        if (other === tree || commit.startsWith(".") || used.some((s) => s === other || s.startsWith(other + path.sep))) continue;
+        const age = await stat(other).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > PRUNE_AFTER_MS) await rm(other, { recursive: true, force: true });
+      }
+    }
+  }
+
   private async drop(tree: string) {
     await rm(tree, { recursive: true, force: true });
     this.fresh = this.fresh.filter((t) => t !== tree);
@@ -123,7 +141,8 @@ export class SourceSession {
    */
   async close(installed: boolean): Promise<void> {
     if (this.temporary) await rm(this.temporary, { recursive: true, force: true });
-    if (installed || this.temporary) return;
+    if (this.temporary) return;
+    if (installed) return this.prune();
     for (const t of [...this.fresh]) await this.drop(t);
     if (this.createdDir) {
       // Empty folders this run created, from the cache up: rmdir fails on anything not empty.
@@ -134,6 +153,9 @@ export class SourceSession {
     }
   }
 }
+
+/** Trees younger than this are never pruned: another run may have just fetched them. */
+const PRUNE_AFTER_MS = 3_600_000;
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 const hasPlugin = async (dir: string) => (await exists(path.join(dir, "package.yml"))) || (await exists(path.join(dir, "wazo", "plugin.yml")));

@@ -52,7 +52,7 @@ export function checkRef(ref: string, where: string): void {
  * token: https://TOKEN@host/). ssh and scp-style keep the user name, which is no secret.
  */
 export function stripCredentials(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@(.*)$/i.exec(url);
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/]*)@(.*)$/i.exec(url);
   if (!m) return url;
   const scheme = m[1].toLowerCase();
   if (scheme.startsWith("http") || scheme.startsWith("git+http")) return m[1] + m[3];
@@ -60,16 +60,26 @@ export function stripCredentials(url: string): string {
   return `${m[1]}${user}@${m[3]}`;
 }
 
-/** Removes the secret parts of `url` wherever they appear in `text` (git's own messages). */
+/**
+ * Removes the secret parts of `url` wherever they appear in `text` (git's own messages): the
+ * password, and for http(s) a user name long enough to be a token; as written and decoded.
+ */
 export function scrub(text: string, url: string): string {
   let out = text;
-  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/@]*)@/i.exec(url);
+  const m = /^(?:git\+)?([a-z][a-z0-9+.-]*):\/\/([^/]*)@/i.exec(url);
   if (m) {
-    const secrets = m[1].split(":").filter((s, i) => s && (i > 0 || url.toLowerCase().startsWith("http")));
-    for (const s of secrets.sort((a, b) => b.length - a.length)) {
-      out = out.split(s).join("***");
-      out = out.split(encodeURIComponent(s)).join("***");
-    }
+    const [user, ...pass] = m[2].split(":");
+    const secrets = [pass.join(":"), /^https?$/i.test(m[1]) && user.length >= 6 ? user : ""].filter(Boolean);
+    const forms = secrets.flatMap((s) => [s, safeDecode(s)]).sort((a, b) => b.length - a.length);
+    for (const s of forms) out = out.split(s).join("***");
   }
-  return out.replace(/(https?:\/\/)[^/@\s]*@/gi, "$1");
+  return out.replace(/(https?:\/\/)[^/\s']*@/gi, "$1");
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }

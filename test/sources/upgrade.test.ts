@@ -1,6 +1,6 @@
 /** `upgrade`: installed git and market plugins fetched again; what moved is installed, the rest unchanged. */
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cleanup, events, HELLO_CONF, runCli, snapshot, tempDir } from "../support/rig.js";
@@ -48,8 +48,15 @@ describe("upgrade", () => {
     assert.equal((await manifest(root, "helloworld")).origin.commit, moved);
     assert.equal((await actions(calls)).length, callsBefore + 1, "one reload");
 
+    // The tree of the commit installed before stays in the cache for a while, then goes.
+    const cache = path.join(root, "var/lib/wazo-tasks/cache/git");
+    const key = (await readdir(cache)).find((k) => k.startsWith("repos-hello-"))!;
+    assert.deepEqual((await readdir(path.join(cache, key))).sort(), [repos.first, moved].sort());
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    await utimes(path.join(cache, key, repos.first), old, old);
     const again = await runCli(["upgrade", "helloworld", "--root", root], { env });
     assert.match(again.stdout, /unchanged\s+source/);
+    assert.deepEqual(await readdir(path.join(cache, key)), [moved]);
     const un = await runCli(["uninstall", "helloworld", "acme/hello", "--root", root], { env });
     assert.equal(un.code, 0, un.stderr);
     assert.equal((await runCli(["upgrade", "--root", root])).stdout, `nothing to upgrade: no plugin in ${root} was installed from git or the market\n`);
