@@ -5,7 +5,7 @@
 export { installPlugins, uninstallPlugins, planInstall, type RunOptions, type RunSummary } from "./engine.js";
 export { createAmiClient, parseAmiUrl, AmiError, type AmiClient, type AmiConfig } from "./asterisk/ami-client.js";
 export { reloadAsterisk } from "./reload.js";
-export { upgradePlugins } from "./sources/upgrade.js";
+export { upgradePlugins } from "./upgrade.js";
 export type { SourceRecord } from "./sources/types.js";
 export { TaskFailure, isTaskFailure, type FailureReason } from "./model/diagnostic.js";
 export type { Handler, Manifest } from "./state/manifest.js";

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { chooseVersion, marketUrl, readMarket } from "../sources/market.js";
-import { currentWazoVersion } from "../rules/version.js";
+import { currentWazoVersion } from "../util/version.js";
 import { readManifests } from "../state/manifest.js";
 import { reportFailure } from "./failure.js";
 import type { CommonFlags } from "./options.js";

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { upgradePlugins } from "../sources/upgrade.js";
+import { upgradePlugins } from "../upgrade.js";
 import { reportFailure } from "./failure.js";
 import { runOptions, type CommonFlags } from "./options.js";
 import { loggerFor } from "./output.js";

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { invalid } from "../model/diagnostic.js";
-import { compareVersions } from "../rules/version.js";
+import { compareVersions } from "../util/version.js";
 import { stripCredentials } from "./url.js";
 
 /** wazo-plugind's `market.host` default, with the market list path. */

@@ -10,7 +10,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { isPathArgument, resolvePluginArg, type AvailablePlugin, type SearchOptions } from "../load/lookup.js";
 import { invalid, isTaskFailure, TaskFailure } from "../model/diagnostic.js";
-import { currentWazoVersion } from "../rules/version.js";
+import { currentWazoVersion } from "../util/version.js";
 import { chooseVersion, MARKET_ARG } from "./market.js";
 import type { Resolved, SourceSession } from "./session.js";
 import type { SourceRecord } from "./types.js";

@@ -4,9 +4,9 @@
  * installed as one run. A plugin whose source did not move is unchanged.
  */
 import path from "node:path";
-import { installPlugins, type RunOptions, type RunSummary } from "../engine.js";
-import { invalid } from "../model/diagnostic.js";
-import { readManifests, type Manifest } from "../state/manifest.js";
+import { installPlugins, type RunOptions, type RunSummary } from "./engine.js";
+import { invalid } from "./model/diagnostic.js";
+import { readManifests, type Manifest } from "./state/manifest.js";
 
 /** The installed plugins to upgrade: those named, or every one with a recorded source. */
 export async function upgradeTargets(names: string[], root: string): Promise<Manifest[]> {
