@@ -131,6 +131,17 @@ describe("git sources", () => {
     assert.equal(un.code, 0, un.stderr);
   });
 
+  test("validate fetches a git source into a temporary folder and names its files by URL and commit", async () => {
+    const { tmpdir, env } = await place();
+    const ok = await runCli(["validate", `${fileUrl(repos.hello)}#v2`], { env: env() });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, new RegExp(`ok\\s+${fileUrl(repos.hello)}#v2 \\(helloworld 2\\.0\\.0, descriptor\\)`));
+    const bad = await runCli(["validate", fileUrl(repos.mono)], { env: env() });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /no plugin at the top of file:\/\/\/.*mono/);
+    assert.deepEqual(await readdir(tmpdir), []);
+  });
+
   test("a rules plugin at the top of a repository reached by path with --ref", async () => {
     const { root, env } = await place();
     const r = await runCli(["install", repos.rules, "--ref", "main", "--root", root], { env: env() });
