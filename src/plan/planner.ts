@@ -237,9 +237,9 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
     const fileChanged = orderedSteps.some((s) => s.ops.some((o) => o.op !== "run" && o.change !== "none"));
     const versionChanged = prev?.version !== e.plugin.version;
     // A Makefile whose effect cannot be predicted runs every time, as make would.
-    // A new commit of a fetched source is a new plugin, even with the same files and version.
+    // A new commit with the same files and version changes nothing but the recorded source.
     const originChanged = (e.plugin.origin?.commit ?? "") !== (prev?.origin?.commit ?? "") || (e.plugin.origin?.url ?? "") !== (prev?.origin?.url ?? "");
-    const changed = fileChanged || versionChanged || originChanged || opts.reinstall === true || (!prev && orderedSteps.some((s) => s.ops.length > 0)) || (e.make !== undefined && !e.make.convertible);
+    const changed = fileChanged || versionChanged || opts.reinstall === true || (!prev && orderedSteps.some((s) => s.ops.length > 0)) || (e.make !== undefined && !e.make.convertible);
     if (e.make)
       orderedSteps.push({
         plugin: name,
@@ -254,7 +254,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
 
     const handlers = e.handlers;
     let manifest: Manifest | undefined = prev;
-    if (changed || !prev) {
+    if (changed || !prev || originChanged) {
       manifest = {
         format: MANIFEST_FORMAT,
         name,

@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cleanup, events, HELLO_CONF, runCli, snapshot, tempDir } from "../support/rig.js";
 import { actions, rulesEnv } from "../rules/support.js";
-import { entry, fileUrl, makeRepos, moveMain } from "./support.js";
+import { commitAll, entry, fileUrl, makeRepos, moveMain } from "./support.js";
 
 const HELLO = "etc/asterisk/extensions_extra.d/helloworld.conf";
 const manifest = async (root: string, name: string) => JSON.parse(await readFile(path.join(root, "var/lib/wazo-tasks/installed", `${name.replace("/", "+")}.json`), "utf8"));
@@ -57,6 +57,16 @@ describe("upgrade", () => {
     const again = await runCli(["upgrade", "helloworld", "--root", root], { env });
     assert.match(again.stdout, /unchanged\s+source/);
     assert.deepEqual(await readdir(path.join(cache, key)), [moved]);
+    // A commit that changes no file of the plugin: the new commit is recorded, nothing else runs.
+    await writeFile(path.join(repos.hello, "README"), "notes\n");
+    const readme = await commitAll(repos.hello, "readme");
+    const callsNow = (await actions(calls)).length;
+    const quiet = await runCli(["upgrade", "helloworld", "--root", root, "--json"], { env });
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.deepEqual(events(quiet.stdout).at(-1)!.plugins, [{ name: "helloworld", version: "1.1.0", action: "reinstall", status: "unchanged" }]);
+    assert.equal((await manifest(root, "helloworld")).origin.commit, readme);
+    assert.equal((await actions(calls)).length, callsNow, "no reload");
+
     const un = await runCli(["uninstall", "helloworld", "acme/hello", "--root", root], { env });
     assert.equal(un.code, 0, un.stderr);
     assert.equal((await runCli(["upgrade", "--root", root])).stdout, `nothing to upgrade: no plugin in ${root} was installed from git or the market\n`);
