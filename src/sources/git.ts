@@ -32,10 +32,13 @@ const FETCH_TIMEOUT_MS = 300_000;
 const FULL_SHA = /^[0-9a-f]{40}$/i;
 const SHORT_SHA = /^[0-9a-f]{7,39}$/i;
 
-/** The environment git runs in: no system config, no prompt, no inherited repository. */
+/** GIT_* variables kept: how to reach a server (ssh command, CA, proxy, askpass), the user's config file. */
+const KEPT_GIT_VARS = new Set(["GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_ASKPASS", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "GIT_PROXY_COMMAND", "GIT_CONFIG_GLOBAL", "GIT_HTTP_USER_AGENT"]);
+
+/** The environment git runs in: no system config, no prompt, no inherited repository or `-c` settings. */
 export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(base)) if (!k.startsWith("GIT_")) env[k] = v;
+  for (const [k, v] of Object.entries(base)) if (!k.startsWith("GIT_") || KEPT_GIT_VARS.has(k)) env[k] = v;
   return { ...env, GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0", GIT_PROTOCOL_FROM_USER: "0", LC_ALL: "C" };
 }
 

@@ -38,7 +38,8 @@ export function parseGitArg(arg: string): GitArg {
     throw invalid(`unknown scheme "${scheme}://" in plugin source ${display}`, [], `a git source is ${GIT_SCHEMES.map((s) => `${s}://`).join(", ")}, or user@host:path (optionally with a git+ prefix)`);
   if (scheme === undefined && !SCP.test(url)) throw invalid(`not a git URL: ${display}`, [], "give https://HOST/PATH.git, ssh://..., file:///PATH or user@host:path");
   if (ref !== undefined) checkRef(ref, display);
-  return { url, display, ref: ref || undefined };
+  // Only http(s) can use a password from the URL; ssh would get it in its command line.
+  return { url: scheme === "http" || scheme === "https" ? url : display, display, ref: ref || undefined };
 }
 
 /** Refuses refs git would read as options, or that are not ref or commit names at all. */

@@ -63,6 +63,20 @@ describe("git sources: bad input and faults", () => {
     await refused(["git+-oProxyCommand=x@h:p"], /refused source "-oProxyCommand=x@h:p": it starts with '-'/);
   });
 
+  test("ssh and scp-style URLs go to git's ssh transport (a stand-in ssh here), its failure reported", async () => {
+    const ssh = path.join(tmp, "fake-ssh");
+    const log = path.join(tmp, "ssh-args");
+    await writeTree(tmp, { "fake-ssh": `#!/bin/sh\necho "$@" >> ${log}\necho "ssh: connect to host $1 port 22: Connection refused" >&2\nexit 255\n` });
+    execFileSync("chmod", ["+x", ssh]);
+    const env = { GIT_SSH_COMMAND: ssh };
+    await refused(["git@example.invalid:acme/plugin.git"], /cannot fetch git@example\.invalid:acme\/plugin\.git: ssh: connect to host .*Connection refused/, env);
+    await refused(["git+ssh://deploy:pw@example.invalid/acme/plugin.git#v2"], /cannot fetch ssh:\/\/deploy@example\.invalid\/acme\/plugin\.git \(ref v2\): ssh: connect/, env);
+    const calls = await readFile(log, "utf8");
+    assert.match(calls, /git@example\.invalid git-upload-pack 'acme\/plugin\.git'/);
+    assert.match(calls, /deploy@example\.invalid git-upload-pack '\/acme\/plugin\.git'/);
+    assert.doesNotMatch(calls, /pw/, "an ssh URL's password is not even handed to ssh");
+  });
+
   test("git not installed: said, with a hint", async () => {
     const bin = path.join(tmp, "empty-bin");
     await mkdir(bin, { recursive: true });
