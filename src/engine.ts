@@ -23,7 +23,7 @@ import { attachDiffs, emitPreview } from "./plan/preview.js";
 import { buildUninstallPlan, pluginFromManifest, uninstallPaths } from "./plan/uninstall.js";
 import { readManifests, type Manifest } from "./state/manifest.js";
 import type { RulesRunOptions } from "./rules/types.js";
-import { SourceSession } from "./sources/session.js";
+import { dropCachedTrees, SourceSession } from "./sources/session.js";
 import type { SourceRecord } from "./sources/types.js";
 import { emitUpToDate, loadSources, partitionUpToDate, shownArgs } from "./sources/load.js";
 
@@ -247,6 +247,8 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
       if (opts.dryRun) return { plan, preview: await emitPreview(plan, emit) };
       await preflight(plan, opts, ctx);
       const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: opts.fault });
+      // Fetched trees nothing installed comes from any more (git and market plugins).
+      if (!result.rolledBack) await dropCachedTrees(root, chosen);
       return { plan, result };
     });
   });

@@ -157,6 +157,22 @@ export class SourceSession {
 /** Trees younger than this are never pruned: another run may have just fetched them. */
 const PRUNE_AFTER_MS = 3_600_000;
 
+/** After an uninstall: the cached trees the removed plugins came from, unless another installed plugin uses them. */
+export async function dropCachedTrees(root: string, removed: { source: string; origin?: SourceRecord }[]): Promise<void> {
+  const { readManifests } = await import("../state/manifest.js");
+  const cache = path.join(stateDir(root), GIT_CACHE) + path.sep;
+  const used = [...(await readManifests(root)).values()].map((m) => m.source);
+  for (const m of removed) {
+    if (!m.origin || !m.source.startsWith(cache)) continue;
+    const [key, commit] = path.relative(cache, m.source).split(path.sep);
+    if (!key || !commit) continue;
+    const tree = path.join(cache, key, commit);
+    if (used.some((s) => s === tree || s.startsWith(tree + path.sep))) continue;
+    await rm(tree, { recursive: true, force: true });
+    await rmdir(path.join(cache, key)).catch(() => {});
+  }
+}
+
 const exists = (p: string) => stat(p).then(() => true, () => false);
 const hasPlugin = async (dir: string) => (await exists(path.join(dir, "package.yml"))) || (await exists(path.join(dir, "wazo", "plugin.yml")));
 

@@ -129,6 +129,11 @@ describe("git sources", () => {
     assert.equal((await manifest(make.root, "acme-greeting-make")).origin.subdirectory, "plugins/greeting");
     const un = await runCli(["uninstall", "acme-greeting-make", "--root", make.root], { env: make.env() });
     assert.equal(un.code, 0, un.stderr);
+    // make uninstall ran in the cached tree, which then went: nothing installed comes from it.
+    const cache = path.join(make.root, "var/lib/wazo-tasks/cache/git");
+    const keys = await readdir(cache);
+    assert.equal(keys.some((k) => k.startsWith("repos-mono-")), false, keys.join(", "));
+    assert.ok(keys.some((k) => k.startsWith("repos-hello-")), "the trees of plugins still installed stay");
   });
 
   test("validate fetches a git source into a temporary folder and names its files by URL and commit", async () => {
