@@ -6,7 +6,7 @@
  * git runs with an argument array (never a shell), without the system config, without
  * prompts, with hooks pointed at /dev/null and only the URL's own protocol allowed.
  */
-import { mkdir, mkdtemp, rename, rm, rmdir, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { invalid, type TaskFailure } from "../model/diagnostic.js";
 import { findOnPath, runProcess } from "../util/process.js";
@@ -45,7 +45,9 @@ export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv
 /** `-c` options given to every git call: hooks, fsmonitor and submodules off, one protocol allowed. */
 function safety(url: string): string[] {
   const scheme = /^([a-z]+):\/\//i.exec(url)?.[1].toLowerCase() ?? "ssh";
-  return ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "submodule.recurse=false", "-c", "fetch.recurseSubmodules=false", "-c", "protocol.allow=never", "-c", `protocol.${scheme}.allow=always`, "-c", "advice.detachedHead=false"];
+  // An http server may redirect to https: both are allowed for an http URL.
+  const allowed = scheme === "http" ? ["http", "https"] : [scheme];
+  return ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "submodule.recurse=false", "-c", "fetch.recurseSubmodules=false", "-c", "protocol.allow=never", ...allowed.flatMap((p) => ["-c", `protocol.${p}.allow=always`]), "-c", "advice.detachedHead=false"];
 }
 
 /** The cache folder of one URL: readable and unique (the URL without credentials, hashed). */
@@ -64,6 +66,7 @@ export async function fetchGit(req: FetchRequest, cacheDir: string, env: NodeJS.
   const keyDir = path.join(cacheDir, cacheKey(req.display, req.subdirectory));
   if (req.ref && FULL_SHA.test(req.ref) && (await isDir(path.join(keyDir, req.ref.toLowerCase())))) return { tree: path.join(keyDir, req.ref.toLowerCase()), commit: req.ref.toLowerCase(), fresh: false };
   await mkdir(keyDir, { recursive: true });
+  await removeStaleFetches(keyDir);
   const tmp = await mkdtemp(path.join(keyDir, ".fetch-"));
   try {
     const run = gitRunner(git, req, tmp, env);
@@ -83,6 +86,15 @@ export async function fetchGit(req: FetchRequest, cacheDir: string, env: NodeJS.
     throw e;
   } finally {
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Temporary folders of fetches killed half way (kill -9, power loss): gone once clearly abandoned. */
+async function removeStaleFetches(keyDir: string): Promise<void> {
+  for (const name of await readdir(keyDir).catch(() => [] as string[])) {
+    if (!name.startsWith(".fetch-")) continue;
+    const age = await stat(path.join(keyDir, name)).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (age > FETCH_TIMEOUT_MS * 2) await rm(path.join(keyDir, name), { recursive: true, force: true });
   }
 }
 

@@ -3,7 +3,7 @@
  * branches, tags, commits, subdirectories, the three plugin formats, the recorded source.
  */
 import assert from "node:assert/strict";
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, utimes } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cleanup, events, HELLO_CONF, makePlugin, runCli, snapshot, tempDir } from "../support/rig.js";
@@ -66,12 +66,18 @@ describe("git sources", () => {
     assert.deepEqual(await snapshot(root), before, "nothing written, not even the manifest");
     assert.deepEqual(await actions(calls), callsBefore, "no reload");
 
+    // What a fetch killed half way (kill -9) left: removed by the next fetch of that URL.
+    const stale = path.join(cached, key, ".fetch-killed");
+    await mkdir(path.join(stale, "git"), { recursive: true });
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(stale, old, old);
     const re = await runCli(["install", url, "--root", root, "--reinstall"], { env: env() });
     assert.equal(re.code, 0, re.stderr);
     assert.match(re.stdout, /changed=0 unchanged=1/);
     assert.match(re.stdout, /changed\s+reload\s+dialplan/);
     assert.equal((await actions(calls)).length, callsBefore.length + 1, "--reinstall reloads again");
     assert.ok(!/unchanged\s+source/.test(re.stdout));
+    assert.deepEqual(await readdir(path.join(cached, key)), [repos.first]);
   });
 
   test("a dry run fetches, says so, and leaves the root and the temporary folder as they were", async () => {
