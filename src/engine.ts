@@ -10,8 +10,8 @@ import type { AsteriskControl, ServiceControl } from "./asterisk/control.js";
 import { systemctlControl } from "./asterisk/control.js";
 import { controlFor, type AmiOption } from "./asterisk/connect.js";
 import type { AmiFlags } from "./asterisk/settings.js";
-import { resolvePluginArg, scanOnce, type SearchOptions } from "./load/lookup.js";
-import { loadPlugins, type Plugin } from "./load/plugin.js";
+import { scanOnce, type SearchOptions } from "./load/lookup.js";
+import type { Plugin } from "./load/plugin.js";
 import { TaskFailure, invalid, isTaskFailure, type Diagnostic, type ExitCode } from "./model/diagnostic.js";
 import { errorText, failureOf, publicFailure, refineIoError, taskFailureOf, throwIfAborted } from "./model/failure.js";
 import { checkRoot, handlerFailure } from "./outcome.js";
@@ -25,6 +25,9 @@ import { attachDiffs, emitPreview } from "./plan/preview.js";
 import { buildUninstallPlan, pluginFromManifest, uninstallPaths } from "./plan/uninstall.js";
 import { readManifests, type Manifest } from "./state/manifest.js";
 import type { RulesRunOptions } from "./rules/types.js";
+import { dropCachedTrees, SourceSession } from "./sources/session.js";
+import type { SourceRecord } from "./sources/types.js";
+import { emitUpToDate, loadSources, partitionUpToDate, shownArgs } from "./sources/load.js";
 
 export interface RunOptions extends SearchOptions, RulesRunOptions {
   /** Staging root; every absolute target is taken under it. Default "/". */
@@ -54,6 +57,17 @@ export interface RunOptions extends SearchOptions, RulesRunOptions {
   noLint?: boolean;
   /** Run a Makefile that ignores DESTDIR even under --root. */
   allowAbsolute?: boolean;
+  /** Git sources: the ref and the folder in the repository of the run's one git plugin. */
+  ref?: string;
+  subdirectory?: string;
+  /** The market's address (else WAZO_TASKS_MARKET_URL, the config file, the public market). */
+  market?: string;
+  /** Run everything again even for a plugin that is unchanged (same source, same commit...). */
+  reinstall?: boolean;
+  /** The run's sources (git cache, market); made by the run when absent. */
+  sources?: SourceSession;
+  /** `upgrade`: installed plugins named by these keys are fetched again from these sources. */
+  upgradeFrom?: Map<string, SourceRecord>;
 }
 
 /** Options the command line passes that programs do not need. */
@@ -135,17 +149,24 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
   return { ...event, diagnostics, ...(plan ? { plan } : {}) };
 }
 
-/** Loads the plugins named on the command line (names or folders). */
+/** The sources of a run (git cache, market): `opts.sources`, or a new session. */
+export function sourcesFor(opts: RunOptions): SourceSession {
+  return opts.sources ?? new SourceSession({ root: path.resolve(opts.root ?? "/"), dryRun: opts.dryRun, emit: opts.emit, ref: opts.ref, subdirectory: opts.subdirectory, market: opts.market, wazoVersion: opts.wazoVersion, upgradeFrom: opts.upgradeFrom });
+}
+
+/** Loads the plugins named on the command line (names, folders, git URLs, market names). */
 export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin[]> {
-  if (!args.length) throw invalid("no plugin given", [], "wazo-tasks install NAME|FOLDER...");
+  if (!args.length) throw invalid("no plugin given", [], "wazo-tasks install NAME|FOLDER|GIT-URL...");
   const search = { ...opts, root: path.resolve(opts.root ?? "/") };
-  const scan = scanOnce(search);
-  const dirs: string[] = [];
-  for (const a of args) dirs.push(await resolvePluginArg(a, search, scan));
-  const plugins = await loadPlugins(dirs);
-  // wazo-plugind plugins: depends (installed first), Wazo version range, debian_depends.
-  if (plugins.some((p) => p.kind === "rules")) return (await import("./rules/prepare.js")).prepareRules(plugins, { ...opts, root: path.resolve(opts.root ?? "/") });
-  return plugins;
+  const session = sourcesFor(opts);
+  try {
+    const plugins = await loadSources(args, session, search, scanOnce(search));
+    // wazo-plugind plugins: depends (installed first), Wazo version range, debian_depends.
+    if (plugins.some((p) => p.kind === "rules")) return await (await import("./rules/prepare.js")).prepareRules(plugins, { ...opts, root: path.resolve(opts.root ?? "/"), sources: session });
+    return plugins;
+  } catch (e) {
+    throw isTaskFailure(e) ? session.relabel(e) : e;
+  }
 }
 
 async function expandAll(plugins: Plugin[], opts: RunOptions): Promise<Expanded[]> {
@@ -171,6 +192,10 @@ export async function planInstall(args: string[], opts: RunOptions = {}): Promis
 }
 
 async function plan(args: string[], opts: RunOptions): Promise<Plan> {
+  if (!opts.sources) {
+    const sources = sourcesFor({ ...opts, dryRun: true });
+    return planInstall(args, { ...opts, sources }).finally(() => sources.close(false));
+  }
   const root = path.resolve(opts.root ?? "/");
   throwIfAborted(opts.signal, "before planning");
   await checkRoot(root);
@@ -185,24 +210,35 @@ async function plan(args: string[], opts: RunOptions): Promise<Plan> {
 export async function installPlugins(args: string[], opts: RunOptions = {}): Promise<RunSummary> {
   const emit = opts.emit ?? (() => {});
   const root = path.resolve(opts.root ?? "/");
-  return summarize("install", opts, emit, async (ctx) => {
-    emit({ type: "start", command: "install", root, dryRun: opts.dryRun === true, plugins: args });
+  const sources = opts.sources ?? sourcesFor({ ...opts, emit });
+  let installed = false;
+  return summarize("install", { ...opts, sources }, emit, async (ctx) => {
+    emit({ type: "start", command: "install", root, dryRun: opts.dryRun === true, plugins: shownArgs(args) });
     await checkRoot(root);
-    const plugins = await loadArgs(args, opts);
-    const expanded = await expandAll(plugins, opts);
+    const plugins = await loadArgs(args, { ...opts, emit, sources });
+    // The same source at the same commit: nothing to do, nothing run (unless --reinstall).
+    const { todo, same } = partitionUpToDate(plugins, await readManifests(root), opts.reinstall === true);
+    const expanded = await expandAll(todo, opts);
     await lintDialplans(expanded, { noLint: opts.noLint, emit });
     return withRoot(opts, emit, async () => {
       const manifests = await readManifests(root);
       const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
-      let plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
+      let plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, reinstall: opts.reinstall, now: new Date().toISOString() });
       if (expanded.some((e) => e.rules)) plan = await (await import("./rules/plugin.js")).finishRulesInstall(plan, expanded);
+      if (same.length) plan = { ...plan, plugins: plugins.map((p) => plan.plugins.find((x) => x.name === p.name) ?? same.find((x) => x.name === p.name)).filter((x) => x !== undefined) };
       announce(plan, plugins, emit);
-      if (opts.dryRun) return { plan, preview: await emitPreview(plan, emit) };
+      emitUpToDate(same, emit);
+      if (opts.dryRun) {
+        const preview = await emitPreview(plan, emit);
+        return { plan, preview: { ...preview, unchanged: preview.unchanged + same.length } };
+      }
       await preflight(plan, opts, ctx);
       throwIfAborted(opts.signal);
-      return { plan, result: await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: (opts as InternalRunOptions).fault, signal: opts.signal }) };
+      const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: (opts as InternalRunOptions).fault, signal: opts.signal });
+      installed = !result.rolledBack;
+      return { plan, result: { ...result, unchanged: result.unchanged + same.length } };
     });
-  });
+  }).finally(() => (opts.sources ? undefined : sources.close(installed)));
 }
 
 export async function uninstallPlugins(names: string[], opts: RunOptions = {}): Promise<RunSummary> {
@@ -235,6 +271,8 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
       await preflight(plan, opts, ctx);
       throwIfAborted(opts.signal);
       const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: (opts as InternalRunOptions).fault, signal: opts.signal });
+      // Fetched trees nothing installed comes from any more (git and market plugins).
+      if (!result.rolledBack) await dropCachedTrees(root, chosen);
       return { plan, result };
     });
   });

@@ -10,6 +10,8 @@ export { createAmiClient, parseAmiUrl, AmiError, type AmiClient, type AmiClientO
 export type { AmiOption, Environment } from "./asterisk/connect.js";
 export type { AmiFlags } from "./asterisk/settings.js";
 export { TaskFailure, isTaskFailure, FAILURE_REASONS, EXIT_CODES, type FailureReason, type Failure, type FailureFacts, type ExitCode, type Diagnostic } from "./model/diagnostic.js";
+export { upgradePlugins } from "./upgrade.js";
+export type { SourceRecord } from "./sources/types.js";
 export type { Handler, Manifest } from "./state/manifest.js";
 export type { Drift, DriftKind } from "./state/drift.js";
 export type { AsteriskControl, ServiceControl } from "./asterisk/control.js";

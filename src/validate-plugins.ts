@@ -2,9 +2,12 @@
 import { expandSteps } from "./plan/expand.js";
 import { buildInstallPlan } from "./plan/planner.js";
 import { lintDialplans } from "./plan/lint.js";
-import { resolvePluginArg, type SearchOptions } from "./load/lookup.js";
+import { scanOnce, type SearchOptions } from "./load/lookup.js";
+import { resolveArg } from "./sources/resolve.js";
+import { SourceSession } from "./sources/session.js";
+import { shownArgs } from "./sources/load.js";
 import { loadPlugin } from "./load/plugin.js";
-import { isTaskFailure, type Diagnostic } from "./model/diagnostic.js";
+import { isTaskFailure, TaskFailure, type Diagnostic } from "./model/diagnostic.js";
 
 export interface ValidationResult {
   arg: string;
@@ -16,13 +19,25 @@ export interface ValidationResult {
 }
 
 export async function validatePlugins(args: string[], opts: SearchOptions): Promise<ValidationResult[]> {
+  // Git and market sources are fetched into a temporary folder, removed at the end.
+  const session = new SourceSession({ root: opts.root ?? "/", dryRun: true });
+  try {
+    return await validateAll(args, opts, session);
+  } finally {
+    await session.close(false);
+  }
+}
+
+async function validateAll(args: string[], opts: SearchOptions, session: SourceSession): Promise<ValidationResult[]> {
   const out: ValidationResult[] = [];
-  for (const arg of args) {
+  const scan = scanOnce(opts);
+  for (const given of args) {
+    const [arg] = shownArgs([given]);
     try {
-      const dir = await resolvePluginArg(arg, opts);
+      const { dir } = await resolveArg(given, { session, search: opts, scan });
       const loaded = await loadPlugin(dir);
       if (!loaded.ok) {
-        out.push({ arg, ok: false, diagnostics: loaded.diagnostics });
+        out.push({ arg, ok: false, diagnostics: session.relabel(new TaskFailure("invalid", "", loaded.diagnostics)).diagnostics });
         continue;
       }
       const p = loaded.plugin;
@@ -45,7 +60,8 @@ export async function validatePlugins(args: string[], opts: SearchOptions): Prom
       out.push({ arg, ok: !diagnostics.some((d) => d.severity === "error"), name: p.name, version: p.version, kind: p.kind, diagnostics });
     } catch (e) {
       if (!isTaskFailure(e)) throw e;
-      out.push({ arg, ok: false, diagnostics: e.diagnostics.length ? e.diagnostics : [{ severity: "error", file: arg, message: e.message, hint: e.hint }] });
+      const f = session.relabel(e);
+      out.push({ arg, ok: false, diagnostics: f.diagnostics.length ? f.diagnostics : [{ severity: "error", file: arg, message: f.message, hint: f.hint }] });
     }
   }
   return out;

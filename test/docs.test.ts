@@ -13,8 +13,11 @@
  *   in-process on a free port: `5038` in later commands, exports and written files becomes it);
  * - `$ npx tsx FILE.ts` (a script written from the document, run with the compiled package);
  * - `$ cat FILE` (its content must be the output shown), `$ cp -r FROM TO`;
+ * - `$ git ...` (the real git in the working folder, with a fixed author, date and no user or
+ *   system config, so that commit ids are the same on every run);
  * - a block whose preceding line ends with `` `PATH`: `` is that file: written into the working
- *   folder, or, if the repository has that file (plugins-examples/...), compared with it;
+ *   folder (`/home/me/wazo-tasks` in it becomes the working folder), or, if the repository has
+ *   that file (plugins-examples/...), compared with it;
  * - every ```yaml block holding `install:` (or a list of steps) is validated against the schema,
  *   unless its first line is `# invalid`; every .ts/.mts file written is type-checked.
  * A command's trailing comment may say `# exit N` (default 0) and `# needs AMI` (a fake AMI for
@@ -37,7 +40,9 @@ import { cleanup, FIXTURE_BIN, REPO, runCli, tempDir } from "./support/rig.js";
 
 const CHECKOUT = "/home/me/wazo-tasks";
 const COMMAND_TIMEOUT = 20_000;
-const ROOT_COMMANDS = new Set(["install", "uninstall", "list", "validate", "show", "reload", "convert", "verify", "recover"]);
+const ROOT_COMMANDS = new Set(["install", "uninstall", "list", "validate", "show", "reload", "convert", "verify", "recover", "upgrade", "market"]);
+/** git for documents: commit ids depend only on the content. */
+const DOC_GIT_ENV = { GIT_AUTHOR_NAME: "Doc", GIT_AUTHOR_EMAIL: "doc@example.org", GIT_COMMITTER_NAME: "Doc", GIT_COMMITTER_EMAIL: "doc@example.org", GIT_AUTHOR_DATE: "2026-01-01T00:00:00Z", GIT_COMMITTER_DATE: "2026-01-01T00:00:00Z", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
 
 interface Item {
   doc: string;
@@ -174,9 +179,9 @@ function assertShown(expected: string[], stdout: string[], stderr: string[], whe
   }
 }
 
-function spawnNode(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function spawnNode(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; program?: string }): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(opts.program ?? process.execPath, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -290,10 +295,12 @@ describe("documentation", { timeout: 600_000, concurrency: true }, () => {
           const root = argv[argv.indexOf("--root") + 1];
           fake = await startFakeAsterisk({ root: path.resolve(work, root), port: 0 });
           servers.push(fake);
-          for (const w of written) if (w.body.includes("5038")) await writeFile(w.target, port(w.body));
+          for (const w of written) if (w.body.includes("5038")) await writeFile(w.target, port(w.body).split(CHECKOUT).join(work));
           return;
         }
-        if (argv[0] === "tsx") {
+        if (argv[0] === "git") {
+          result = await spawnNode(argv.slice(1), { cwd: work, env: { ...process.env, ...runEnv, ...DOC_GIT_ENV }, program: "git" });
+        } else if (argv[0] === "tsx") {
           result = await spawnNode([TSX_CLI, ...argv.slice(1)], { cwd: work, env: { ...process.env, NO_COLOR: "1", WAZO_TASKS_AMI_URL: "", WAZO_TASKS_PLUGINS_PATH: "", ...runEnv } });
         } else if (argv[0] === "wazo-tasks") {
           const args = argv.slice(1);
@@ -336,7 +343,7 @@ describe("documentation", { timeout: 600_000, concurrency: true }, () => {
             const target = path.join(work, item.text);
             assert.ok(!(await realpath(path.dirname(target)).catch(() => work)).startsWith(REPO), `${where}: would write into the repository`);
             await mkdir(path.dirname(target), { recursive: true });
-            await writeFile(target, port(item.body!));
+            await writeFile(target, port(item.body!).split(CHECKOUT).join(work));
             written.push({ target, body: item.body! });
           }
           continue;

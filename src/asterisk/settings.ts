@@ -35,6 +35,8 @@ export const ConfigSchema = z.strictObject({
       secret_file: z.string().min(1).optional(),
     })
     .optional(),
+  /** The plugin market (src/sources/market.ts). */
+  market: z.strictObject({ url: z.string().min(1) }).optional(),
 });
 
 export const configPath = (root: string) => path.join(root, "etc/wazo-tasks/config.yml");

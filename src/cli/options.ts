@@ -28,6 +28,10 @@ export interface CommonFlags {
   previewBuild?: boolean;
   wazoVersion?: string;
   strict?: boolean;
+  ref?: string;
+  subdirectory?: string;
+  market?: string;
+  reinstall?: boolean;
   [k: string]: unknown;
 }
 
@@ -75,6 +79,10 @@ export function runOptions(flags: CommonFlags, emit: Emit): InternalRunOptions {
     previewBuild: flags.previewBuild === true,
     wazoVersion: flags.wazoVersion,
     strict: flags.strict === true,
+    ref: flags.ref,
+    subdirectory: flags.subdirectory,
+    market: flags.market,
+    reinstall: flags.reinstall === true,
     emit,
   };
 }

@@ -27,14 +27,32 @@ const run = (load: () => Promise<{ default: Action }>) => async (...a: unknown[]
   process.exitCode = await action(args, flags);
 };
 
-commonOptions(program.command("install").argument("<plugin...>", "plugin names or folders").description("install plugins (planned together, one reload)"), { plan: true, search: true })
+commonOptions(program.command("install").argument("<plugin...>", "plugin names, folders, git URLs (URL#REF) or market names (NAMESPACE/NAME[@VERSION])").description("install plugins (planned together, one reload)"), { plan: true, search: true })
   .option("--force", "overwrite files not owned by the plugin (originals kept) and admin edits")
   .option("--allow-absolute", "run a Makefile that ignores DESTDIR even under --root")
   .option("--preview-build", "with --dry-run: run wazo/rules build and package in a temporary folder to show their files (runs plugin code)")
   .option("--wazo-version <version>", "Wazo version for min/max_wazo_version (default: WAZO_VERSION, then <root>/usr/share/wazo/WAZO-VERSION)")
   .option("--strict", "a Debian package of debian_depends that is not installed is an error, not a warning")
-  .addHelpText("after", "\nExample:\n  wazo-tasks install helloworld --root ./demo-root --dry-run")
+  .option("--ref <ref>", "git: the branch, tag or commit to install (default: the remote's default branch; one git plugin)")
+  .option("--subdirectory <dir>", "git: the plugin's folder in the repository (one git plugin)")
+  .option("--market <url>", "the market's address (default: WAZO_TASKS_MARKET_URL, the config file, then the public market)")
+  .option("--reinstall", "run everything again, even for a plugin installed from the same source at the same commit")
+  .addHelpText("after", "\nExamples:\n  wazo-tasks install helloworld --root ./demo-root --dry-run\n  wazo-tasks install https://github.com/OWNER/REPO.git --ref v2\n  wazo-tasks install NAMESPACE/NAME")
   .action(run(() => import("./install.js")));
+
+commonOptions(program.command("upgrade").argument("[plugin...]", "installed plugins (default: every one installed from git or the market)").description("fetch git and market plugins again and install what changed"), { plan: true })
+  .option("--force", "overwrite admin edits and files not owned by the plugin")
+  .option("--market <url>", "the market's address (default: WAZO_TASKS_MARKET_URL, the config file, then the public market)")
+  .option("--wazo-version <version>", "Wazo version for the market and min/max_wazo_version")
+  .option("--reinstall", "run everything again, even when the source did not move")
+  .addHelpText("after", "\nExamples:\n  wazo-tasks upgrade --dry-run\n  wazo-tasks upgrade acme/hello")
+  .action(run(() => import("./upgrade.js")));
+
+commonOptions(program.command("market").argument("[text]", "only plugins whose name or description holds this text").description("list the market's plugins: the version each would install here, and what is installed"), {})
+  .option("--market <url>", "the market's address (default: WAZO_TASKS_MARKET_URL, the config file, then the public market)")
+  .option("--wazo-version <version>", "Wazo version to pick versions for (default: WAZO_VERSION, then <root>/usr/share/wazo/WAZO-VERSION)")
+  .addHelpText("after", "\nExample:\n  wazo-tasks market hello --json")
+  .action(run(() => import("./market.js")));
 
 commonOptions(program.command("uninstall").argument("<plugin...>", "installed plugin names").description("remove what install put there, then reload"), { plan: true })
   .option("--force", "also remove files an admin changed since install")

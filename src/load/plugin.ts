@@ -35,6 +35,8 @@ export interface Plugin {
   makefile?: string;
   /** For `rules` plugins (tasksFile is then wazo/rules). */
   rules?: import("../rules/types.js").RulesPlugin;
+  /** Set when the folder was fetched (git, market): recorded in the manifest. */
+  origin?: import("../sources/types.js").SourceRecord;
 }
 
 export type LoadResult = { ok: true; plugin: Plugin } | { ok: false; diagnostics: Diagnostic[] };

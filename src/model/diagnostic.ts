@@ -63,9 +63,9 @@ export type FailureReason =
   | "command-failed"
   /** A wazo-plugind `wazo/rules` step failed; rolled back (exit 1). */
   | "rules-failed"
-  /** A git source could not be fetched (exit 1). */
+  /** A git source could not be fetched: unreachable, no such ref, git missing; nothing changed (exit 2). */
   | "git-failed"
-  /** The plugin market could not be read (exit 1). */
+  /** The plugin market could not be read or is not a market list; nothing changed (exit 2). */
   | "market-failed"
   /** Another run holds the root's lock (exit 75). */
   | "lock-held"
@@ -96,7 +96,7 @@ export const EXIT_CODES: Record<FailureReason | LegacyReason, ExitCode> = {
   "invalid-input": 2, "invalid-url": 2, conflict: 2, "admin-edit": 2,
   "ami-auth": 1, "ami-permission": 1, "ami-unreachable": 1, "ami-timeout": 1, "ami-failed": 1,
   "reload-failed": 3, "verify-failed": 3, "dialplan-lost": 3,
-  drift: 1, "apply-failed": 1, "make-failed": 1, "command-failed": 1, "rules-failed": 1, "git-failed": 1, "market-failed": 1,
+  drift: 1, "apply-failed": 1, "make-failed": 1, "command-failed": 1, "rules-failed": 1, "git-failed": 2, "market-failed": 2,
   "lock-held": 75, io: 1, aborted: 1, internal: 70,
   invalid: 2, runtime: 1, handler: 3, lock: 75,
 };

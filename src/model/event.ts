@@ -49,6 +49,8 @@ export type Event =
     }
   | { type: "warning"; message: string; plugin?: string }
   | { type: "info"; message: string }
+  /** A git source was fetched (also in a dry run: reading a source changes nothing on the target). */
+  | { type: "fetched"; method: "git" | "market"; url: string; ref?: string; subdirectory?: string; commit: string; dryRun: boolean }
   | { type: "progress"; done: number; total: number; bytes: number; elapsedMs: number }
   | { type: "diagnostic"; diagnostic: Diagnostic }
   | { type: "rolledback"; cause: string }

@@ -15,6 +15,8 @@ export interface PlanOptions {
   force?: boolean;
   /** ISO time written into manifests (passed in to keep planning pure). */
   now: string;
+  /** Run every plugin's steps and handlers again, even when nothing changed (wazo-plugind's `reinstall`). */
+  reinstall?: boolean;
 }
 
 /** Display paths the planner will ask facts about. */
@@ -238,7 +240,9 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
     const fileChanged = orderedSteps.some((s) => s.ops.some((o) => o.op !== "run" && o.change !== "none"));
     const versionChanged = prev?.version !== e.plugin.version;
     // A Makefile whose effect cannot be predicted runs every time, as make would.
-    const changed = fileChanged || versionChanged || (!prev && orderedSteps.some((s) => s.ops.length > 0)) || (e.make !== undefined && !e.make.convertible);
+    // A new commit with the same files and version changes nothing but the recorded source.
+    const originChanged = (e.plugin.origin?.commit ?? "") !== (prev?.origin?.commit ?? "") || (e.plugin.origin?.url ?? "") !== (prev?.origin?.url ?? "");
+    const changed = fileChanged || versionChanged || opts.reinstall === true || (!prev && orderedSteps.some((s) => s.ops.length > 0)) || (e.make !== undefined && !e.make.convertible);
     if (e.make)
       orderedSteps.push({
         plugin: name,
@@ -253,7 +257,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
 
     const handlers = e.handlers;
     let manifest: Manifest | undefined = prev;
-    if (changed || !prev) {
+    if (changed || !prev || originChanged) {
       manifest = {
         format: MANIFEST_FORMAT,
         name,
@@ -269,6 +273,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
         extensions: e.extensions ?? prev?.extensions ?? [],
         preserved: [...(prev?.preserved ?? []), ...preserved],
         reloadPending: [],
+        ...(e.plugin.origin ? { origin: e.plugin.origin } : {}),
       };
       const content = serializeManifest(manifest);
       stateOps.push({ op: "write", path: manifestPath(facts.root, name), display: manifestPath(facts.root, name), content, mode: 0o644, sha256: sha256(content), size: content.length, change: prev ? "update" : "create" });

@@ -107,6 +107,9 @@ export function humanLogger(o: LoggerOptions): Logger {
       case "warning":
         o.err.write(`${c(33, "warning")}: ${e.plugin ? `${e.plugin}: ` : ""}${e.message}\n`);
         break;
+      case "fetched":
+        say(`${c(2, "fetched")} ${e.url}${e.ref ? ` (ref ${e.ref})` : ""}${e.subdirectory ? ` subdirectory ${e.subdirectory}` : ""} at ${e.commit.slice(0, 12)}${e.dryRun ? c(2, " (dry run: into a temporary folder)") : ""}`);
+        break;
       case "info":
         if (o.verbose) o.err.write(c(2, e.message) + "\n");
         break;

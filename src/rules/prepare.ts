@@ -16,6 +16,8 @@ export interface PrepareOptions extends SearchOptions, RulesRunOptions {
   root: string;
   force?: boolean;
   emit?: Emit;
+  /** Where a dependency found nowhere else is looked up: the market (src/sources). */
+  sources?: import("../sources/session.js").SourceSession;
 }
 
 export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promise<Plugin[]> {
@@ -27,6 +29,9 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
 
   // Dependencies, found breadth-first; each found one may bring its own.
   const edges = new Map<string, { dep: string; index: number }[]>();
+  // Who needs whom, for messages: `a/top needs a/one needs a/two`.
+  const neededBy = new Map<string, string>();
+  const chain = (name: string): string => (neededBy.has(name) ? `${chain(neededBy.get(name)!)} needs ${name}` : name);
   const todo = [...given];
   while (todo.length) {
     const p = todo.shift()!;
@@ -47,11 +52,24 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
       const installed = manifests.get(dep);
       if (installed && enough(installed.version)) continue;
       available ??= await listAvailable({ ...opts, root: opts.root });
-      const found = available.find((a) => a.name === dep);
+      let found: { dir: string; origin?: import("../sources/types.js").SourceRecord } | undefined = available.find((a) => a.name === dep);
+      let marketSays: string | undefined;
+      let noMarket: string | undefined;
+      if (!found && opts.sources) {
+        const { fromMarket, isMarketUnreadable } = await import("../sources/resolve.js");
+        const r = await fromMarket(dep, opts.sources, { atLeast: d.version }).catch((e: Error) => (isMarketUnreadable(e) ? { unreadable: e.message } : e.message));
+        if (typeof r === "string") marketSays = r.startsWith(`${dep}: `) ? r.slice(dep.length + 2) : r;
+        else if ("unreadable" in r) noMarket = r.unreadable;
+        else found = { dir: r.dir, origin: r.source };
+      }
+      if (!found && marketSays) {
+        errors.push(p.rules!.locate.diagnostic(["depends", index], `${chain(p.name)} needs ${dep}${wanted}: ${marketSays}`, { hint: `neither installed nor in the search folders; put the ${dep} plugin in a search folder (--plugins-dir) or install it first` }));
+        continue;
+      }
       if (!found) {
         at(
           installed ? `depends on ${dep}${wanted}; version ${installed.version} is installed and no later one is in the search folders` : `depends on ${dep}, which is neither installed nor found in the search folders`,
-          `put the ${dep} plugin in a search folder (--plugins-dir, WAZO_TASKS_PLUGINS_PATH) or install it first`,
+          `put the ${dep} plugin in a search folder (--plugins-dir, WAZO_TASKS_PLUGINS_PATH) or install it first${noMarket ? `; the market was not searched: ${noMarket}` : ""}`,
         );
         continue;
       }
@@ -64,10 +82,12 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
         at(`depends on ${dep}${wanted}, but ${found.dir} has version ${loaded.plugin.version}`);
         continue;
       }
+      if (found.origin) loaded.plugin.origin = found.origin;
       byName.set(dep, loaded.plugin);
+      neededBy.set(dep, p.name);
       todo.push(loaded.plugin);
       list.push({ dep, index });
-      emit({ type: "info", message: `${p.name} depends on ${dep}: installing ${loaded.plugin.version} from ${found.dir} first` });
+      emit({ type: "info", message: `${chain(p.name)} needs ${dep}: installing ${loaded.plugin.version} from ${found.origin ? `the market (${found.origin.url})` : found.dir} first` });
     }
   }
   if (errors.length) throw invalid("missing dependencies: nothing was changed", errors);

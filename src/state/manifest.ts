@@ -8,6 +8,7 @@ import path from "node:path";
 import type { Step } from "../load/schema.js";
 import { invalid } from "../model/diagnostic.js";
 import type { RulesManifestInfo } from "../rules/types.js";
+import type { SourceRecord } from "../sources/types.js";
 
 export const STATE_DIR = "var/lib/wazo-tasks";
 export const MANIFEST_FORMAT = 1;
@@ -43,6 +44,8 @@ export interface Manifest {
   reloadPending: Handler[];
   /** For wazo-plugind plugins (`wazo/plugin.yml` + `wazo/rules`): see src/rules. */
   rules?: RulesManifestInfo;
+  /** Where the plugin was fetched from (git, market); absent when installed from a folder. */
+  origin?: SourceRecord;
 }
 
 export const stateDir = (root: string) => path.join(root, STATE_DIR);

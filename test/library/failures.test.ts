@@ -231,7 +231,7 @@ describe("failure reasons and exit codes", { timeout: 180_000 }, () => {
       "invalid-input": 2, "invalid-url": 2, conflict: 2, "admin-edit": 2,
       "ami-auth": 1, "ami-permission": 1, "ami-unreachable": 1, "ami-timeout": 1, "ami-failed": 1,
       "reload-failed": 3, "verify-failed": 3, "dialplan-lost": 3,
-      drift: 1, "apply-failed": 1, "make-failed": 1, "command-failed": 1, "rules-failed": 1, "git-failed": 1, "market-failed": 1,
+      drift: 1, "apply-failed": 1, "make-failed": 1, "command-failed": 1, "rules-failed": 1, "git-failed": 2, "market-failed": 2,
       "lock-held": 75, io: 1, aborted: 1, internal: 70,
     };
     for (const reason of FAILURE_REASONS) assert.equal(EXIT_CODES[reason], documented[reason], reason);

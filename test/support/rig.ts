@@ -27,7 +27,7 @@ export async function tempDir(prefix = "wt-"): Promise<string> {
 /** Runs `wazo-tasks ARGS` as a real process (the compiled CLI). */
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, NO_COLOR: "1", WAZO_TASKS_PLUGINS_PATH: "", WAZO_TASKS_AMI_URL: "", ...opts.env };
+    const env = { ...process.env, NO_COLOR: "1", WAZO_TASKS_PLUGINS_PATH: "", WAZO_TASKS_AMI_URL: "", WAZO_TASKS_MARKET_URL: NO_MARKET, ...opts.env };
     const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -99,5 +99,8 @@ export async function cleanup(...dirs: string[]): Promise<void> {
 export function pathWith(binDir: string, keepSystem = true): string {
   return keepSystem ? `${binDir}:${process.env.PATH}` : binDir;
 }
+
+/** No test reaches the public market: unless a test sets its own, the market is a missing file. */
+export const NO_MARKET = "file:///nonexistent/wazo-tasks-test-market.json";
 
 export const HELLO_CONF = "[xivo-extrafeatures]\nexten = ***42,1,Playback(hello-world)\nsame = n,Return()\n";
