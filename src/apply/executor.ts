@@ -2,7 +2,7 @@
  * The executor applies a Plan and nothing else: file operations inside one transaction, then —
  * once the files are committed — Asterisk commands, the de-duplicated handlers and verifications.
  */
-import { chmod, mkdir } from "node:fs/promises";
+import { chmod } from "node:fs/promises";
 import path from "node:path";
 import { TaskFailure, type FailureFacts } from "../model/diagnostic.js";
 import { isErrnoError, ioFailure, refineIoError } from "../model/failure.js";
@@ -12,7 +12,8 @@ import { manifestPath, readPending, serializeManifest, writePending, type Handle
 import { factOf, rooted } from "../plan/facts.js";
 import { sha256 } from "../util/hash.js";
 import { describeExit, runProcess } from "../util/process.js";
-import { fsyncPath, removePath, replaceFileDurably, symlinkAtomic, writeAtomic } from "./fsops.js";
+import { removePath, replaceFileDurably, symlinkAtomic } from "./fsops.js";
+import { Flusher, writeBatch } from "./durable.js";
 import { mapPool } from "../util/pool.js";
 import { runHandlers, type HandlerContext } from "./handlers.js";
 import { checkDialplanAfterReload } from "./dialplan-check.js";
@@ -22,11 +23,6 @@ export interface ApplyOptions extends HandlerContext {
   emit: Emit;
   /** Test-only: stop after the N-th file operation (WAZO_TASKS_FAULT=N or N:kill). */
   fault?: { after: number; kill: boolean };
-  /** Aborting it stops after the operation in flight and rolls back, as SIGINT does. */
-  signal?: AbortSignal;
-  /** Flush each file before renaming it into place (default false: one flush of the whole
-   * file system before the commit makes the run durable at once). */
-  durable?: boolean;
 }
 
 export interface ApplyResult {
@@ -113,11 +109,19 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
 async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOptions, signal: { name?: string }): Promise<Journal | undefined> {
   const mutating = plan.ops.filter(changes);
   if (!mutating.length) return undefined;
-  knownDirs.clear();
   const journal = await beginTransaction(plan.root, plan.command, mutating);
+  const flusher = new Flusher();
   let count = 0;
   let current: PlannedStep | undefined;
   const progress = progressReporter(mutating, opts.emit);
+  const done = () => {
+    count++;
+    if (signal.name) throw new Error(`interrupted by ${signal.name}`);
+    if (opts.fault && count === opts.fault.after) {
+      if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
+      throw new Error(`fault injected after file operation ${count}`);
+    }
+  };
   try {
     for (const step of steps) {
       current = step;
@@ -125,20 +129,21 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
       if (step.kind === "state") await refreshMadeManifest(plan, step);
       // Independent file writes and removals run in parallel; the rest in order.
       for (const batch of batches(step.ops.filter(changes))) {
+        if (batch[0].op === "write") {
+          const writes = batch as Extract<Op, { op: "write" }>[];
+          await writeBatch(writes, flusher, { written: (op) => {
+            progress(op);
+            if (signal.name) throw new Error(`interrupted by ${signal.name}`);
+          }, renamed: done });
+          continue;
+        }
         await mapPool(batch, batch.length > 1 ? PARALLEL_FILES : 1, async (op) => {
-          await applyOp(op, step.plugin, plan.root, opts);
-          count++;
-          progress(op);
-          if (opts.signal?.aborted) signal.name ??= "the abort signal";
-          if (signal.name) throw new Interrupted(`interrupted by ${signal.name}`);
-          if (opts.fault && count === opts.fault.after) {
-            if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
-            throw new Error(`fault injected after file operation ${count}`);
-          }
+          await applyOp(op, step, plan, opts, flusher);
+          done();
         });
       }
     }
-    await flushAll(plan.root, mutating);
+    await flusher.flush();
     return journal;
   } catch (e) {
     await rollback(plan.root, journal);
@@ -158,52 +163,68 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
   }
 }
 
-/** A run stopped by SIGINT, SIGTERM or its AbortSignal. */
-class Interrupted extends Error {}
-
-// Folders known to exist in this process: a folder of 5,000 files is made sure of once.
-const knownDirs = new Set<string>();
-async function ensureDir(dir: string): Promise<void> {
-  if (knownDirs.has(dir)) return;
-  await mkdir(dir, { recursive: true });
-  knownDirs.add(dir);
-}
-
-async function applyOp(op: Op, plugin: string, root: string, opts: ApplyOptions): Promise<void> {
+/** Applies one operation; records in `flusher` what it changed, to be flushed before the commit. */
+async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: ApplyOptions, flusher: Flusher): Promise<void> {
+  const { plugin } = step;
+  const root = plan.root;
   switch (op.op) {
     case "mkdir":
-      await mkdir(op.path, { recursive: true, mode: op.mode });
+      await flusher.ensureDir(op.path, op.mode);
       await chmod(op.path, op.mode);
+      flusher.inodeChanged(op.path);
       return;
     case "write":
-      await ensureDir(path.dirname(op.path));
-      await writeAtomic(op.path, { source: op.source, content: op.content }, op.mode, opts.durable === true, op.sourceMode);
+      await writeBatch([op], flusher, { written: () => undefined, renamed: () => undefined });
       return;
     case "symlink":
-      await ensureDir(path.dirname(op.path));
+      await flusher.ensureDir(path.dirname(op.path));
       await symlinkAtomic(op.path, op.target);
+      flusher.entryChanged(op.path);
       return;
     case "chmod":
       await chmod(op.path, op.mode);
+      flusher.inodeChanged(op.path);
       return;
     case "remove":
       await removePath(op.path);
+      flusher.entryChanged(op.path);
       return;
     case "make": {
       const { runMake } = await import("../make/runner.js");
       const r = await runMake(op.dir, op.target, { destdir: op.destdir, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
-      if (r.notFound) throw new TaskFailure("make-failed", r.message, [], undefined, { command: `make ${op.target}` });
-      const facts = { command: `make ${op.target}`, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) };
-      if (!r.ok) throw new TaskFailure("make-failed", `make ${op.target} failed (${r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}`, [], undefined, facts);
+      if (r.notFound) throw new TaskFailure("runtime", r.message);
+      if (!r.ok) throw new TaskFailure("runtime", `make ${op.target} failed (${r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}`);
+      programWrote(plan, plugin, flusher);
       return;
     }
     case "run": {
       // DESTDIR tells a program (often a converted Makefile line) where the staging root is.
       const env = { ...process.env, DESTDIR: root === "/" ? "" : root };
       const r = await runProcess(op.argv, { cwd: op.cwd, env, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
-      if (!r.ok) throw new TaskFailure("command-failed", `${op.display} failed (${describeExit(r)})${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`, [], undefined, { command: op.display, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) });
+      if (!r.ok) throw new TaskFailure("runtime", `${op.display} failed (${describeExit(r)})${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`);
+      programWrote(plan, plugin, flusher);
       return;
     }
+  }
+}
+
+/** After `make` or a program: what it is known to write (the make steps' files, the plugin's
+ * manifest) is flushed before the commit, like the executor's own writes. */
+function programWrote(plan: Plan, plugin: string, flusher: Flusher): void {
+  const p = plan.plugins.find((x) => x.name === plugin);
+  if (!p) return;
+  for (const s of p.steps) {
+    if (!s.viaMake) continue;
+    for (const o of s.ops) {
+      if (o.op === "run" || o.op === "make") continue;
+      flusher.entryChanged(o.path);
+      if (o.op === "write" || o.op === "mkdir" || o.op === "chmod") flusher.inodeChanged(o.path);
+    }
+  }
+  for (const f of p.manifest?.files ?? []) {
+    const real = rooted(plan.root, f.path);
+    flusher.entryChanged(real);
+    if (f.type !== "symlink") flusher.inodeChanged(real);
   }
 }
 
@@ -253,16 +274,4 @@ function progressReporter(ops: Op[], emit: Emit): (op: Op) => void {
     last = now;
     emit({ type: "progress", done, total, bytes, elapsedMs: now - started });
   };
-}
-
-/**
- * Makes every write of the run durable before the commit point (the journal's removal): one
- * `sync -f` (syncfs) of the root's file system, or a flush of each written file when that is
- * not available. A crash before this is undone from the journal.
- */
-async function flushAll(root: string, ops: Op[]): Promise<void> {
-  const r = await runProcess(["sync", "-f", root], { timeoutMs: 120_000 });
-  if (r.ok) return;
-  const files = ops.flatMap((o) => (o.op === "write" ? [o.path] : []));
-  await mapPool(files, PARALLEL_FILES, (f) => fsyncPath(f).catch(() => undefined));
 }
