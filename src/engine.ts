@@ -25,6 +25,7 @@ import { attachDiffs, emitPreview } from "./plan/preview.js";
 import { buildUninstallPlan, pluginFromManifest, uninstallPaths } from "./plan/uninstall.js";
 import { readManifests, type Manifest } from "./state/manifest.js";
 import type { RulesRunOptions } from "./rules/types.js";
+import { PhaseTimer } from "./util/timings.js";
 
 export interface RunOptions extends SearchOptions, RulesRunOptions {
   /** Staging root; every absolute target is taken under it. Default "/". */
@@ -71,13 +72,16 @@ export type RunSummary = Omit<Extract<Event, { type: "summary" }>, "type"> & {
 const DEFAULT_LOCK_TIMEOUT = 10_000;
 
 /** Runs `body` with the lock and a recovered root, or without either in a dry run. */
-async function withRoot<T>(opts: RunOptions, emit: Emit, body: () => Promise<T>): Promise<T> {
+async function withRoot<T>(opts: RunOptions, ctx: { emit: Emit; timer: PhaseTimer }, body: () => Promise<T>): Promise<T> {
+  const { emit } = ctx;
   const root = path.resolve(opts.root ?? "/");
   if (opts.dryRun) return body();
   let lock: Lock | undefined;
   try {
-    lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT, (pid) => emit({ type: "info", message: `waiting for the lock held by pid ${pid}` }));
-    await recoverRoot(root, emit);
+    await ctx.timer.time("lock", async () => {
+      lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT, (pid) => emit({ type: "info", message: `waiting for the lock held by pid ${pid}` }));
+      await recoverRoot(root, emit);
+    });
     return await body();
   } finally {
     await lock?.release();
@@ -94,6 +98,7 @@ function makeContext(opts: RunOptions, emit: Emit) {
       if (control && !opts.asterisk) await (await control.catch(() => undefined))?.close();
     },
     emit,
+    timer: new PhaseTimer(),
   };
 }
 
@@ -128,11 +133,15 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
   } finally {
     await ctx.close();
   }
-  const { diagnostics, plan, ...fields } = summary;
-  const event = { ...fields, failure: fields.failure && publicFailure(fields.failure), durationMs: Date.now() - started };
-  if (!event.failure) delete event.failure;
-  emit({ type: "summary", ...event });
-  return { ...event, diagnostics, ...(plan ? { plan } : {}) };
+  const { diagnostics: _d, plan: _p, ...fields } = summary;
+  emit({ type: "summary", ...fields, durationMs: Date.now() - started, timings: ctx.timer.result() });
+  return summary;
+}
+
+function handlerFailureMessage(result: ApplyResult): string {
+  return result.pending.length
+    ? `files applied, but ${result.pending.map(handlerLabel).join(", ")} failed: run \`wazo-tasks reload --pending\` once fixed`
+    : "files applied, but a verification or an asterisk command failed (see above)";
 }
 
 /** Loads the plugins named on the command line (names or folders). */
@@ -187,20 +196,23 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
   const root = path.resolve(opts.root ?? "/");
   return summarize("install", opts, emit, async (ctx) => {
     emit({ type: "start", command: "install", root, dryRun: opts.dryRun === true, plugins: args });
-    await checkRoot(root);
-    const plugins = await loadArgs(args, opts);
-    const expanded = await expandAll(plugins, opts);
-    await lintDialplans(expanded, { noLint: opts.noLint, emit });
-    return withRoot(opts, emit, async () => {
-      const manifests = await readManifests(root);
-      const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
-      let plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
-      if (expanded.some((e) => e.rules)) plan = await (await import("./rules/plugin.js")).finishRulesInstall(plan, expanded);
+    const plugins = await ctx.timer.time("load", () => loadArgs(args, opts));
+    const expanded = await ctx.timer.time("plan", async () => {
+      const all = await expandAll(plugins, opts);
+      await lintDialplans(all, { noLint: opts.noLint, emit });
+      return all;
+    });
+    return withRoot(opts, ctx, async () => {
+      const plan = await ctx.timer.time("plan", async () => {
+        const manifests = await readManifests(root);
+        const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
+        const built = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
+        return expanded.some((e) => e.rules) ? (await import("./rules/plugin.js")).finishRulesInstall(built, expanded) : built;
+      });
       announce(plan, plugins, emit);
-      if (opts.dryRun) return { plan, preview: await emitPreview(plan, emit) };
-      await preflight(plan, opts, ctx);
-      throwIfAborted(opts.signal);
-      return { plan, result: await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: (opts as InternalRunOptions).fault, signal: opts.signal }) };
+      if (opts.dryRun) return { plan, preview: await ctx.timer.time("plan", () => emitPreview(plan, emit)) };
+      await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
+      return { plan, result: await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: opts.fault }) };
     });
   });
 }
@@ -212,29 +224,31 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
     emit({ type: "start", command: "uninstall", root, dryRun: opts.dryRun === true, plugins: names });
     await checkRoot(root);
     if (!names.length) throw invalid("no plugin given", [], "wazo-tasks uninstall NAME...");
-    return withRoot(opts, emit, async () => {
-      const manifests = await readManifests(root);
-      const chosen: Manifest[] = names.map((n) => {
-        const byName = [...manifests.values()].filter((x) => x.name.endsWith(`/${n}`));
-        if (!manifests.has(n) && byName.length > 1)
-          throw invalid(`"${n}" names several installed plugins: ${byName.map((x) => x.name).join(", ")}`, [], "give NAMESPACE/NAME");
-        const m = manifests.get(n) ?? byName[0];
-        if (!m) throw invalid(`plugin "${n}" is not installed in ${root}`, [], manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there");
-        return m;
+    return withRoot(opts, ctx, async () => {
+      const { plan, manifests } = await ctx.timer.time("plan", async () => {
+        const manifests = await readManifests(root);
+        const chosen: Manifest[] = names.map((n) => {
+          const byName = [...manifests.values()].filter((x) => x.name.endsWith(`/${n}`));
+          if (!manifests.has(n) && byName.length > 1)
+            throw invalid(`"${n}" names several installed plugins: ${byName.map((x) => x.name).join(", ")}`, [], "give NAMESPACE/NAME");
+          const m = manifests.get(n) ?? byName[0];
+          if (!m) throw invalid(`plugin "${n}" is not installed in ${root}`, [], manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there");
+          return m;
+        });
+        const extra = new Map<string, Expanded>();
+        for (const m of chosen) if (m.uninstall.length) extra.set(m.name, await expandSteps(pluginFromManifest(m), "uninstall", m.uninstall));
+        const facts = await gatherFacts(root, uninstallPaths(chosen, [...extra.values()]));
+        const makefiles = new Set<string>();
+        for (const m of chosen) if (m.installedBy === "make" && (await findMakefileIn(m.source))) makefiles.add(m.name);
+        let plan: Plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force, makefiles });
+        if (chosen.some((m) => m.installedBy === "rules")) plan = await (await import("./rules/plugin.js")).finishRulesUninstall(plan, chosen);
+        return { plan, manifests };
       });
-      const extra = new Map<string, Expanded>();
-      for (const m of chosen) if (m.uninstall.length) extra.set(m.name, await expandSteps(pluginFromManifest(m), "uninstall", m.uninstall));
-      const facts = await gatherFacts(root, uninstallPaths(chosen, [...extra.values()]));
-      const makefiles = new Set<string>();
-      for (const m of chosen) if (m.installedBy === "make" && (await findMakefileIn(m.source))) makefiles.add(m.name);
-      let plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force, makefiles });
-      if (chosen.some((m) => m.installedBy === "rules")) plan = await (await import("./rules/plugin.js")).finishRulesUninstall(plan, chosen);
       emitPlan(plan, emit);
       for (const p of plan.plugins) emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: manifests.get(p.name)!.installedBy });
-      if (opts.dryRun) return { plan, preview: await emitPreview(plan, emit) };
-      await preflight(plan, opts, ctx);
-      throwIfAborted(opts.signal);
-      const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: (opts as InternalRunOptions).fault, signal: opts.signal });
+      if (opts.dryRun) return { plan, preview: await ctx.timer.time("plan", () => emitPreview(plan, emit)) };
+      await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
+      const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: opts.fault });
       return { plan, result };
     });
   });

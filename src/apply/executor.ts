@@ -15,6 +15,7 @@ import { describeExit, runProcess } from "../util/process.js";
 import { removePath, replaceFileDurably, symlinkAtomic } from "./fsops.js";
 import { Flusher, writeBatch } from "./durable.js";
 import { mapPool } from "../util/pool.js";
+import type { Phase, PhaseTimer } from "../util/timings.js";
 import { runHandlers, type HandlerContext } from "./handlers.js";
 import { checkDialplanAfterReload } from "./dialplan-check.js";
 import { beginTransaction, commitTransaction, rollback, type Journal } from "./transaction.js";
@@ -23,6 +24,8 @@ export interface ApplyOptions extends HandlerContext {
   emit: Emit;
   /** Test-only: stop after the N-th file operation (WAZO_TASKS_FAULT=N or N:kill). */
   fault?: { after: number; kill: boolean };
+  /** Where the time of each phase is added (the summary's `timings`). */
+  timer?: PhaseTimer;
 }
 
 export interface ApplyResult {
@@ -80,7 +83,8 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   const onSignal = (name: string) => (signal.name ??= name);
   process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
   try {
-    let journal = await applyOperations(plan, steps, opts, signal);
+    const timed = <T>(phase: Phase, fn: () => Promise<T>) => (opts.timer ? opts.timer.time(phase, fn) : fn());
+    let journal = await timed("apply", () => applyOperations(plan, steps, opts, signal));
     for (const step of steps) {
       if (step.kind === "state" || step.kind === "preserve" || step.ops.length === 0) continue;
       const { status, detail } = stepStatus(step);
@@ -92,10 +96,10 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     // The transaction stays open through the reloads: a reload that silently lost dialplan
     // because of this run's files is undone with the journal, then reloaded again.
     try {
-      await runHandlers(plan, opts, result);
-      if (journal && result.reloads.includes("dialplan") && (await checkDialplanAfterReload(plan, opts, result, journal))) journal = undefined;
+      await timed("reload", () => runHandlers(plan, opts, result));
+      if (journal && result.reloads.includes("dialplan") && (await timed("dialplanCheck", () => checkDialplanAfterReload(plan, opts, result, journal!)))) journal = undefined;
     } finally {
-      if (journal) await commitTransaction(plan.root);
+      if (journal) await timed("apply", () => commitTransaction(plan.root));
     }
     if (result.pending.length) await recordPending(plan, result.pending);
     return result;

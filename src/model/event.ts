@@ -2,7 +2,8 @@
  * Everything a run has to say is an Event; loggers in report/ turn them into text or NDJSON.
  * Nothing else prints. The JSON form is versioned (docs/json-output.md).
  */
-import type { Diagnostic, ExitCode, Failure } from "./diagnostic.js";
+import type { Diagnostic } from "./diagnostic.js";
+import type { Timings } from "../util/timings.js";
 
 export const JSON_EVENTS_VERSION = 1;
 
@@ -68,6 +69,8 @@ export type Event =
       /** Why it failed, when it did. */
       failure?: Failure;
       durationMs: number;
+      /** ms per phase (install, uninstall); see src/util/timings.ts. */
+      timings?: Timings;
     };
 
 export type Emit = (event: Event) => void;

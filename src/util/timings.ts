@@ -1,0 +1,43 @@
+/**
+ * Time spent in each phase of a run, for the summary (`timings`, ms) and `-v`: what makes a slow
+ * PBX explainable without a profiler. Phases not reached stay at 0.
+ */
+export interface Timings {
+  /** Reading and validating the plugins. */
+  load: number;
+  /** Expanding steps, linting dialplan files, reading facts and manifests, building the plan (and a dry run's preview). */
+  plan: number;
+  /** Waiting for the root's lock and rolling back an interrupted run first. */
+  lock: number;
+  /** The transaction: journal, file operations, flushes, commit. */
+  apply: number;
+  /** Asterisk: connecting, asterisk commands, reloads, restarts, verifications. */
+  reload: number;
+  /** The check, after a dialplan reload, that every installed plugin's extensions are loaded. */
+  dialplanCheck: number;
+}
+
+export type Phase = keyof Timings;
+
+export const PHASES: readonly Phase[] = ["load", "plan", "lock", "apply", "reload", "dialplanCheck"];
+
+export class PhaseTimer {
+  private readonly ms: Timings = { load: 0, plan: 0, lock: 0, apply: 0, reload: 0, dialplanCheck: 0 };
+
+  /** Runs `fn`, adding its wall time to `phase` (also when it throws). */
+  async time<T>(phase: Phase, fn: () => Promise<T>): Promise<T> {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.ms[phase] += performance.now() - t;
+    }
+  }
+
+  /** Whole milliseconds, like `durationMs`. */
+  result(): Timings {
+    const out = { ...this.ms };
+    for (const p of PHASES) out[p] = Math.round(out[p]);
+    return out;
+  }
+}
