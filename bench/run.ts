@@ -575,6 +575,20 @@ try {
   };
   writeFileSync(path.join(REPO, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
   process.stderr.write("wrote bench/results.json\n");
+  // A full run (every row, at least 5 counted runs each) also replaces the table of
+  // docs/performance.md, between its two markers.
+  if (!flags.rows && !few.length && !interrupted) {
+    const doc = path.join(REPO, "docs/performance.md");
+    const text = readFileSync(doc, "utf8");
+    const [start, end] = ["<!-- bench:start -->", "<!-- bench:end -->"];
+    const i = text.indexOf(start);
+    const j = text.indexOf(end);
+    if (i >= 0 && j > i) {
+      const block = ["", "```text", ...out, "```", ""].join("\n");
+      writeFileSync(doc, text.slice(0, i + start.length) + block + text.slice(j));
+      process.stderr.write("wrote the table into docs/performance.md\n");
+    }
+  }
 } catch (e) {
   if (!interrupted) {
     process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);

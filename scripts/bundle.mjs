@@ -14,7 +14,7 @@ import { build } from "esbuild";
 for (const f of readdirSync("dist/cli")) if (/-[A-Z0-9]{8}\.js$/.test(f)) rmSync(`dist/cli/${f}`);
 
 /** Commands loaded with the parser rather than on demand: the ones whose speed matters. */
-const EAGER = ["./install.js", "./uninstall.js"];
+const EAGER = ["./install.js", "./uninstall.js", "./list.js", "./validate.js", "./show.js", "./reload.js", "./verify.js", "./recover.js"];
 
 /** Turns program.js's `import("./install.js")` into a static import, so that esbuild keeps the
  * command in the parser's chunk instead of making it an entry point of its own. */
@@ -64,5 +64,9 @@ await build({
   // CommonJS dependencies (commander) call require() for Node's modules.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   plugins: [eagerCommands, lazyChildProcess],
+  // Less source for V8 to parse at every start; identifiers are kept, so a stack trace of an
+  // internal error still names its functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: "warning",
 });
