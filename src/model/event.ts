@@ -3,7 +3,6 @@
  * Nothing else prints. The JSON form is versioned (docs/json-output.md).
  */
 import type { Diagnostic } from "./diagnostic.js";
-import type { Timings } from "../util/timings.js";
 
 export const JSON_EVENTS_VERSION = 1;
 
@@ -74,3 +73,22 @@ export type Event =
     };
 
 export type Emit = (event: Event) => void;
+
+/** Milliseconds a run spent in each phase (the summary's `timings`); 0 for a phase not reached. */
+export interface Timings {
+  /** Reading and validating the plugins. */
+  load: number;
+  /** Expanding steps, linting dialplan files, reading facts and manifests, building the plan (and a dry run's preview). */
+  plan: number;
+  /** Waiting for the root's lock and rolling back an interrupted run first. */
+  lock: number;
+  /** The transaction: journal, file operations, flushes, commit. */
+  apply: number;
+  /** Asterisk: connecting, asterisk commands, reloads, restarts, verifications. */
+  reload: number;
+  /** The check, after a dialplan reload, that every installed plugin's extensions are loaded. */
+  dialplanCheck: number;
+}
+
+/** The phases, in the order a run goes through them. */
+export const PHASES: readonly (keyof Timings)[] = ["load", "plan", "lock", "apply", "reload", "dialplanCheck"];

@@ -4,8 +4,7 @@
  */
 import type { Writable } from "node:stream";
 import { formatDiagnostic } from "./diagnostic.js";
-import { JSON_EVENTS_VERSION, type Event, type StepStatus } from "../model/event.js";
-import { PHASES, type Phase, type Timings } from "../util/timings.js";
+import { JSON_EVENTS_VERSION, PHASES, type Event, type StepStatus, type Timings } from "../model/event.js";
 
 export interface LoggerOptions {
   out: Writable;
@@ -31,7 +30,7 @@ const STATUS_COLOR: Record<StepStatus, number> = {
   failed: 31,
 };
 
-const PHASE_LABEL: Record<Phase, string> = { load: "load", plan: "plan", lock: "lock", apply: "apply", reload: "reload", dialplanCheck: "dialplan check" };
+const PHASE_LABEL: Record<keyof Timings, string> = { load: "load", plan: "plan", lock: "lock", apply: "apply", reload: "reload", dialplanCheck: "dialplan check" };
 
 /** `load 12 ms, plan 8 ms, …`: every phase, in the order a run goes through them. */
 const timingsLine = (t: Timings) => PHASES.map((p) => `${PHASE_LABEL[p]} ${t[p]} ms`).join(", ");

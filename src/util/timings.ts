@@ -2,24 +2,10 @@
  * Time spent in each phase of a run, for the summary (`timings`, ms) and `-v`: what makes a slow
  * PBX explainable without a profiler. Phases not reached stay at 0.
  */
-export interface Timings {
-  /** Reading and validating the plugins. */
-  load: number;
-  /** Expanding steps, linting dialplan files, reading facts and manifests, building the plan (and a dry run's preview). */
-  plan: number;
-  /** Waiting for the root's lock and rolling back an interrupted run first. */
-  lock: number;
-  /** The transaction: journal, file operations, flushes, commit. */
-  apply: number;
-  /** Asterisk: connecting, asterisk commands, reloads, restarts, verifications. */
-  reload: number;
-  /** The check, after a dialplan reload, that every installed plugin's extensions are loaded. */
-  dialplanCheck: number;
-}
-
+import { PHASES, type Timings } from "../model/event.js";
+export type { Timings };
 export type Phase = keyof Timings;
-
-export const PHASES: readonly Phase[] = ["load", "plan", "lock", "apply", "reload", "dialplanCheck"];
+export { PHASES };
 
 export class PhaseTimer {
   private readonly ms: Timings = { load: 0, plan: 0, lock: 0, apply: 0, reload: 0, dialplanCheck: 0 };
