@@ -64,18 +64,68 @@ export class Flusher {
  * Writes a batch of independent files: all to their temp names, then all flushed, then all
  * renamed. `written` is called as each temp file is complete (progress); `renamed` as each
  * file is in place (the operation is done; it may throw to stop the run, which is then rolled
- * back — the journal knows every temp name).
+ * back — the journal knows every temp name); `failed` with the operation that failed first.
  */
-export async function writeBatch(ops: WriteOp[], flusher: Flusher, hooks: { written: (op: WriteOp) => void; renamed: (op: WriteOp) => void }): Promise<void> {
-  await mapPool(ops, PARALLEL_WRITES, async (op) => {
+export async function writeBatch(ops: WriteOp[], flusher: Flusher, hooks: BatchHooks): Promise<void> {
+  let failed = false;
+  const each = (fn: (op: WriteOp) => Promise<void>) => async (op: WriteOp) => {
+    try {
+      await fn(op);
+    } catch (e) {
+      if (!failed) hooks.failed?.(op);
+      failed = true;
+      throw e;
+    }
+  };
+  await mapPool(ops, PARALLEL_WRITES, each(async (op) => {
     await flusher.ensureDir(path.dirname(op.path));
     await writeTemp(op.path, { source: op.source, content: op.content }, op.mode, op.sourceMode);
     hooks.written(op);
-  });
-  await mapPool(ops, PARALLEL_FLUSHES, (op) => fsyncPath(tempPathFor(op.path)));
-  await mapPool(ops, PARALLEL_WRITES, async (op) => {
+  }));
+  await mapPool(ops, PARALLEL_FLUSHES, each((op) => fsyncPath(tempPathFor(op.path))));
+  await mapPool(ops, PARALLEL_WRITES, each(async (op) => {
     await rename(tempPathFor(op.path), op.path);
     flusher.entryChanged(op.path);
     hooks.renamed(op);
-  });
+  }));
+}
+
+export interface BatchHooks {
+  written: (op: WriteOp) => void;
+  renamed: (op: WriteOp) => void;
+  failed?: (op: WriteOp) => void;
+}
+
+/**
+ * File writes gathered across steps (20 plugins' files and their 20 manifests are one batch,
+ * one round of flushes, not 40), written when an operation of another kind comes, when a path
+ * would be written twice, or at the end. `T` tells which step a write belongs to.
+ */
+export class WriteQueue<T> {
+  private pending: { op: WriteOp; owner: T }[] = [];
+  private paths = new Set<string>();
+
+  constructor(
+    private readonly flusher: Flusher,
+    private readonly hooks: { written: (op: WriteOp) => void; renamed: (owner: T) => void; failed: (owner: T) => void },
+  ) {}
+
+  async add(op: WriteOp, owner: T): Promise<void> {
+    if (this.paths.has(op.path)) await this.flush();
+    this.pending.push({ op, owner });
+    this.paths.add(op.path);
+  }
+
+  async flush(): Promise<void> {
+    if (!this.pending.length) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.paths.clear();
+    const owner = new Map(batch.map((x) => [x.op, x.owner]));
+    await writeBatch(batch.map((x) => x.op), this.flusher, {
+      written: this.hooks.written,
+      renamed: (op) => this.hooks.renamed(owner.get(op)!),
+      failed: (op) => this.hooks.failed(owner.get(op)!),
+    });
+  }
 }

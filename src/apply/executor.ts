@@ -13,7 +13,7 @@ import { factOf, rooted } from "../plan/facts.js";
 import { sha256 } from "../util/hash.js";
 import { describeExit, runProcess } from "../util/process.js";
 import { removePath, replaceFileDurably, symlinkAtomic } from "./fsops.js";
-import { Flusher, writeBatch } from "./durable.js";
+import { Flusher, WriteQueue, writeBatch } from "./durable.js";
 import { mapPool } from "../util/pool.js";
 import type { Phase, PhaseTimer } from "../util/timings.js";
 import { runHandlers, type HandlerContext } from "./handlers.js";
@@ -126,27 +126,41 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
       throw new Error(`fault injected after file operation ${count}`);
     }
   };
+  const writes = new WriteQueue<PlannedStep>(flusher, {
+    written: (op) => {
+      progress(op);
+      if (signal.name) throw new Error(`interrupted by ${signal.name}`);
+    },
+    renamed: (step) => {
+      current = step;
+      done();
+    },
+    failed: (step) => (current = step),
+  });
   try {
     for (const step of steps) {
-      current = step;
       if (step.viaMake) continue;
-      if (step.kind === "state") await refreshMadeManifest(plan, step);
-      // Independent file writes and removals run in parallel; the rest in order.
+      if (step.kind === "state" && madeByProgram(plan, step)) {
+        // The manifest records what is on disk: every earlier write first.
+        await writes.flush();
+        await refreshMadeManifest(plan, step);
+      }
+      // File writes wait to be written together (WriteQueue); independent removals run in
+      // parallel; the rest in order, after the writes before them.
       for (const batch of batches(step.ops.filter(changes))) {
         if (batch[0].op === "write") {
-          const writes = batch as Extract<Op, { op: "write" }>[];
-          await writeBatch(writes, flusher, { written: (op) => {
-            progress(op);
-            if (signal.name) throw new Error(`interrupted by ${signal.name}`);
-          }, renamed: done });
+          for (const op of batch) if (op.op === "write") await writes.add(op, step);
           continue;
         }
+        await writes.flush();
+        current = step;
         await mapPool(batch, batch.length > 1 ? PARALLEL_FILES : 1, async (op) => {
           await applyOp(op, step, plan, opts, flusher);
           done();
         });
       }
     }
+    await writes.flush();
     await flusher.flush();
     return journal;
   } catch (e) {
@@ -248,9 +262,15 @@ async function recordPending(plan: Plan, pending: Handler[]): Promise<void> {
 
 /** After `make install` or `run` steps, the manifest records what is really on disk (a program
  * may have edited an installed file), so it is not later mistaken for an admin edit. */
+/** Whether `step` (a state step) follows `make install` or `run` steps that ran. */
+function madeByProgram(plan: Plan, step: PlannedStep): boolean {
+  const p = plan.plugins.find((x) => x.name === step.plugin);
+  return !!p?.manifest && p.steps.some((s) => s.ops.some((o) => (o.op === "make" || o.op === "run") && o.change !== "none"));
+}
+
 async function refreshMadeManifest(plan: Plan, step: PlannedStep): Promise<void> {
   const p = plan.plugins.find((x) => x.name === step.plugin);
-  if (!p?.manifest || !p.steps.some((s) => s.ops.some((o) => (o.op === "make" || o.op === "run") && o.change !== "none"))) return;
+  if (!p?.manifest) return;
   const files: ManifestEntry[] = [];
   for (const f of p.manifest.files) {
     const fact = await factOf(rooted(plan.root, f.path));
