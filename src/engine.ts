@@ -133,8 +133,10 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
   } finally {
     await ctx.close();
   }
-  const { diagnostics: _d, plan: _p, ...fields } = summary;
-  emit({ type: "summary", ...fields, durationMs: Date.now() - started, timings: ctx.timer.result() });
+  // The library's summary has the timings too; in the event they follow durationMs.
+  summary.timings = ctx.timer.result();
+  const { diagnostics: _d, plan: _p, timings, ...fields } = summary;
+  emit({ type: "summary", ...fields, durationMs: Date.now() - started, timings });
   return summary;
 }
 

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cleanup, events, runCli, snapshot, tempDir } from "../support/rig.js";
+import { installPlugins } from "../../dist/index.js";
+import { cleanup, EXAMPLES, events, runCli, snapshot, tempDir } from "../support/rig.js";
 
 const PHASES = ["load", "plan", "lock", "apply", "reload", "dialplanCheck"];
 
@@ -25,6 +26,15 @@ describe("timings", () => {
     for (const p of PHASES) assert.ok(Number.isInteger(s.timings[p]) && s.timings[p] >= 0, `${p}: ${s.timings[p]}`);
     const sum = PHASES.reduce((n, p) => n + s.timings[p], 0);
     assert.ok(sum <= s.durationMs + PHASES.length, `phases (${sum} ms) fit in the run (${s.durationMs} ms)`);
+  });
+
+  test("the library's summary carries the same timings as the event", async () => {
+    const root = path.join(tmp, "library");
+    const seen: Record<string, unknown>[] = [];
+    const summary = await installPlugins([path.join(EXAMPLES, "helloworld")], { root, emit: (e) => seen.push(e as Record<string, unknown>) });
+    assert.equal(summary.exitCode, 0);
+    assert.deepEqual(Object.keys(summary.timings ?? {}), PHASES);
+    assert.deepEqual(seen.find((e) => e.type === "summary")?.timings, summary.timings);
   });
 
   test("a dry run spends nothing in lock, apply, reload or the dialplan check", async () => {
