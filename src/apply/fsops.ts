@@ -11,7 +11,12 @@ import path from "node:path";
 export const tempPathFor = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.wazo-tasks-tmp`);
 
 export async function fsyncPath(p: string): Promise<void> {
-  const fh = await open(p, "r");
+  // A file the run gave a write-only mode (0200) cannot be opened for reading by its owner
+  // unless that is root; opened for writing, it can still be flushed.
+  const fh = await open(p, "r").catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== "EACCES") throw e;
+    return open(p, fsConstants.O_WRONLY);
+  });
   try {
     await fh.sync();
   } finally {
