@@ -133,17 +133,11 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
   } finally {
     await ctx.close();
   }
-  // The library's summary has the timings too; in the event they follow durationMs.
-  summary.timings = ctx.timer.result();
-  const { diagnostics: _d, plan: _p, timings, ...fields } = summary;
-  emit({ type: "summary", ...fields, durationMs: Date.now() - started, timings });
-  return summary;
-}
-
-function handlerFailureMessage(result: ApplyResult): string {
-  return result.pending.length
-    ? `files applied, but ${result.pending.map(handlerLabel).join(", ")} failed: run \`wazo-tasks reload --pending\` once fixed`
-    : "files applied, but a verification or an asterisk command failed (see above)";
+  const { diagnostics, plan, ...fields } = summary;
+  const event = { ...fields, failure: fields.failure && publicFailure(fields.failure), durationMs: Date.now() - started, timings: ctx.timer.result() };
+  if (!event.failure) delete event.failure;
+  emit({ type: "summary", ...event });
+  return { ...event, diagnostics, ...(plan ? { plan } : {}) };
 }
 
 /** Loads the plugins named on the command line (names or folders). */
@@ -198,6 +192,7 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
   const root = path.resolve(opts.root ?? "/");
   return summarize("install", opts, emit, async (ctx) => {
     emit({ type: "start", command: "install", root, dryRun: opts.dryRun === true, plugins: args });
+    await checkRoot(root);
     const plugins = await ctx.timer.time("load", () => loadArgs(args, opts));
     const expanded = await ctx.timer.time("plan", async () => {
       const all = await expandAll(plugins, opts);
@@ -214,7 +209,8 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
       announce(plan, plugins, emit);
       if (opts.dryRun) return { plan, preview: await ctx.timer.time("plan", () => emitPreview(plan, emit)) };
       await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
-      return { plan, result: await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: opts.fault }) };
+      throwIfAborted(opts.signal);
+      return { plan, result: await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: (opts as InternalRunOptions).fault, signal: opts.signal }) };
     });
   });
 }
@@ -250,7 +246,8 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
       for (const p of plan.plugins) emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: manifests.get(p.name)!.installedBy });
       if (opts.dryRun) return { plan, preview: await ctx.timer.time("plan", () => emitPreview(plan, emit)) };
       await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
-      const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: opts.fault });
+      throwIfAborted(opts.signal);
+      const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: (opts as InternalRunOptions).fault, signal: opts.signal });
       return { plan, result };
     });
   });

@@ -24,6 +24,8 @@ export interface ApplyOptions extends HandlerContext {
   emit: Emit;
   /** Test-only: stop after the N-th file operation (WAZO_TASKS_FAULT=N or N:kill). */
   fault?: { after: number; kill: boolean };
+  /** Aborting it stops after the operation in flight and rolls back, as SIGINT does. */
+  signal?: AbortSignal;
   /** Where the time of each phase is added (the summary's `timings`). */
   timer?: PhaseTimer;
 }
@@ -118,9 +120,13 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
   let count = 0;
   let current: PlannedStep | undefined;
   const progress = progressReporter(mutating, opts.emit);
+  const stopIfInterrupted = () => {
+    if (opts.signal?.aborted) signal.name ??= "the abort signal";
+    if (signal.name) throw new Interrupted(`interrupted by ${signal.name}`);
+  };
   const done = () => {
     count++;
-    if (signal.name) throw new Error(`interrupted by ${signal.name}`);
+    stopIfInterrupted();
     if (opts.fault && count === opts.fault.after) {
       if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
       throw new Error(`fault injected after file operation ${count}`);
@@ -129,7 +135,7 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
   const writes = new WriteQueue<PlannedStep>(flusher, {
     written: (op) => {
       progress(op);
-      if (signal.name) throw new Error(`interrupted by ${signal.name}`);
+      stopIfInterrupted();
     },
     renamed: (step) => {
       current = step;
@@ -181,6 +187,9 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
   }
 }
 
+/** A run stopped by SIGINT, SIGTERM or its AbortSignal. */
+class Interrupted extends Error {}
+
 /** Applies one operation; records in `flusher` what it changed, to be flushed before the commit. */
 async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: ApplyOptions, flusher: Flusher): Promise<void> {
   const { plugin } = step;
@@ -210,8 +219,9 @@ async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: ApplyOptions
     case "make": {
       const { runMake } = await import("../make/runner.js");
       const r = await runMake(op.dir, op.target, { destdir: op.destdir, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
-      if (r.notFound) throw new TaskFailure("runtime", r.message);
-      if (!r.ok) throw new TaskFailure("runtime", `make ${op.target} failed (${r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}`);
+      if (r.notFound) throw new TaskFailure("make-failed", r.message, [], undefined, { command: `make ${op.target}` });
+      const facts = { command: `make ${op.target}`, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) };
+      if (!r.ok) throw new TaskFailure("make-failed", `make ${op.target} failed (${r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}`, [], undefined, facts);
       programWrote(plan, plugin, flusher);
       return;
     }
@@ -219,7 +229,7 @@ async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: ApplyOptions
       // DESTDIR tells a program (often a converted Makefile line) where the staging root is.
       const env = { ...process.env, DESTDIR: root === "/" ? "" : root };
       const r = await runProcess(op.argv, { cwd: op.cwd, env, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
-      if (!r.ok) throw new TaskFailure("runtime", `${op.display} failed (${describeExit(r)})${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`);
+      if (!r.ok) throw new TaskFailure("command-failed", `${op.display} failed (${describeExit(r)})${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`, [], undefined, { command: op.display, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) });
       programWrote(plan, plugin, flusher);
       return;
     }
@@ -260,14 +270,14 @@ async function recordPending(plan: Plan, pending: Handler[]): Promise<void> {
   if (orphans.length) await writePending(plan.root, [...(await readPending(plan.root)), ...orphans]);
 }
 
-/** After `make install` or `run` steps, the manifest records what is really on disk (a program
- * may have edited an installed file), so it is not later mistaken for an admin edit. */
 /** Whether `step` (a state step) follows `make install` or `run` steps that ran. */
 function madeByProgram(plan: Plan, step: PlannedStep): boolean {
   const p = plan.plugins.find((x) => x.name === step.plugin);
   return !!p?.manifest && p.steps.some((s) => s.ops.some((o) => (o.op === "make" || o.op === "run") && o.change !== "none"));
 }
 
+/** After `make install` or `run` steps, the manifest records what is really on disk (a program
+ * may have edited an installed file), so it is not later mistaken for an admin edit. */
 async function refreshMadeManifest(plan: Plan, step: PlannedStep): Promise<void> {
   const p = plan.plugins.find((x) => x.name === step.plugin);
   if (!p?.manifest) return;

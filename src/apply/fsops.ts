@@ -35,7 +35,7 @@ const removeIfThere = (p: string) => unlink(p).catch((e: NodeJS.ErrnoException) 
  * interrupted run is removed and the write tried again. `sourceMode`: the mode a copy already
  * has, to spare a chmod. Returns the temp path.
  */
-export async function writeTemp(target: string, data: { source?: string; content?: Buffer }, mode: number, sourceMode?: number): Promise<string> {
+export async function writeTemp(target: string, data: { source?: string; content?: Uint8Array }, mode: number, sourceMode?: number): Promise<string> {
   const tmp = tempPathFor(target);
   const create = async () => {
     if (data.content !== undefined) {
@@ -61,7 +61,7 @@ export async function writeTemp(target: string, data: { source?: string; content
 
 /** One file written through its temp name, flushed, then renamed into place (the folder's
  * flush is the caller's: it is done once per folder for a whole batch). */
-export async function writeAtomic(target: string, data: { source?: string; content?: Buffer }, mode: number, sourceMode?: number): Promise<void> {
+export async function writeAtomic(target: string, data: { source?: string; content?: Uint8Array }, mode: number, sourceMode?: number): Promise<void> {
   const tmp = await writeTemp(target, data, mode, sourceMode);
   await fsyncPath(tmp);
   await rename(tmp, target);

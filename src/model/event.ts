@@ -2,7 +2,7 @@
  * Everything a run has to say is an Event; loggers in report/ turn them into text or NDJSON.
  * Nothing else prints. The JSON form is versioned (docs/json-output.md).
  */
-import type { Diagnostic } from "./diagnostic.js";
+import type { Diagnostic, ExitCode, Failure } from "./diagnostic.js";
 
 export const JSON_EVENTS_VERSION = 1;
 
