@@ -28,6 +28,7 @@ import type { RulesRunOptions } from "./rules/types.js";
 import { dropCachedTrees, SourceSession } from "./sources/session.js";
 import type { SourceRecord } from "./sources/types.js";
 import { emitUpToDate, loadSources, partitionUpToDate, shownArgs } from "./sources/load.js";
+import { PhaseTimer } from "./util/timings.js";
 
 export interface RunOptions extends SearchOptions, RulesRunOptions {
   /** Staging root; every absolute target is taken under it. Default "/". */
@@ -85,13 +86,16 @@ export type RunSummary = Omit<Extract<Event, { type: "summary" }>, "type"> & {
 const DEFAULT_LOCK_TIMEOUT = 10_000;
 
 /** Runs `body` with the lock and a recovered root, or without either in a dry run. */
-async function withRoot<T>(opts: RunOptions, emit: Emit, body: () => Promise<T>): Promise<T> {
+async function withRoot<T>(opts: RunOptions, ctx: { emit: Emit; timer: PhaseTimer }, body: () => Promise<T>): Promise<T> {
+  const { emit } = ctx;
   const root = path.resolve(opts.root ?? "/");
   if (opts.dryRun) return body();
   let lock: Lock | undefined;
   try {
-    lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT, (pid) => emit({ type: "info", message: `waiting for the lock held by pid ${pid}` }));
-    await recoverRoot(root, emit);
+    await ctx.timer.time("lock", async () => {
+      lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT, (pid) => emit({ type: "info", message: `waiting for the lock held by pid ${pid}` }));
+      await recoverRoot(root, emit);
+    });
     return await body();
   } finally {
     await lock?.release();
@@ -108,6 +112,7 @@ function makeContext(opts: RunOptions, emit: Emit) {
       if (control && !opts.asterisk) await (await control.catch(() => undefined))?.close();
     },
     emit,
+    timer: new PhaseTimer(),
   };
 }
 
@@ -143,7 +148,7 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
     await ctx.close();
   }
   const { diagnostics, plan, ...fields } = summary;
-  const event = { ...fields, failure: fields.failure && publicFailure(fields.failure), durationMs: Date.now() - started };
+  const event = { ...fields, failure: fields.failure && publicFailure(fields.failure), durationMs: Date.now() - started, timings: ctx.timer.result() };
   if (!event.failure) delete event.failure;
   emit({ type: "summary", ...event });
   return { ...event, diagnostics, ...(plan ? { plan } : {}) };
@@ -215,24 +220,29 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
   return summarize("install", { ...opts, sources }, emit, async (ctx) => {
     emit({ type: "start", command: "install", root, dryRun: opts.dryRun === true, plugins: shownArgs(args) });
     await checkRoot(root);
-    const plugins = await loadArgs(args, { ...opts, emit, sources });
+    const plugins = await ctx.timer.time("load", () => loadArgs(args, { ...opts, emit, sources }));
     // The same source at the same commit: nothing to do, nothing run (unless --reinstall).
     const { todo, same } = partitionUpToDate(plugins, await readManifests(root), opts.reinstall === true);
-    const expanded = await expandAll(todo, opts);
-    await lintDialplans(expanded, { noLint: opts.noLint, emit });
-    return withRoot(opts, emit, async () => {
-      const manifests = await readManifests(root);
-      const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
-      let plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, reinstall: opts.reinstall, now: new Date().toISOString() });
-      if (expanded.some((e) => e.rules)) plan = await (await import("./rules/plugin.js")).finishRulesInstall(plan, expanded);
+    const expanded = await ctx.timer.time("plan", async () => {
+      const all = await expandAll(todo, opts);
+      await lintDialplans(all, { noLint: opts.noLint, emit });
+      return all;
+    });
+    return withRoot(opts, ctx, async () => {
+      let plan = await ctx.timer.time("plan", async () => {
+        const manifests = await readManifests(root);
+        const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
+        const built = buildInstallPlan(expanded, facts, manifests, { force: opts.force, reinstall: opts.reinstall, now: new Date().toISOString() });
+        return expanded.some((e) => e.rules) ? (await import("./rules/plugin.js")).finishRulesInstall(built, expanded) : built;
+      });
       if (same.length) plan = { ...plan, plugins: plugins.map((p) => plan.plugins.find((x) => x.name === p.name) ?? same.find((x) => x.name === p.name)).filter((x) => x !== undefined) };
       announce(plan, plugins, emit);
       emitUpToDate(same, emit);
       if (opts.dryRun) {
-        const preview = await emitPreview(plan, emit);
+        const preview = await ctx.timer.time("plan", () => emitPreview(plan, emit));
         return { plan, preview: { ...preview, unchanged: preview.unchanged + same.length } };
       }
-      await preflight(plan, opts, ctx);
+      await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
       throwIfAborted(opts.signal);
       const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: (opts as InternalRunOptions).fault, signal: opts.signal });
       installed = !result.rolledBack;
@@ -248,27 +258,30 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
     emit({ type: "start", command: "uninstall", root, dryRun: opts.dryRun === true, plugins: names });
     await checkRoot(root);
     if (!names.length) throw invalid("no plugin given", [], "wazo-tasks uninstall NAME...");
-    return withRoot(opts, emit, async () => {
-      const manifests = await readManifests(root);
-      const chosen: Manifest[] = names.map((n) => {
-        const byName = [...manifests.values()].filter((x) => x.name.endsWith(`/${n}`));
-        if (!manifests.has(n) && byName.length > 1)
-          throw invalid(`"${n}" names several installed plugins: ${byName.map((x) => x.name).join(", ")}`, [], "give NAMESPACE/NAME");
-        const m = manifests.get(n) ?? byName[0];
-        if (!m) throw invalid(`plugin "${n}" is not installed in ${root}`, [], manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there");
-        return m;
+    return withRoot(opts, ctx, async () => {
+      const { plan, manifests, chosen } = await ctx.timer.time("plan", async () => {
+        const manifests = await readManifests(root);
+        const chosen: Manifest[] = names.map((n) => {
+          const byName = [...manifests.values()].filter((x) => x.name.endsWith(`/${n}`));
+          if (!manifests.has(n) && byName.length > 1)
+            throw invalid(`"${n}" names several installed plugins: ${byName.map((x) => x.name).join(", ")}`, [], "give NAMESPACE/NAME");
+          const m = manifests.get(n) ?? byName[0];
+          if (!m) throw invalid(`plugin "${n}" is not installed in ${root}`, [], manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there");
+          return m;
+        });
+        const extra = new Map<string, Expanded>();
+        for (const m of chosen) if (m.uninstall.length) extra.set(m.name, await expandSteps(pluginFromManifest(m), "uninstall", m.uninstall));
+        const facts = await gatherFacts(root, uninstallPaths(chosen, [...extra.values()]));
+        const makefiles = new Set<string>();
+        for (const m of chosen) if (m.installedBy === "make" && (await findMakefileIn(m.source))) makefiles.add(m.name);
+        let plan: Plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force, makefiles });
+        if (chosen.some((m) => m.installedBy === "rules")) plan = await (await import("./rules/plugin.js")).finishRulesUninstall(plan, chosen);
+        return { plan, manifests, chosen };
       });
-      const extra = new Map<string, Expanded>();
-      for (const m of chosen) if (m.uninstall.length) extra.set(m.name, await expandSteps(pluginFromManifest(m), "uninstall", m.uninstall));
-      const facts = await gatherFacts(root, uninstallPaths(chosen, [...extra.values()]));
-      const makefiles = new Set<string>();
-      for (const m of chosen) if (m.installedBy === "make" && (await findMakefileIn(m.source))) makefiles.add(m.name);
-      let plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force, makefiles });
-      if (chosen.some((m) => m.installedBy === "rules")) plan = await (await import("./rules/plugin.js")).finishRulesUninstall(plan, chosen);
       emitPlan(plan, emit);
       for (const p of plan.plugins) emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: manifests.get(p.name)!.installedBy });
-      if (opts.dryRun) return { plan, preview: await emitPreview(plan, emit) };
-      await preflight(plan, opts, ctx);
+      if (opts.dryRun) return { plan, preview: await ctx.timer.time("plan", () => emitPreview(plan, emit)) };
+      await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
       throwIfAborted(opts.signal);
       const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: (opts as InternalRunOptions).fault, signal: opts.signal });
       // Fetched trees nothing installed comes from any more (git and market plugins).

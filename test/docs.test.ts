@@ -151,6 +151,8 @@ function normaliser(paths: { from: string; to: string }[]) {
           .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, "<time>")
           .replace(/ in \d+ ms\b/g, " in <n> ms")
           .replace(/"durationMs":\d+/g, '"durationMs":<n>')
+          .replace(/"timings":\{[^}]*\}/g, '"timings":{<n>}')
+          .replace(/\b\d+ ms\b/g, "<n> ms")
           .replace(/ActionID: [^ |]+/g, "ActionID: <id>")
           .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:5038")
           .replace(/\s+/g, " ")

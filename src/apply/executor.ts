@@ -2,7 +2,7 @@
  * The executor applies a Plan and nothing else: file operations inside one transaction, then —
  * once the files are committed — Asterisk commands, the de-duplicated handlers and verifications.
  */
-import { chmod, mkdir } from "node:fs/promises";
+import { chmod } from "node:fs/promises";
 import path from "node:path";
 import { TaskFailure, type FailureFacts } from "../model/diagnostic.js";
 import { isErrnoError, ioFailure, refineIoError } from "../model/failure.js";
@@ -12,8 +12,10 @@ import { manifestPath, readPending, serializeManifest, writePending, type Handle
 import { factOf, rooted } from "../plan/facts.js";
 import { sha256 } from "../util/hash.js";
 import { describeExit, runProcess } from "../util/process.js";
-import { fsyncPath, removePath, replaceFileDurably, symlinkAtomic, writeAtomic } from "./fsops.js";
+import { removePath, replaceFileDurably, symlinkAtomic } from "./fsops.js";
+import { Flusher, WriteQueue, writeBatch } from "./durable.js";
 import { mapPool } from "../util/pool.js";
+import type { Phase, PhaseTimer } from "../util/timings.js";
 import { runHandlers, type HandlerContext } from "./handlers.js";
 import { checkDialplanAfterReload } from "./dialplan-check.js";
 import { beginTransaction, commitTransaction, rollback, type Journal } from "./transaction.js";
@@ -24,9 +26,8 @@ export interface ApplyOptions extends HandlerContext {
   fault?: { after: number; kill: boolean };
   /** Aborting it stops after the operation in flight and rolls back, as SIGINT does. */
   signal?: AbortSignal;
-  /** Flush each file before renaming it into place (default false: one flush of the whole
-   * file system before the commit makes the run durable at once). */
-  durable?: boolean;
+  /** Where the time of each phase is added (the summary's `timings`). */
+  timer?: PhaseTimer;
 }
 
 export interface ApplyResult {
@@ -84,7 +85,8 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   const onSignal = (name: string) => (signal.name ??= name);
   process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
   try {
-    let journal = await applyOperations(plan, steps, opts, signal);
+    const timed = <T>(phase: Phase, fn: () => Promise<T>) => (opts.timer ? opts.timer.time(phase, fn) : fn());
+    let journal = await timed("apply", () => applyOperations(plan, steps, opts, signal));
     for (const step of steps) {
       if (step.kind === "state" || step.kind === "preserve" || step.ops.length === 0) continue;
       const { status, detail } = stepStatus(step);
@@ -96,10 +98,10 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     // The transaction stays open through the reloads: a reload that silently lost dialplan
     // because of this run's files is undone with the journal, then reloaded again.
     try {
-      await runHandlers(plan, opts, result);
-      if (journal && result.reloads.includes("dialplan") && (await checkDialplanAfterReload(plan, opts, result, journal))) journal = undefined;
+      await timed("reload", () => runHandlers(plan, opts, result));
+      if (journal && result.reloads.includes("dialplan") && (await timed("dialplanCheck", () => checkDialplanAfterReload(plan, opts, result, journal!)))) journal = undefined;
     } finally {
-      if (journal) await commitTransaction(plan.root);
+      if (journal) await timed("apply", () => commitTransaction(plan.root));
     }
     if (result.pending.length) await recordPending(plan, result.pending);
     return result;
@@ -113,32 +115,59 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
 async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOptions, signal: { name?: string }): Promise<Journal | undefined> {
   const mutating = plan.ops.filter(changes);
   if (!mutating.length) return undefined;
-  knownDirs.clear();
   const journal = await beginTransaction(plan.root, plan.command, mutating);
+  const flusher = new Flusher();
   let count = 0;
   let current: PlannedStep | undefined;
   const progress = progressReporter(mutating, opts.emit);
+  const stopIfInterrupted = () => {
+    if (opts.signal?.aborted) signal.name ??= "the abort signal";
+    if (signal.name) throw new Interrupted(`interrupted by ${signal.name}`);
+  };
+  const done = () => {
+    count++;
+    stopIfInterrupted();
+    if (opts.fault && count === opts.fault.after) {
+      if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
+      throw new Error(`fault injected after file operation ${count}`);
+    }
+  };
+  const writes = new WriteQueue<PlannedStep>(flusher, {
+    written: (op) => {
+      progress(op);
+      stopIfInterrupted();
+    },
+    renamed: (step) => {
+      current = step;
+      done();
+    },
+    failed: (step) => (current = step),
+  });
   try {
     for (const step of steps) {
-      current = step;
       if (step.viaMake) continue;
-      if (step.kind === "state") await refreshMadeManifest(plan, step);
-      // Independent file writes and removals run in parallel; the rest in order.
+      if (step.kind === "state" && madeByProgram(plan, step)) {
+        // The manifest records what is on disk: every earlier write first.
+        await writes.flush();
+        await refreshMadeManifest(plan, step);
+      }
+      // File writes wait to be written together (WriteQueue); independent removals run in
+      // parallel; the rest in order, after the writes before them.
       for (const batch of batches(step.ops.filter(changes))) {
+        if (batch[0].op === "write") {
+          for (const op of batch) if (op.op === "write") await writes.add(op, step);
+          continue;
+        }
+        await writes.flush();
+        current = step;
         await mapPool(batch, batch.length > 1 ? PARALLEL_FILES : 1, async (op) => {
-          await applyOp(op, step.plugin, plan.root, opts);
-          count++;
-          progress(op);
-          if (opts.signal?.aborted) signal.name ??= "the abort signal";
-          if (signal.name) throw new Interrupted(`interrupted by ${signal.name}`);
-          if (opts.fault && count === opts.fault.after) {
-            if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
-            throw new Error(`fault injected after file operation ${count}`);
-          }
+          await applyOp(op, step, plan, opts, flusher);
+          done();
         });
       }
     }
-    await flushAll(plan.root, mutating);
+    await writes.flush();
+    await flusher.flush();
     return journal;
   } catch (e) {
     await rollback(plan.root, journal);
@@ -161,33 +190,31 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
 /** A run stopped by SIGINT, SIGTERM or its AbortSignal. */
 class Interrupted extends Error {}
 
-// Folders known to exist in this process: a folder of 5,000 files is made sure of once.
-const knownDirs = new Set<string>();
-async function ensureDir(dir: string): Promise<void> {
-  if (knownDirs.has(dir)) return;
-  await mkdir(dir, { recursive: true });
-  knownDirs.add(dir);
-}
-
-async function applyOp(op: Op, plugin: string, root: string, opts: ApplyOptions): Promise<void> {
+/** Applies one operation; records in `flusher` what it changed, to be flushed before the commit. */
+async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: ApplyOptions, flusher: Flusher): Promise<void> {
+  const { plugin } = step;
+  const root = plan.root;
   switch (op.op) {
     case "mkdir":
-      await mkdir(op.path, { recursive: true, mode: op.mode });
+      await flusher.ensureDir(op.path, op.mode);
       await chmod(op.path, op.mode);
+      flusher.inodeChanged(op.path);
       return;
     case "write":
-      await ensureDir(path.dirname(op.path));
-      await writeAtomic(op.path, { source: op.source, content: op.content }, op.mode, opts.durable === true, op.sourceMode);
+      await writeBatch([op], flusher, { written: () => undefined, renamed: () => undefined });
       return;
     case "symlink":
-      await ensureDir(path.dirname(op.path));
+      await flusher.ensureDir(path.dirname(op.path));
       await symlinkAtomic(op.path, op.target);
+      flusher.entryChanged(op.path);
       return;
     case "chmod":
       await chmod(op.path, op.mode);
+      flusher.inodeChanged(op.path);
       return;
     case "remove":
       await removePath(op.path);
+      flusher.entryChanged(op.path);
       return;
     case "make": {
       const { runMake } = await import("../make/runner.js");
@@ -195,6 +222,7 @@ async function applyOp(op: Op, plugin: string, root: string, opts: ApplyOptions)
       if (r.notFound) throw new TaskFailure("make-failed", r.message, [], undefined, { command: `make ${op.target}` });
       const facts = { command: `make ${op.target}`, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) };
       if (!r.ok) throw new TaskFailure("make-failed", `make ${op.target} failed (${r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}`, [], undefined, facts);
+      programWrote(plan, plugin, flusher);
       return;
     }
     case "run": {
@@ -202,8 +230,29 @@ async function applyOp(op: Op, plugin: string, root: string, opts: ApplyOptions)
       const env = { ...process.env, DESTDIR: root === "/" ? "" : root };
       const r = await runProcess(op.argv, { cwd: op.cwd, env, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
       if (!r.ok) throw new TaskFailure("command-failed", `${op.display} failed (${describeExit(r)})${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`, [], undefined, { command: op.display, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) });
+      programWrote(plan, plugin, flusher);
       return;
     }
+  }
+}
+
+/** After `make` or a program: what it is known to write (the make steps' files, the plugin's
+ * manifest) is flushed before the commit, like the executor's own writes. */
+function programWrote(plan: Plan, plugin: string, flusher: Flusher): void {
+  const p = plan.plugins.find((x) => x.name === plugin);
+  if (!p) return;
+  for (const s of p.steps) {
+    if (!s.viaMake) continue;
+    for (const o of s.ops) {
+      if (o.op === "run" || o.op === "make") continue;
+      flusher.entryChanged(o.path);
+      if (o.op === "write" || o.op === "mkdir" || o.op === "chmod") flusher.inodeChanged(o.path);
+    }
+  }
+  for (const f of p.manifest?.files ?? []) {
+    const real = rooted(plan.root, f.path);
+    flusher.entryChanged(real);
+    if (f.type !== "symlink") flusher.inodeChanged(real);
   }
 }
 
@@ -221,11 +270,17 @@ async function recordPending(plan: Plan, pending: Handler[]): Promise<void> {
   if (orphans.length) await writePending(plan.root, [...(await readPending(plan.root)), ...orphans]);
 }
 
+/** Whether `step` (a state step) follows `make install` or `run` steps that ran. */
+function madeByProgram(plan: Plan, step: PlannedStep): boolean {
+  const p = plan.plugins.find((x) => x.name === step.plugin);
+  return !!p?.manifest && p.steps.some((s) => s.ops.some((o) => (o.op === "make" || o.op === "run") && o.change !== "none"));
+}
+
 /** After `make install` or `run` steps, the manifest records what is really on disk (a program
  * may have edited an installed file), so it is not later mistaken for an admin edit. */
 async function refreshMadeManifest(plan: Plan, step: PlannedStep): Promise<void> {
   const p = plan.plugins.find((x) => x.name === step.plugin);
-  if (!p?.manifest || !p.steps.some((s) => s.ops.some((o) => (o.op === "make" || o.op === "run") && o.change !== "none"))) return;
+  if (!p?.manifest) return;
   const files: ManifestEntry[] = [];
   for (const f of p.manifest.files) {
     const fact = await factOf(rooted(plan.root, f.path));
@@ -253,16 +308,4 @@ function progressReporter(ops: Op[], emit: Emit): (op: Op) => void {
     last = now;
     emit({ type: "progress", done, total, bytes, elapsedMs: now - started });
   };
-}
-
-/**
- * Makes every write of the run durable before the commit point (the journal's removal): one
- * `sync -f` (syncfs) of the root's file system, or a flush of each written file when that is
- * not available. A crash before this is undone from the journal.
- */
-async function flushAll(root: string, ops: Op[]): Promise<void> {
-  const r = await runProcess(["sync", "-f", root], { timeoutMs: 120_000 });
-  if (r.ok) return;
-  const files = ops.flatMap((o) => (o.op === "write" ? [o.path] : []));
-  await mapPool(files, PARALLEL_FILES, (f) => fsyncPath(f).catch(() => undefined));
 }

@@ -1,6 +1,7 @@
 /**
  * File operations that never leave a half-written file where Asterisk can read it: content goes
- * to a temp file in the same folder, is flushed, then renamed into place.
+ * to a temp file in the same folder, is flushed, then renamed into place. Nothing here flushes a
+ * whole file system: only the files and folders a run wrote are flushed.
  */
 import { chmod, copyFile, link, lstat, mkdir, open, readlink, rename, rmdir, symlink, unlink } from "node:fs/promises";
 import { constants as fsConstants } from "node:fs";
@@ -10,7 +11,12 @@ import path from "node:path";
 export const tempPathFor = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.wazo-tasks-tmp`);
 
 export async function fsyncPath(p: string): Promise<void> {
-  const fh = await open(p, "r");
+  // A file the run gave a write-only mode (0200) cannot be opened for reading by its owner
+  // unless that is root; opened for writing, it can still be flushed.
+  const fh = await open(p, "r").catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== "EACCES") throw e;
+    return open(p, fsConstants.O_WRONLY);
+  });
   try {
     await fh.sync();
   } finally {
@@ -23,25 +29,23 @@ const removeIfThere = (p: string) => unlink(p).catch((e: NodeJS.ErrnoException) 
 });
 
 /**
- * Writes `target` through its temp name. The temp file is created exclusively (a link planted at
- * that name is never followed); a stale one left by an interrupted run is removed and the write
- * tried again. `sourceMode`: the mode a copy already has, to spare a chmod.
+ * Writes `target`'s content to its temp name, with its mode, and nothing more: the caller
+ * flushes it and renames it into place (see src/apply/durable.ts). The temp file is created
+ * exclusively (a link planted at that name is never followed); a stale one left by an
+ * interrupted run is removed and the write tried again. `sourceMode`: the mode a copy already
+ * has, to spare a chmod. Returns the temp path.
  */
-export async function writeAtomic(target: string, data: { source?: string; content?: Uint8Array }, mode: number, durable = true, sourceMode?: number): Promise<void> {
+export async function writeTemp(target: string, data: { source?: string; content?: Uint8Array }, mode: number, sourceMode?: number): Promise<string> {
   const tmp = tempPathFor(target);
   const create = async () => {
     if (data.content !== undefined) {
       const fh = await open(tmp, "wx", mode);
       try {
         await fh.writeFile(data.content);
-        if (durable) await fh.sync();
       } finally {
         await fh.close();
       }
-    } else {
-      await copyFile(data.source!, tmp, fsConstants.COPYFILE_EXCL);
-      if (durable) await fsyncPath(tmp);
-    }
+    } else await copyFile(data.source!, tmp, fsConstants.COPYFILE_EXCL);
   };
   try {
     await create();
@@ -52,6 +56,14 @@ export async function writeAtomic(target: string, data: { source?: string; conte
   }
   if (data.content === undefined && sourceMode !== mode) await chmod(tmp, mode);
   else if (data.content !== undefined) await chmod(tmp, mode); // open()'s mode is masked by the umask
+  return tmp;
+}
+
+/** One file written through its temp name, flushed, then renamed into place (the folder's
+ * flush is the caller's: it is done once per folder for a whole batch). */
+export async function writeAtomic(target: string, data: { source?: string; content?: Uint8Array }, mode: number, sourceMode?: number): Promise<void> {
+  const tmp = await writeTemp(target, data, mode, sourceMode);
+  await fsyncPath(tmp);
   await rename(tmp, target);
 }
 
@@ -87,6 +99,7 @@ export async function backupFile(p: string, backup: string): Promise<void> {
     await link(p, backup);
   } catch {
     await copyFile(p, backup);
+    await fsyncPath(backup);
   }
 }
 

@@ -10,6 +10,7 @@ import path from "node:path";
 import type { Op } from "../model/plan.js";
 import { stateDir } from "../state/manifest.js";
 import { mapPool } from "../util/pool.js";
+import { Flusher } from "./durable.js";
 import { backupFile, removePath, replaceFileDurably, symlinkAtomic, syncDir, tempPathFor, writeAtomic } from "./fsops.js";
 
 export type Prior =
@@ -75,6 +76,8 @@ export async function beginTransaction(root: string, command: string, ops: Op[])
     path: p,
     prior: created.has(p) || created.has(path.dirname(p)) ? { type: "absent" as const } : await capture(p, path.join(dir, "backup", String(i))),
   }));
+  // The backups' names must be on disk before the first change replaces what they keep.
+  if (entries.some((e) => e.prior.type === "file")) await syncDir(path.join(dir, "backup"));
   const journal: Journal = { format: 1, pid: process.pid, startedAt: new Date().toISOString(), command, entries };
   await replaceFileDurably(journalFile(root), JSON.stringify(journal));
   return journal;
@@ -101,7 +104,10 @@ export async function commitTransaction(root: string): Promise<void> {
 
 /** Puts every journaled path back, last touched first. Safe to run twice (after a crash in it). */
 export async function rollback(root: string, journal: Journal): Promise<void> {
+  const flusher = new Flusher();
   for (const { path: p, prior } of [...journal.entries].reverse()) {
+    flusher.entryChanged(p);
+    if (prior.type === "dir") flusher.inodeChanged(p);
     await rm(tempPathFor(p), { force: true });
     const now = await lstat(p).catch(() => undefined);
     switch (prior.type) {
@@ -129,6 +135,8 @@ export async function rollback(root: string, journal: Journal): Promise<void> {
         break;
     }
   }
+  // The restored state is on disk before the journal that could restore it again goes.
+  await flusher.flush();
   await commitTransaction(root);
 }
 

@@ -5,7 +5,6 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
 import { invalid } from "../model/diagnostic.js";
 import { issuesToDiagnostics, yamlLocator } from "../load/validate.js";
 import { parseYaml } from "../load/yaml.js";
@@ -24,20 +23,6 @@ export interface AmiFlags {
   amiUser?: string;
   amiSecretFile?: string;
 }
-
-export const ConfigSchema = z.strictObject({
-  ami: z
-    .strictObject({
-      host: z.string().default("127.0.0.1"),
-      port: z.number().int().min(1).max(65535).default(5038),
-      username: z.string().min(1),
-      secret: z.string().min(1).optional().describe("Prefer secret_file: the secret then stays out of this file."),
-      secret_file: z.string().min(1).optional(),
-    })
-    .optional(),
-  /** The plugin market (src/sources/market.ts). */
-  market: z.strictObject({ url: z.string().min(1) }).optional(),
-});
 
 export const configPath = (root: string) => path.join(root, "etc/wazo-tasks/config.yml");
 
@@ -87,6 +72,8 @@ async function readConfig(root: string): Promise<Omit<AmiSettings, "origin"> | u
   if (text === undefined) return undefined;
   const parsed = parseYaml(text, file);
   if (!parsed.ok) throw invalid("invalid configuration file", [parsed.diagnostic]);
+  // zod is loaded only when there is a configuration file to check.
+  const { ConfigSchema } = await import("./config-schema.js");
   const r = ConfigSchema.safeParse(parsed.doc.value ?? {});
   if (!r.success) throw invalid("invalid configuration file", issuesToDiagnostics(r.error, parsed.doc.value, ConfigSchema, [], yamlLocator(parsed.doc)));
   const ami = r.data.ami;

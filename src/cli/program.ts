@@ -27,77 +27,96 @@ const run = (load: () => Promise<{ default: Action }>) => async (...a: unknown[]
   process.exitCode = await action(args, flags);
 };
 
-commonOptions(program.command("install").argument("<plugin...>", "plugin names, folders, git URLs (URL#REF) or market names (NAMESPACE/NAME[@VERSION])").description("install plugins (planned together, one reload)"), { plan: true, search: true })
-  .option("--force", "overwrite files not owned by the plugin (originals kept) and admin edits")
-  .option("--allow-absolute", "run a Makefile that ignores DESTDIR even under --root")
-  .option("--preview-build", "with --dry-run: run wazo/rules build and package in a temporary folder to show their files (runs plugin code)")
-  .option("--wazo-version <version>", "Wazo version for min/max_wazo_version (default: WAZO_VERSION, then <root>/usr/share/wazo/WAZO-VERSION)")
-  .option("--strict", "a Debian package of debian_depends that is not installed is an error, not a warning")
-  .option("--ref <ref>", "git: the branch, tag or commit to install (default: the remote's default branch; one git plugin)")
-  .option("--subdirectory <dir>", "git: the plugin's folder in the repository (one git plugin)")
-  .option("--market <url>", "the market's address (default: WAZO_TASKS_MARKET_URL, the config file, then the public market)")
-  .option("--reinstall", "run everything again, even for a plugin installed from the same source at the same commit")
-  .addHelpText("after", "\nExamples:\n  wazo-tasks install helloworld --root ./demo-root --dry-run\n  wazo-tasks install https://github.com/OWNER/REPO.git --ref v2\n  wazo-tasks install NAMESPACE/NAME")
-  .action(run(() => import("./install.js")));
+// Building a command and its options costs commander about 0.5–1 ms each: when the first
+// argument names a command, only that one is built (help, suggestions and everything else,
+// when it does not, see them all).
+const COMMANDS = ["install", "upgrade", "market", "uninstall", "list", "validate", "show", "reload", "convert", "verify", "recover", "schema"];
+const asked = process.argv[2];
+const wanted = (name: string) => !COMMANDS.includes(asked) || asked === name;
 
-commonOptions(program.command("upgrade").argument("[plugin...]", "installed plugins (default: every one installed from git or the market)").description("fetch git and market plugins again and install what changed"), { plan: true })
-  .option("--force", "overwrite admin edits and files not owned by the plugin")
-  .option("--market <url>", "the market's address (default: WAZO_TASKS_MARKET_URL, the config file, then the public market)")
-  .option("--wazo-version <version>", "Wazo version for the market and min/max_wazo_version")
-  .option("--reinstall", "run everything again, even when the source did not move")
-  .addHelpText("after", "\nExamples:\n  wazo-tasks upgrade --dry-run\n  wazo-tasks upgrade acme/hello")
-  .action(run(() => import("./upgrade.js")));
+if (wanted("install"))
+  commonOptions(program.command("install").argument("<plugin...>", "plugin names, folders, git URLs (URL#REF) or market names (NAMESPACE/NAME[@VERSION])").description("install plugins (planned together, one reload)"), { plan: true, search: true })
+    .option("--force", "overwrite files not owned by the plugin (originals kept) and admin edits")
+    .option("--allow-absolute", "run a Makefile that ignores DESTDIR even under --root")
+    .option("--preview-build", "with --dry-run: run wazo/rules build and package in a temporary folder to show their files (runs plugin code)")
+    .option("--wazo-version <version>", "Wazo version for min/max_wazo_version (default: WAZO_VERSION, then <root>/usr/share/wazo/WAZO-VERSION)")
+    .option("--strict", "a Debian package of debian_depends that is not installed is an error, not a warning")
+    .option("--ref <ref>", "git: the branch, tag or commit to install (default: the remote's default branch; one git plugin)")
+    .option("--subdirectory <dir>", "git: the plugin's folder in the repository (one git plugin)")
+    .option("--market <url>", "the market's address (default: WAZO_TASKS_MARKET_URL, the config file, then the public market)")
+    .option("--reinstall", "run everything again, even for a plugin installed from the same source at the same commit")
+    .addHelpText("after", "\nExamples:\n  wazo-tasks install helloworld --root ./demo-root --dry-run\n  wazo-tasks install https://github.com/OWNER/REPO.git --ref v2\n  wazo-tasks install NAMESPACE/NAME")
+    .action(run(() => import("./install.js")));
 
-commonOptions(program.command("market").argument("[text]", "only plugins whose name or description holds this text").description("list the market's plugins: the version each would install here, and what is installed"), {})
-  .option("--market <url>", "the market's address (default: WAZO_TASKS_MARKET_URL, the config file, then the public market)")
-  .option("--wazo-version <version>", "Wazo version to pick versions for (default: WAZO_VERSION, then <root>/usr/share/wazo/WAZO-VERSION)")
-  .addHelpText("after", "\nExample:\n  wazo-tasks market hello --json")
-  .action(run(() => import("./market.js")));
+if (wanted("upgrade"))
+  commonOptions(program.command("upgrade").argument("[plugin...]", "installed plugins (default: every one installed from git or the market)").description("fetch git and market plugins again and install what changed"), { plan: true })
+    .option("--force", "overwrite admin edits and files not owned by the plugin")
+    .option("--market <url>", "the market's address (default: WAZO_TASKS_MARKET_URL, the config file, then the public market)")
+    .option("--wazo-version <version>", "Wazo version for the market and min/max_wazo_version")
+    .option("--reinstall", "run everything again, even when the source did not move")
+    .addHelpText("after", "\nExamples:\n  wazo-tasks upgrade --dry-run\n  wazo-tasks upgrade acme/hello")
+    .action(run(() => import("./upgrade.js")));
 
-commonOptions(program.command("uninstall").argument("<plugin...>", "installed plugin names").description("remove what install put there, then reload"), { plan: true })
-  .option("--force", "also remove files an admin changed since install")
-  .addHelpText("after", "\nExample:\n  wazo-tasks uninstall helloworld --root ./demo-root")
-  .action(run(() => import("./uninstall.js")));
+if (wanted("market"))
+  commonOptions(program.command("market").argument("[text]", "only plugins whose name or description holds this text").description("list the market's plugins: the version each would install here, and what is installed"), {})
+    .option("--market <url>", "the market's address (default: WAZO_TASKS_MARKET_URL, the config file, then the public market)")
+    .option("--wazo-version <version>", "Wazo version to pick versions for (default: WAZO_VERSION, then <root>/usr/share/wazo/WAZO-VERSION)")
+    .addHelpText("after", "\nExample:\n  wazo-tasks market hello --json")
+    .action(run(() => import("./market.js")));
 
-commonOptions(program.command("list").description("list available plugins, or installed ones with --installed"), { search: true })
-  .option("--installed", "list installed plugins from the state folder")
-  .addHelpText("after", "\nExample:\n  wazo-tasks list --installed --root ./demo-root --json")
-  .action(run(() => import("./list.js")));
+if (wanted("uninstall"))
+  commonOptions(program.command("uninstall").argument("<plugin...>", "installed plugin names").description("remove what install put there, then reload"), { plan: true })
+    .option("--force", "also remove files an admin changed since install")
+    .addHelpText("after", "\nExample:\n  wazo-tasks uninstall helloworld --root ./demo-root")
+    .action(run(() => import("./uninstall.js")));
 
-commonOptions(program.command("validate").argument("<plugin...>", "plugin names or folders").description("check plugins without touching any target (every problem listed)"), { search: true })
-  .addHelpText("after", "\nExample:\n  wazo-tasks validate ./my-plugin")
-  .action(run(() => import("./validate.js")));
+if (wanted("list"))
+  commonOptions(program.command("list").description("list available plugins, or installed ones with --installed"), { search: true })
+    .option("--installed", "list installed plugins from the state folder")
+    .addHelpText("after", "\nExample:\n  wazo-tasks list --installed --root ./demo-root --json")
+    .action(run(() => import("./list.js")));
 
-commonOptions(program.command("show").argument("<plugin>", "plugin name or folder").description("metadata, executor and the plan it would run on this root"), { search: true })
-  .addHelpText("after", "\nExample:\n  wazo-tasks show helloworld --root ./demo-root")
-  .action(run(() => import("./show.js")));
+if (wanted("validate"))
+  commonOptions(program.command("validate").argument("<plugin...>", "plugin names or folders").description("check plugins without touching any target (every problem listed)"), { search: true })
+    .addHelpText("after", "\nExample:\n  wazo-tasks validate ./my-plugin")
+    .action(run(() => import("./validate.js")));
 
-commonOptions(program.command("reload").argument("[target...]", "dialplan (default) or Asterisk module names").description("reload the dialplan or modules, then check every plugin's dialplan"), { ami: true })
-  .option("--pending", "run the reloads and restarts that earlier runs could not")
-  .addHelpText("after", "\nExamples:\n  wazo-tasks reload\n  wazo-tasks reload res_pjsip.so\n  wazo-tasks reload --pending")
-  .action(run(() => import("./reload.js")));
+if (wanted("show"))
+  commonOptions(program.command("show").argument("<plugin>", "plugin name or folder").description("metadata, executor and the plan it would run on this root"), { search: true })
+    .addHelpText("after", "\nExample:\n  wazo-tasks show helloworld --root ./demo-root")
+    .action(run(() => import("./show.js")));
 
-commonOptions(program.command("convert").argument("<plugin>", "Makefile plugin name or folder").description("turn a plugin's Makefile into an equivalent tasks.yml"), { search: true })
-  .option("--write", "write tasks.yml into the plugin folder instead of printing it")
-  .option("--strict", "refuse when a recipe line cannot be translated (instead of keeping it as a run: step)")
-  .option("--force", "replace an existing tasks.yml")
-  .addHelpText("after", "\nExample:\n  wazo-tasks convert ./my-plugin --write")
-  .action(run(() => import("./convert.js")));
+if (wanted("reload"))
+  commonOptions(program.command("reload").argument("[target...]", "dialplan (default) or Asterisk module names").description("reload the dialplan or modules, then check every plugin's dialplan"), { ami: true })
+    .option("--pending", "run the reloads and restarts that earlier runs could not")
+    .addHelpText("after", "\nExamples:\n  wazo-tasks reload\n  wazo-tasks reload res_pjsip.so\n  wazo-tasks reload --pending")
+    .action(run(() => import("./reload.js")));
 
-commonOptions(program.command("verify").argument("[plugin...]", "installed plugins (default: all)").description("compare the disk with the installed state; exit 1 on drift"), { ami: true })
-  .option("--dialplan", "also ask Asterisk that every plugin's extensions are loaded")
-  .addHelpText("after", "\nExample:\n  wazo-tasks verify --root ./demo-root")
-  .action(run(() => import("./verify.js")));
+if (wanted("convert"))
+  commonOptions(program.command("convert").argument("<plugin>", "Makefile plugin name or folder").description("turn a plugin's Makefile into an equivalent tasks.yml"), { search: true })
+    .option("--write", "write tasks.yml into the plugin folder instead of printing it")
+    .option("--strict", "refuse when a recipe line cannot be translated (instead of keeping it as a run: step)")
+    .option("--force", "replace an existing tasks.yml")
+    .addHelpText("after", "\nExample:\n  wazo-tasks convert ./my-plugin --write")
+    .action(run(() => import("./convert.js")));
 
-commonOptions(program.command("recover").description("roll back an interrupted run (done automatically by the next command)"), {})
-  .addHelpText("after", "\nExample:\n  wazo-tasks recover --root ./demo-root")
-  .action(run(() => import("./recover.js")));
+if (wanted("verify"))
+  commonOptions(program.command("verify").argument("[plugin...]", "installed plugins (default: all)").description("compare the disk with the installed state; exit 1 on drift"), { ami: true })
+    .option("--dialplan", "also ask Asterisk that every plugin's extensions are loaded")
+    .addHelpText("after", "\nExample:\n  wazo-tasks verify --root ./demo-root")
+    .action(run(() => import("./verify.js")));
 
-program
-  .command("schema")
-  .description("print the JSON Schema of tasks.yml")
-  .addHelpText("after", "\nExample:\n  wazo-tasks schema > tasks.schema.json")
-  .action(run(() => import("./schema.js")));
+if (wanted("recover"))
+  commonOptions(program.command("recover").description("roll back an interrupted run (done automatically by the next command)"), {})
+    .addHelpText("after", "\nExample:\n  wazo-tasks recover --root ./demo-root")
+    .action(run(() => import("./recover.js")));
+
+if (wanted("schema"))
+  program
+    .command("schema")
+    .description("print the JSON Schema of tasks.yml")
+    .addHelpText("after", "\nExample:\n  wazo-tasks schema > tasks.schema.json")
+    .action(run(() => import("./schema.js")));
 
 program.addOption(new Option("--no-color", "no colours (also NO_COLOR)"));
 

@@ -46,12 +46,13 @@ export async function listAvailable(opts: SearchOptions): Promise<AvailablePlugi
   const found = new Map<string, AvailablePlugin>();
   for (const searchDir of searchDirs(opts)) {
     const entries = await readdir(searchDir, { withFileTypes: true }).catch(() => []);
-    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (!e.isDirectory() && !e.isSymbolicLink()) continue;
-      const dir = path.join(searchDir, e.name);
-      const name = await readPackageName(dir);
-      if (name && !found.has(name)) found.set(name, { name, dir, searchDir });
-    }
+    // Plain code-unit order: localeCompare's first call builds an ICU collator (≈ 5 ms of start-up).
+    const dirs = entries.filter((e) => e.isDirectory() || e.isSymbolicLink()).map((e) => e.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const names = await Promise.all(dirs.map((d) => readPackageName(path.join(searchDir, d))));
+    dirs.forEach((d, i) => {
+      const name = names[i];
+      if (name && !found.has(name)) found.set(name, { name, dir: path.join(searchDir, d), searchDir });
+    });
   }
   return [...found.values()];
 }

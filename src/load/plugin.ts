@@ -63,7 +63,7 @@ export async function loadPlugin(dir: string): Promise<LoadResult> {
   let meta: { name: string; version: string; description: string } | undefined;
   if (!parsed.ok) diagnostics.push(parsed.diagnostic);
   else {
-    const v = validatePackage(parsed.doc.value, yamlLocator(parsed.doc));
+    const v = await validatePackage(parsed.doc.value, yamlLocator(parsed.doc));
     if (v.ok) meta = v.value;
     else diagnostics.push(...v.diagnostics);
   }
@@ -98,7 +98,7 @@ async function loadTasksYaml(file: string) {
   const parsed = parseYaml(text, file);
   if (!parsed.ok) return { ok: false as const, diagnostics: [parsed.diagnostic] };
   const at = yamlLocator(parsed.doc);
-  const v = validateTasks(parsed.doc.value, at);
+  const v = await validateTasks(parsed.doc.value, at);
   if (!v.ok) return v;
   return { ok: true as const, value: { kind: "descriptor" as const, tasks: v.value, tasksFile: file, locate: at } };
 }
@@ -121,7 +121,7 @@ async function loadTasksTs(file: string) {
   if (value === undefined)
     return { ok: false as const, diagnostics: [{ severity: "error" as const, file, message: "tasks.ts has no default export", hint: "export default defineTasks({ install: [...] })" }] };
   const at = textLocator(file, text, value);
-  const v = validateTasks(value, at);
+  const v = await validateTasks(value, at);
   if (!v.ok) return v;
   return { ok: true as const, value: { kind: "descriptor" as const, tasks: v.value, tasksFile: file, locate: at } };
 }

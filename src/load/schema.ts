@@ -3,6 +3,7 @@
  * give the TypeScript types (z.infer), the validation, and the JSON Schema (`wazo-tasks schema`).
  */
 import { z } from "zod";
+import { STEP_KINDS, stepKind, type StepKind } from "./step-kinds.js";
 
 /** `package.yml`: the plugin's metadata. */
 export const PackageSchema = z
@@ -110,7 +111,7 @@ export const VerifyStep = z
   .describe("Check after the handlers that an extension is loaded in Asterisk.");
 
 /** Step kinds by their key; the key present in a step object tells its kind. */
-export const STEP_SCHEMAS = {
+export const STEP_SCHEMAS: { readonly [K in StepKind]: z.ZodType } = {
   copy: CopyStep,
   remove: RemoveStep,
   mkdir: MkdirStep,
@@ -121,9 +122,8 @@ export const STEP_SCHEMAS = {
   asterisk: AsteriskStep,
   run: RunStep,
   verify: VerifyStep,
-} as const;
-export type StepKind = keyof typeof STEP_SCHEMAS;
-export const STEP_KINDS = Object.keys(STEP_SCHEMAS) as StepKind[];
+};
+export { STEP_KINDS, stepKind, type StepKind };
 
 export const StepSchema = z.union([
   CopyStep,
@@ -160,9 +160,3 @@ export const TasksSchema = z
   })
   .describe("wazo-tasks install descriptor (tasks.yml)");
 export type Tasks = z.infer<typeof TasksSchema>;
-
-/** Tells a step's kind from the key it carries. */
-export function stepKind(step: Step): StepKind {
-  for (const kind of STEP_KINDS) if (kind in step) return kind;
-  throw new Error(`step without a known kind: ${JSON.stringify(step)}`);
-}

@@ -1,11 +1,19 @@
 /**
  * Schema validation with messages a PBX admin can act on: zod issues are turned into diagnostics
  * at the position of the offending value (or key), with the valid choices named.
+ *
+ * A document is first checked by the validators compiled from the same zod schemas at build
+ * time (scripts/write-validators.mjs); zod itself, costly to load, is loaded only to explain a
+ * document those reject.
  */
 import type { z } from "zod";
 import type { Diagnostic } from "../model/diagnostic.js";
-import { PackageSchema, STEP_KINDS, STEP_SCHEMAS, type StepKind, type Tasks } from "./schema.js";
+import * as compiled from "./compiled-validators.js";
+import type { PackageMeta, Tasks } from "./schema.js";
+import { STEP_KINDS, type StepKind } from "./step-kinds.js";
 import type { YamlDocument, YamlPath } from "./yaml.js";
+
+const schemas = () => import("./schema.js");
 
 /** Where diagnostics point; for YAML files the exact value, for tasks.ts the first mention. */
 export interface Locator {
@@ -80,9 +88,11 @@ function subSchema(schema: z.ZodType, path: (string | number)[]): z.ZodType {
   return s;
 }
 
-export function validatePackage(value: unknown, at: Locator): { ok: true; value: z.infer<typeof PackageSchema> } | { ok: false; diagnostics: Diagnostic[] } {
+export async function validatePackage(value: unknown, at: Locator): Promise<{ ok: true; value: PackageMeta } | { ok: false; diagnostics: Diagnostic[] }> {
   if (value === null || typeof value !== "object" || Array.isArray(value))
     return { ok: false, diagnostics: [at.diagnostic([], `package.yml must be a mapping with name, description and version, not ${describeType(value)}`)] };
+  if (compiled.pkg(value)) return { ok: true, value: value as PackageMeta };
+  const { PackageSchema } = await schemas();
   const r = PackageSchema.safeParse(value);
   return r.success ? { ok: true, value: r.data } : { ok: false, diagnostics: issuesToDiagnostics(r.error, value, PackageSchema, [], at) };
 }
@@ -91,7 +101,7 @@ export function validatePackage(value: unknown, at: Locator): { ok: true; value:
  * Validates a descriptor step by step: the step's kind is told from its key first, so an
  * unknown kind or a mistyped field is reported against that kind's own keys, not a union soup.
  */
-export function validateTasks(value: unknown, at: Locator): { ok: true; value: Tasks } | { ok: false; diagnostics: Diagnostic[] } {
+export async function validateTasks(value: unknown, at: Locator): Promise<{ ok: true; value: Tasks } | { ok: false; diagnostics: Diagnostic[] }> {
   const diagnostics: Diagnostic[] = [];
   if (value === null || typeof value !== "object" || Array.isArray(value))
     return { ok: false, diagnostics: [at.diagnostic([], `the descriptor must be a mapping with an "install:" list, not ${describeType(value)}`)] };
@@ -107,23 +117,26 @@ export function validateTasks(value: unknown, at: Locator): { ok: true; value: T
       diagnostics.push(at.diagnostic([list], `"${list}" must be a non-empty list of steps, not ${describeType(steps)}`));
       continue;
     }
-    steps.forEach((step, i) => diagnostics.push(...validateStep(step, [list, i], at)));
+    for (const [i, step] of steps.entries()) diagnostics.push(...(await validateStep(step, [list, i], at)));
   }
   return diagnostics.length ? { ok: false, diagnostics } : { ok: true, value: value as Tasks };
 }
 
-function validateStep(step: unknown, path: YamlPath, at: Locator): Diagnostic[] {
+const COMPILED: Record<StepKind, (v: unknown) => boolean> = compiled;
+
+async function validateStep(step: unknown, path: YamlPath, at: Locator): Promise<Diagnostic[]> {
   const hint = `each step is a mapping with one of: ${STEP_KINDS.join(", ")}`;
   if (step === null || typeof step !== "object" || Array.isArray(step))
     return [at.diagnostic(path, `a step must be a mapping, not ${describeType(step)}`, { hint })];
-  const kinds = Object.keys(step).filter((k): k is StepKind => (STEP_KINDS as string[]).includes(k));
+  const kinds = Object.keys(step).filter((k): k is StepKind => (STEP_KINDS as readonly string[]).includes(k));
   if (kinds.length === 0) {
     const first = Object.keys(step)[0] ?? "";
     return [at.diagnostic([...path, first], `unknown step kind "${first}"`, { key: true, hint })];
   }
   if (kinds.length > 1)
     return [at.diagnostic([...path, kinds[1]], `a step has one kind, this one has ${kinds.join(" and ")}`, { key: true, hint: "split it into two steps" })];
-  const schema = STEP_SCHEMAS[kinds[0]];
+  if (COMPILED[kinds[0]](step)) return [];
+  const schema = (await schemas()).STEP_SCHEMAS[kinds[0]];
   const r = schema.safeParse(step);
   return r.success ? [] : issuesToDiagnostics(r.error, step, schema, path, at);
 }

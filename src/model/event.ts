@@ -70,6 +70,27 @@ export type Event =
       /** Why it failed, when it did. */
       failure?: Failure;
       durationMs: number;
+      /** ms per phase (install, uninstall); see src/util/timings.ts. */
+      timings?: Timings;
     };
 
 export type Emit = (event: Event) => void;
+
+/** Milliseconds a run spent in each phase (the summary's `timings`); 0 for a phase not reached. */
+export interface Timings {
+  /** Reading and validating the plugins. */
+  load: number;
+  /** Expanding steps, linting dialplan files, reading facts and manifests, building the plan (and a dry run's preview). */
+  plan: number;
+  /** Waiting for the root's lock and rolling back an interrupted run first. */
+  lock: number;
+  /** The transaction: journal, file operations, flushes, commit. */
+  apply: number;
+  /** Asterisk: connecting, asterisk commands, reloads, restarts, verifications. */
+  reload: number;
+  /** The check, after a dialplan reload, that every installed plugin's extensions are loaded. */
+  dialplanCheck: number;
+}
+
+/** The phases, in the order a run goes through them. */
+export const PHASES: readonly (keyof Timings)[] = ["load", "plan", "lock", "apply", "reload", "dialplanCheck"];

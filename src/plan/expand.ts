@@ -6,7 +6,8 @@
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Plugin } from "../load/plugin.js";
-import { stepKind, type Step } from "../load/schema.js";
+import type { Step } from "../load/schema.js";
+import { stepKind } from "../load/step-kinds.js";
 import { invalid, type Diagnostic } from "../model/diagnostic.js";
 import type { Handler } from "../state/manifest.js";
 import { glob, hasGlob } from "../util/glob.js";

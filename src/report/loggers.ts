@@ -4,7 +4,7 @@
  */
 import type { Writable } from "node:stream";
 import { formatDiagnostic } from "./diagnostic.js";
-import { JSON_EVENTS_VERSION, type Event, type StepStatus } from "../model/event.js";
+import { JSON_EVENTS_VERSION, PHASES, type Event, type StepStatus, type Timings } from "../model/event.js";
 
 export interface LoggerOptions {
   out: Writable;
@@ -29,6 +29,11 @@ const STATUS_COLOR: Record<StepStatus, number> = {
   kept: 36,
   failed: 31,
 };
+
+const PHASE_LABEL: Record<keyof Timings, string> = { load: "load", plan: "plan", lock: "lock", apply: "apply", reload: "reload", dialplanCheck: "dialplan check" };
+
+/** `load 12 ms, plan 8 ms, …`: every phase, in the order a run goes through them. */
+const timingsLine = (t: Timings) => PHASES.map((p) => `${PHASE_LABEL[p]} ${t[p]} ms`).join(", ");
 
 export function jsonLogger(out: Writable): Logger {
   return (event) => {
@@ -129,6 +134,7 @@ export function humanLogger(o: LoggerOptions): Logger {
         if (e.plugins.length === 0 && !e.ok) break;
         const recap = `${e.dryRun ? "dry run: " : ""}${e.dryRun ? "would change" : "changed"}=${e.changed} unchanged=${e.unchanged} failed=${e.failed} reloads=${e.reloads.length ? e.reloads.join(",") : "none"}${e.restarts.length ? ` restarts=${e.restarts.join(",")}` : ""}`;
         if (!o.quiet) say(c(1, recap) + (o.verbose ? c(2, ` in ${e.durationMs} ms`) : ""));
+        if (o.verbose && !o.quiet && e.timings) say(c(2, `timings: ${timingsLine(e.timings)}`));
         break;
       }
     }

@@ -3,9 +3,15 @@
  * the whole process group (children included), output streamed line by line and the last lines
  * kept for the error message.
  */
-import { spawn } from "node:child_process";
+import type { spawn as Spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
+
+// node:child_process (with net, dgram, streams) is loaded on the first spawn, not by every run
+// that imports this module (a dry run never spawns).
+const requireBuiltin = createRequire(import.meta.url);
+const spawn: typeof Spawn = ((...a: Parameters<typeof Spawn>) => (requireBuiltin("node:child_process") as typeof import("node:child_process")).spawn(...a)) as typeof Spawn;
 
 export interface ProcessResult {
   command: string[];
