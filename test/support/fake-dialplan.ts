@@ -66,6 +66,12 @@ class Loader {
   private current: Context;
   private lastExten: string | undefined;
   private lastPriority = 0;
+  /**
+   * Asterisk 22 does not restart line numbers for each file of a glob `#include`: a file's lines
+   * are numbered after the previous file's, plus one (seen on the real 22.10.1: the second line of
+   * the file after a 4-line example.conf is shown as line 7).
+   */
+  private lineBase = 0;
 
   constructor() {
     this.current = this.context(BASE_CONTEXT);
@@ -83,11 +89,14 @@ class Loader {
   /** Loads one file; returns where it stopped on a syntax error, if it did. */
   file(path: string): SyntaxStop | undefined {
     const name = basename(path);
-    const lines = readFileSync(path, "utf8").split(/\r?\n/);
+    const content = readFileSync(path, "utf8");
+    const lines = content.split(/\r?\n/);
+    const base = this.lineBase;
+    this.lineBase += lines.length - (content.endsWith("\n") ? 1 : 0) + 1;
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i].replace(/(^|[^\\]);.*$/, "$1").trim();
       if (text === "" || text.startsWith("#")) continue; // #include / #exec are not simulated
-      if (!this.line(text, `${name}:${i + 1}`)) return { file: name, line: i + 1 };
+      if (!this.line(text, `${name}:${base + i + 1}`)) return { file: name, line: i + 1 };
     }
     return undefined;
   }
