@@ -68,8 +68,8 @@ class Loader {
   private lastPriority = 0;
   /**
    * Asterisk 22 does not restart line numbers for each file of a glob `#include`: a file's lines
-   * are numbered after the previous file's, plus one (seen on the real 22.10.1: the second line of
-   * the file after a 4-line example.conf is shown as line 7).
+   * are numbered after the previous file's newlines plus one (even for an empty file or one
+   * without a final newline), as seen on the real 22.10.1: the second line of the file after a 4-line example.conf is line 7.
    */
   private lineBase = 0;
 
@@ -92,7 +92,7 @@ class Loader {
     const content = readFileSync(path, "utf8");
     const lines = content.split(/\r?\n/);
     const base = this.lineBase;
-    this.lineBase += lines.length - (content.endsWith("\n") ? 1 : 0) + 1;
+    this.lineBase += content.split("\n").length;
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i].replace(/(^|[^\\]);.*$/, "$1").trim();
       if (text === "" || text.startsWith("#")) continue; // #include / #exec are not simulated

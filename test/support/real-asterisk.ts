@@ -101,10 +101,11 @@ export function dialplanShow(): Shown {
       out.includes.push({ context, include: inc[1] });
       continue;
     }
-    const pri = /^\s+(?:'(.*)' =>)?\s+(hint:|\d+\.)\s.*\[(.+):(\d+)\]\s*$/.exec(line);
+    // `'EXT' =>`, `'EXT' (CID match 'CID') =>`, or `[label]` in that column, then `N.` or `hint:`.
+    const pri = /^\s+(?:'(.*?)'(?: \(CID match '(.*)'\))? =>|\[[^\]]*\])?\s+(hint:|\d+\.)\s.*\[(.+):(\d+)\]\s*$/.exec(line);
     if (!pri) continue;
-    if (pri[1] !== undefined) extension = pri[1];
-    out.priorities.push({ context, extension, priority: pri[2] === "hint:" ? "hint" : pri[2].slice(0, -1), file: pri[3], line: Number(pri[4]) });
+    if (pri[1] !== undefined) extension = pri[2] === undefined ? pri[1] : `${pri[1]}/${pri[2]}`;
+    out.priorities.push({ context, extension, priority: pri[3] === "hint:" ? "hint" : pri[3].slice(0, -1), file: pri[4], line: Number(pri[5]) });
   }
   return out;
 }
