@@ -200,7 +200,7 @@ async function plan(args: string[], opts: RunOptions): Promise<Plan> {
   throwIfAborted(opts.signal, "before planning");
   await checkRoot(root);
   const expanded = await expandAll(await loadArgs(args, opts), { ...opts, dryRun: true });
-  await lintDialplans(expanded, { noLint: opts.noLint, emit: opts.emit ?? (() => {}) });
+  await lintDialplans(expanded, { noLint: opts.noLint, emit: opts.emit ?? (() => {}), root });
   const manifests = await readManifests(root);
   const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
   const plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
@@ -219,7 +219,7 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
     // The same source at the same commit: nothing to do, nothing run (unless --reinstall).
     const { todo, same } = partitionUpToDate(plugins, await readManifests(root), opts.reinstall === true);
     const expanded = await expandAll(todo, opts);
-    await lintDialplans(expanded, { noLint: opts.noLint, emit });
+    await lintDialplans(expanded, { noLint: opts.noLint, emit, root });
     return withRoot(opts, emit, async () => {
       const manifests = await readManifests(root);
       const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
