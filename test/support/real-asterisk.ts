@@ -62,8 +62,16 @@ export async function logMark(): Promise<number> {
   return (await stat(LOG)).size;
 }
 
-/** Log lines written since `mark`. */
+/**
+ * Log lines written since `mark`. Asterisk's logger writes from its own thread, so this waits
+ * until the log has stopped growing for 150 ms first.
+ */
 export async function logSince(mark: number): Promise<string[]> {
+  for (let size = -1, now = (await stat(LOG)).size; size !== now; ) {
+    size = now;
+    await new Promise((r) => setTimeout(r, 150));
+    now = (await stat(LOG)).size;
+  }
   const text = (await readFile(LOG)).subarray(mark).toString("utf8");
   return text.split("\n").filter(Boolean);
 }
