@@ -5,12 +5,12 @@
  * fake AMI server of the default suite is held to the same answers as the real one.
  */
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { AmiError, createAmiClient, parseAmiUrl } from "../../src/asterisk/ami-client.js";
 import { cleanup, HELLO_CONF, makePlugin, runCli, tempDir } from "../support/rig.js";
-import { amiUrl, ETC, EXTRA, putExtra, resetInstance, ROOT, rx, saveExtensionsConf, startAsterisk, stopAsterisk } from "../support/real-asterisk.js";
+import { amiUrl, ETC, EXTRA, logMark, logSince, putExtra, resetInstance, ROOT, rx, saveExtensionsConf, startAsterisk, stopAsterisk } from "../support/real-asterisk.js";
 
 const failsWith = (reason: AmiError["reason"], message: RegExp) => (e: unknown) => {
   assert.ok(e instanceof AmiError, String(e));
@@ -56,6 +56,23 @@ describe("the AMI client on a real Asterisk", () => {
       await assert.rejects(client.reload("dialplan"), failsWith("action-failed", /pbx_config.*extensions\.conf/));
       assert.equal(await client.dialplanHasExtension("***42", "xivo-extrafeatures"), true, "the old dialplan is kept");
       assert.equal(await client.dialplanHasExtension("***43", "xivo-extrafeatures"), false);
+    } finally {
+      await client.close();
+      await resetInstance();
+    }
+  });
+
+  test("an empty extensions_extra.d: Wazo's nested #include logs an ERROR and loads; in extensions.conf itself the Reload fails", async () => {
+    const client = await createAmiClient(parseAmiUrl(amiUrl()));
+    try {
+      await rm(path.join(EXTRA, "example.conf"));
+      const mark = await logMark();
+      await client.reload("dialplan");
+      assert.ok((await logSince(mark)).some((l) => /ERROR.*The file 'extensions_extra\.d\/\*' was listed as a #include but it does not exist/.test(l)));
+      assert.equal(await client.dialplanHasExtension("noop", "xivo-extrafeatures"), true, "the rest of the dialplan loads");
+      const good = await saveExtensionsConf();
+      await writeFile(path.join(ETC, "extensions.conf"), good.replace("#include extensions.d/*", "#include extensions_extra.d/*"));
+      await assert.rejects(client.reload("dialplan"), failsWith("action-failed", /An unknown error occurred/));
     } finally {
       await client.close();
       await resetInstance();

@@ -27,11 +27,26 @@ export interface FakeDialplanOptions {
   /** Extensions loaded after the files: context → extension names. */
   extraExtensions?: Record<string, string[]>;
   /**
-   * How extensions.conf includes the folder. Wazo uses `#include` (default): an empty or missing
-   * folder makes the whole extensions.conf fail (the Reload answers `An unknown error occurred`,
-   * the previous dialplan stays). The recordings' PBX used `#tryinclude`, which tolerates it.
+   * How the folder is included. `#include` in extensions.conf itself: an empty or missing folder
+   * makes the whole extensions.conf fail (the Reload answers `An unknown error occurred`, the
+   * previous dialplan stays). `#tryinclude` tolerates it. `nested` is Wazo's layout
+   * (extensions.conf → extensions.d/* → 01-wazo.conf → `#include extensions_extra.d/*`): an empty
+   * folder only logs an ERROR and the rest loads (both seen on a real 22.10.1). By default, read
+   * from the root's extensions.conf; without one, Wazo's layout.
    */
-  extraInclude?: "#include" | "#tryinclude";
+  extraInclude?: "#include" | "#tryinclude" | "nested";
+}
+
+/** How the root's extensions.conf includes extensions_extra.d (see `extraInclude`). */
+function includeMode(root: string): "#include" | "#tryinclude" | "nested" {
+  let text: string;
+  try {
+    text = readFileSync(join(root, "etc/asterisk/extensions.conf"), "utf8");
+  } catch {
+    return "nested";
+  }
+  const m = /^#(include|tryinclude)\s+["<]?(?:\/etc\/asterisk\/)?extensions_extra\.d\//m.exec(text);
+  return m ? (m[1] === "include" ? "#include" : "#tryinclude") : "nested";
 }
 
 /** Where the last load stopped on a syntax error (that file and all later ones were dropped). */
@@ -209,7 +224,7 @@ export class FakeDialplan {
       } catch {
         names = [];
       }
-      if (names.length === 0 && (this.options.extraInclude ?? "#include") === "#include") return undefined;
+      if (names.length === 0 && (this.options.extraInclude ?? includeMode(this.options.root)) === "#include") return undefined;
       for (const name of names) {
         this.lastStop = loader.file(join(dir, name));
         if (this.lastStop) break;
