@@ -10,8 +10,9 @@
 //    AMI port in WAZO_TASKS_TEST_ASTERISK_DIR / WAZO_TASKS_TEST_AMI_PORT;
 // 4. stops the instance whatever happened (also on SIGINT/SIGTERM) and checks its process is gone.
 //
-// WAZO_TASKS_ASTERISK_SHARED overrides where the shared Asterisk folder is. Extra arguments filter
-// test files by substring, as scripts/run-tests.mjs does.
+// WAZO_TASKS_ASTERISK_SHARED overrides where the shared Asterisk folder is; WAZO_TASKS_ASTERISK_PORT
+// is the first port tried. Extra arguments filter test files by substring, as scripts/run-tests.mjs
+// does.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -43,17 +44,28 @@ const asterisk = build();
 const tmp = mkdtempSync(path.join(os.tmpdir(), "wazo-tasks-asterisk-"));
 const dir = path.join(tmp, "instance");
 let started = false;
+/** The test process, while it runs. */
+let testRun;
 
 function stopInstance() {
   if (!started) return;
   started = false;
   const pid = readPid();
   spawnSync(path.join(dir, "stop"), [], { stdio: "inherit", timeout: 30_000 });
-  if (pid && alive(pid)) {
+  if (pid && !gone(pid, 5000)) {
     // stop only ever signals this instance's own pid; this is the last resort.
     try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+    if (!gone(pid, 5000)) console.error(`test:asterisk: Asterisk (pid ${pid}) is still running`);
   }
-  if (pid && alive(pid)) console.error(`test:asterisk: Asterisk (pid ${pid}) is still running`);
+}
+
+/** Waits up to `ms` for `pid` to exit (synchronously: this also runs from the exit handler). */
+function gone(pid, ms) {
+  for (const end = Date.now() + ms; alive(pid); ) {
+    if (Date.now() > end) return false;
+    spawnSync("sleep", ["0.1"]);
+  }
+  return true;
 }
 
 function cleanUp() {
@@ -63,6 +75,7 @@ function cleanUp() {
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {
+    testRun?.kill(signal);
     cleanUp();
     process.exit(128 + (os.constants.signals[signal] ?? 1));
   });
@@ -115,8 +128,13 @@ async function startInstance() {
   throw new Error(`no free AMI port found (tried ${tried.join(", ")})`);
 }
 
-/** A port of the range that nothing listens on right now (start still double-checks). */
+/**
+ * A port of the range that nothing listens on right now (start still double-checks).
+ * WAZO_TASKS_ASTERISK_PORT is tried first, as it is.
+ */
 async function pickPort(tried) {
+  const first = Number(process.env.WAZO_TASKS_ASTERISK_PORT);
+  if (first && !tried.length) return first;
   for (let i = 0; i < 50; i++) {
     const port = PORTS[0] + Math.floor(Math.random() * (PORTS[1] - PORTS[0] + 1));
     if (!tried.includes(port) && (await isFree(port))) return port;
@@ -133,10 +151,15 @@ function isFree(port) {
 }
 
 function runTests(port) {
-  const env = { ...process.env, WAZO_TASKS_TEST_ASTERISK_DIR: dir, WAZO_TASKS_TEST_AMI_PORT: String(port), WAZO_TASKS_TEST_ASTERISK_BIN: asterisk };
+  // Without NODE_TEST_CONTEXT: run from a test itself, node --test would skip its files.
+  const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
+  const env = { ...inherited, WAZO_TASKS_TEST_ASTERISK_DIR: dir, WAZO_TASKS_TEST_AMI_PORT: String(port), WAZO_TASKS_TEST_ASTERISK_BIN: asterisk };
   // One file at a time: the files share the instance and reload its dialplan.
-  const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...files], { cwd: REPO, env, stdio: "inherit" });
-  return new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));
+  testRun = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...files], { cwd: REPO, env, stdio: "inherit" });
+  return new Promise((resolve) => testRun.on("close", (c) => {
+    testRun = undefined;
+    resolve(c ?? 1);
+  }));
 }
 
 function readPid() {
