@@ -80,8 +80,9 @@ function addPriority(p: Place, kind: "exten" | "same", field: string, rest: stri
   if (priority === undefined) return;
   const app = comma < 0 ? "" : rest.slice(comma + 1);
   if (app.trim() === "") {
-    const message = kind === "exten" ? "exten needs 3 comma-separated fields: extension, priority, application" : "same needs a priority and an application";
-    report(p, at, [issue("error", 0, rest.length, message, FIELDS_HINT)]);
+    // Asterisk adds the priority with no application, silently; it does nothing when reached.
+    const message = kind === "exten" ? "exten has no application: Asterisk adds a priority that does nothing" : "same has no application: Asterisk adds a priority that does nothing";
+    report(p, at, [issue("warning", 0, rest.length, message, FIELDS_HINT)]);
   } else {
     reportApplication(p, app, at + comma + 1, parsed.priority.base.kind === "hint");
   }

@@ -67,10 +67,12 @@ export function parsePriority(field: string): { priority?: Priority; issues: Iss
   const plusAt = word.indexOf("+");
   if (plusAt >= 0) {
     const digits = word.slice(plusAt + 1);
-    if (!/^\d+$/.test(digits)) {
-      return { issues: [issue("error", index + plusAt, digits.length + 1, `invalid '+${digits}' in priority '${text}'`, "write n+2 or 1+2")] };
+    // pbx_config reads the offset with sscanf("%d"): what is not a number there is ignored.
+    const read = /^\d*/.exec(digits)![0];
+    if (read !== digits) {
+      issues.push(issue("warning", index + plusAt, digits.length + 1, `'+${digits}' in priority '${text}' is read as ${read === "" ? "nothing" : `+${read}`}`, "write n+2 or 1+2"));
     }
-    plus = Number(digits);
+    plus = Number(read || 0);
     word = word.slice(0, plusAt);
   }
   const base = readBase(word, index, issues);

@@ -1,8 +1,9 @@
 /**
  * The linter against what a real Asterisk 22.10.1 did with every corpus file
  * (test/fixtures/dialplan-corpus/outcomes.json, re-recorded by `npm run test:asterisk`):
- * its verdict (the worst severity it reports) must be the recorded one, and for files Asterisk
- * loaded without loss, the extensions it says the file provides must be those Asterisk loaded.
+ * its verdict (the worst severity it reports) must be the recorded one, its errors must be on the
+ * lines Asterisk lost (or after one that stops Asterisk's reader), and for files Asterisk loaded
+ * without loss, the extensions it says the file provides must be those Asterisk loaded.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -38,6 +39,13 @@ describe("the linter agrees with the real Asterisk on the corpus", () => {
       const verdict = result.diagnostics.some((d) => d.severity === "error") ? "error" : result.diagnostics.length ? "warning" : "clean";
       const said = result.diagnostics.map((d) => `${d.line}:${d.col}: ${d.severity}: ${d.message}`);
       assert.equal(verdict, recorded.verdict, `the linter said:\n${said.join("\n") || "nothing"}`);
+      // Line by line: what Asterisk lost has an error on its line, or after an error that stops
+      // Asterisk's reader above it; and every error is on such a line.
+      const errors = result.diagnostics.filter((d) => d.severity === "error");
+      const stop = Math.min(...errors.filter((d) => /rest of this file|following lines/.test(d.hint ?? "")).map((d) => d.line));
+      const harmed = new Set([...recorded.lost, ...recorded.others.flatMap((o) => /^line (\d+) /.exec(o)?.slice(1).map(Number) ?? [])]);
+      assert.deepEqual([...harmed].filter((l) => l < stop && !errors.some((e) => e.line === l)), [], `lines lost without an error; the linter said:\n${said.join("\n")}`);
+      assert.deepEqual(errors.filter((e) => e.line < stop && !harmed.has(e.line)).map((e) => `${e.line}: ${e.message}`), [], "errors on lines Asterisk loaded");
       if (recorded.verdict !== "error") {
         // context/extension[/callerid]/priority@line; the linter names extensions without caller id.
         const loaded = [...new Set(recorded.loaded.map((l) => l.split("/").slice(0, 2).join("/")))].sort();
