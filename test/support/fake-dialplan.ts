@@ -5,8 +5,10 @@
 // the rest of that file and of every later file, and the reload is still reported as a success.
 // Lines that only draw a warning from Asterisk (no '=', an unclosed parenthesis in an
 // application) are handled as Asterisk handles them: ignored, or loaded as they are.
-// Not simulated: `#include`/`#exec` lines (skipped), `;-- --;` block comments.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+// `;-- --;` block comments and a missing `#include` file are simulated; `#exec` and the content of
+// an `#include`d file are not. test/asterisk/fake-ami-recorded.test.ts holds it to the corpus
+// recorded from a real Asterisk (test/fixtures/dialplan-corpus/).
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 
 interface Priority {
@@ -87,8 +89,10 @@ class Loader {
    * without a final newline), as seen on the real 22.10.1: the second line of the file after a 4-line example.conf is line 7.
    */
   private lineBase = 0;
+  /** Block comment depth, never reset between files (see `uncomment`). */
+  private depth = 0;
 
-  constructor() {
+  constructor(private readonly root?: string) {
     this.current = this.context(BASE_CONTEXT);
     this.addExten(this.current, "noop", "1", "NoOp(xivo-extrafeatures placeholder)", "extensions.conf:9");
   }
@@ -109,11 +113,57 @@ class Loader {
     const base = this.lineBase;
     this.lineBase += content.split("\n").length;
     for (let i = 0; i < lines.length; i++) {
-      const text = lines[i].replace(/(^|[^\\]);.*$/, "$1").trim();
-      if (text === "" || text.startsWith("#")) continue; // #include / #exec are not simulated
+      if (Buffer.byteLength(lines[i]) >= 8190) continue; // "Line N too long, skipping"
+      const text = this.uncomment(lines[i]).replace(/(^|[^\\]);.*$/, "$1").trim();
+      if (text === "") continue;
+      if (text.startsWith("#")) {
+        if (this.missingInclude(text)) return { file: name, line: i + 1 };
+        continue; // #exec, and #include of a file that exists, are not simulated
+      }
       if (!this.line(text, `${name}:${base + i + 1}`)) return { file: name, line: i + 1 };
     }
     return undefined;
+  }
+
+  /**
+   * Drops `;-- ... --;` block comments. Their depth carries over to the next files, and a stray
+   * `--;` makes it negative, hiding what follows: on a real 22.10.1 both drop the later files.
+   */
+  private uncomment(line: string): string {
+    let out = "";
+    let i = 0;
+    while (i < line.length) {
+      const open = line.indexOf(";--", i);
+      const close = line.indexOf("--;", i);
+      if (this.depth === 0 && (open < 0 || (close >= 0 && close < open))) {
+        if (close < 0) return out + line.slice(i);
+        out += line.slice(i, close);
+        this.depth--;
+        i = close + 3;
+      } else if (this.depth === 0 && open >= 0 && line[open + 3] !== "-") {
+        out += line.slice(i, open);
+        this.depth++;
+        i = open + 3;
+      } else if (this.depth > 0) {
+        if (close < 0) return out;
+        this.depth--;
+        i = close + 3;
+      } else {
+        // Negative depth: only a ';--' brings it back towards 0.
+        if (open < 0) return out;
+        this.depth++;
+        i = open + 3;
+      }
+    }
+    return out;
+  }
+
+  /** `#include` of a file that does not exist stops Asterisk's reader (#tryinclude does not). */
+  private missingInclude(text: string): boolean {
+    const m = /^#include\s+["<]?([^">]+)[">]?$/i.exec(text);
+    if (!m || !this.root || /[*?[]/.test(m[1])) return false;
+    const target = m[1].startsWith("/") ? m[1] : `/etc/asterisk/${m[1]}`;
+    return !existsSync(join(this.root, target));
   }
 
   /** One stripped line; false when config.c would stop reading here. */
@@ -125,12 +175,17 @@ class Loader {
     const key = text.slice(0, equals).trim().toLowerCase();
     const value = text.slice(equals + 1).replace(/^>/, "").trim();
     if (key === "include") this.current.includes.push(value);
-    if (key !== "exten" && key !== "same") return true;
+    // pbx_config compares only the first four letters of `same`.
+    if (key !== "exten" && !key.startsWith("same")) return true;
     const parts = value.split(",");
-    const exten = key === "exten" ? parts.shift()!.split("/")[0].trim() : this.lastExten;
+    const first = key === "exten" ? parts.shift()!.split("/")[0].trim() : this.lastExten;
+    // An unclosed `[` in a pattern swallows the rest of the line: no priority, the line is skipped.
+    if (first === undefined || (first.lastIndexOf("[") > first.lastIndexOf("]"))) return true;
+    const exten = first;
     const priority = parts.shift()?.trim();
+    // No application: Asterisk still adds the priority (it does nothing).
     const app = parts.join(",").trim();
-    if (exten && priority !== undefined && app !== "") this.addExten(this.current, exten, priority, app, source);
+    if (exten && priority !== undefined && priority !== "") this.addExten(this.current, exten, priority, app, source);
     return true;
   }
 
@@ -213,7 +268,7 @@ export class FakeDialplan {
   }
 
   private load(readFiles = true): Map<string, Context> | undefined {
-    const loader = new Loader();
+    const loader = new Loader(this.options.root);
     this.lastStop = undefined;
     if (readFiles && this.options.root) {
       const dir = join(this.options.root, "etc/asterisk/extensions_extra.d");
