@@ -4,7 +4,7 @@
  * the script, and spy.conf's extensions are loaded although Asterisk reads the script too.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cleanup, makeExecutable, REPO, runCli, tempDir } from "../support/rig.js";
@@ -46,5 +46,24 @@ describe("a wazo-chanspy-shaped plugin on a real Asterisk", () => {
     const u = await runCli(["uninstall", "acme/chanspy", "--root", ROOT], { env });
     assert.equal(u.code, 0, u.stdout + u.stderr);
     assert.doesNotMatch(rx("dialplan show xivo-extrafeatures"), /_\*64\./);
+  });
+
+  test("with a plain extensions_extra.d/*.conf include, the script is not read by Asterisk, and not warned about", async () => {
+    const wazo = path.join(ETC, "extensions.d/01-wazo.conf");
+    const original = await readFile(wazo, "utf8");
+    await writeFile(wazo, original.replace("#include extensions_extra.d/*", "#include extensions_extra.d/*.conf"));
+    try {
+      rx("dialplan reload");
+      const mark = await logMark();
+      const r = await runCli(["install", PLUGIN, "--root", ROOT], { env });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.doesNotMatch(r.stderr, /warning/);
+      assert.match(rx("dialplan show xivo-extrafeatures"), /'_\*64\.' =>\s+1\. NoOp\(Chanspy\)/);
+      assert.equal((await logSince(mark)).filter((l) => /interfaces\.py/.test(l)).length, 0, "Asterisk did not read the script");
+      assert.equal((await runCli(["uninstall", "acme/chanspy", "--root", ROOT], { env })).code, 0);
+    } finally {
+      await writeFile(wazo, original);
+      rx("dialplan reload");
+    }
   });
 });
