@@ -21,6 +21,10 @@ interface Priority {
 interface Context {
   extensions: Map<string, Priority[]>;
   includes: string[];
+  /** extension + NUL + label → priority. */
+  labels?: Map<string, number>;
+  /** The last line added, which `same` and `n` continue after (+) or inheritance. */
+  last?: { exten: string; priority: number };
 }
 
 export interface FakeDialplanOptions {
@@ -132,30 +136,16 @@ class Loader {
   private uncomment(line: string): string {
     let out = "";
     let i = 0;
-    while (i < line.length) {
-      const open = line.indexOf(";--", i);
+    for (;;) {
+      const open = blockStart(line, i);
       const close = line.indexOf("--;", i);
-      if (this.depth === 0 && (open < 0 || (close >= 0 && close < open))) {
-        if (close < 0) return out + line.slice(i);
-        out += line.slice(i, close);
-        this.depth--;
-        i = close + 3;
-      } else if (this.depth === 0 && open >= 0 && line[open + 3] !== "-") {
-        out += line.slice(i, open);
-        this.depth++;
-        i = open + 3;
-      } else if (this.depth > 0) {
-        if (close < 0) return out;
-        this.depth--;
-        i = close + 3;
-      } else {
-        // Negative depth: only a ';--' brings it back towards 0.
-        if (open < 0) return out;
-        this.depth++;
-        i = open + 3;
-      }
+      const opensFirst = open >= 0 && (close < 0 || open < close);
+      if (!opensFirst && close < 0) return this.depth === 0 ? out + line.slice(i) : out;
+      const at = opensFirst ? open : close;
+      if (this.depth === 0) out += line.slice(i, at);
+      this.depth += opensFirst ? 1 : -1;
+      i = at + 3;
     }
-    return out;
   }
 
   /** `#include` of a file that does not exist stops Asterisk's reader (#tryinclude does not). */
@@ -177,8 +167,12 @@ class Loader {
     if (key === "include") this.current.includes.push(value);
     // pbx_config compares only the first four letters of `same`.
     if (key !== "exten" && !key.startsWith("same")) return true;
-    const parts = value.split(",");
-    const first = key === "exten" ? parts.shift()!.split("/")[0].trim() : this.lastExten;
+    // The extension ends at the first ',' outside a [...] class (a pattern's class may hold commas).
+    let cut = 0;
+    for (let depth = 0; key === "exten" && cut < value.length && (value[cut] !== "," || depth > 0); cut++) depth += value[cut] === "[" ? 1 : value[cut] === "]" && depth > 0 ? -1 : 0;
+    const parts = (key === "exten" ? value.slice(cut + 1) : value).split(",");
+    // EXT/CALLERID stays one key: Asterisk lists it apart, as "'EXT' (CID match 'CALLERID')".
+    const first = key === "exten" ? value.slice(0, cut).replace(/\s+/g, "") : this.lastExten;
     // An unclosed `[` in a pattern swallows the rest of the line: no priority, the line is skipped.
     if (first === undefined || (first.lastIndexOf("[") > first.lastIndexOf("]"))) return true;
     const exten = first;
@@ -212,26 +206,50 @@ class Loader {
       if (!base) return false; // "Inheritance requested, but category '...' does not exist"
       for (const [exten, priorities] of base.extensions) for (const p of priorities) this.addPriority(target, exten, p);
       target.includes.push(...base.includes);
+      if (base.last) target.last = { ...base.last };
     }
     this.current = target;
-    this.lastExten = undefined;
-    this.lastPriority = 0;
+    // The copied lines come first, so `same`/`n` continue the last of them; (+) continues the
+    // section's own last line (seen on a real 22.10.1).
+    const continued = options.length > 0 && !(options.length === 1 && options[0] === "!") ? target.last : undefined;
+    this.lastExten = continued?.exten;
+    this.lastPriority = continued?.priority ?? 0;
     return true;
   }
 
   addExten(context: Context, exten: string, priorityText: string, app: string, source: string): void {
-    const label = priorityText.replace(/\(.*\)$/, "").trim().toLowerCase();
-    let priority: number | "hint";
-    if (label === "hint") priority = "hint";
-    else if (label === "n" && this.lastPriority > 0) priority = this.lastPriority + 1; // pbx_config's `lastpri + 1`
-    else if (/^\d+$/.test(label)) priority = Number(label);
-    else return; // pbx_config: "Invalid priority/label", line skipped
+    const priority = this.priority(context, exten, priorityText);
+    if (priority === undefined) return; // pbx_config: "Invalid priority/label", line skipped
     const open = app.indexOf("(");
     const close = app.lastIndexOf(")"); // none: "No closing parenthesis found?", loaded anyway
     const [name, data] = open >= 0 ? [app.slice(0, open), app.slice(open + 1, close > open ? close : undefined)] : app.split(/,(.*)/s);
     this.addPriority(context, exten, { priority, app: name.trim(), data: data ?? "", source });
     this.lastExten = exten;
     if (priority !== "hint") this.lastPriority = priority;
+    if (priority !== "hint") context.last = { exten, priority };
+  }
+
+  /**
+   * pbx_config's priority: `N`, `n`/`next` (last + 1), `s`/`same` (last), `hint`, or a label of
+   * the same extension, then `+N`; `(label)` names it. Undefined when Asterisk skips the line.
+   */
+  private priority(context: Context, exten: string, text: string): number | "hint" | undefined {
+    const labelled = /^([^(]*)\((.*)\)$/.exec(text.trim());
+    const word = (labelled ? labelled[1] : text).trim();
+    if (text.includes("(") && !labelled) return undefined; // "Label missing trailing ')'"
+    if (word === "hint") return "hint";
+    const plusAt = word.indexOf("+");
+    const base = plusAt >= 0 ? word.slice(0, plusAt) : word;
+    const plus = plusAt >= 0 ? Number(/^\d*/.exec(word.slice(plusAt + 1))![0] || 0) : 0;
+    const labels = (context.labels ??= new Map());
+    let value: number | undefined;
+    if (base === "n" || base === "next") value = this.lastPriority > 0 ? this.lastPriority + 1 : undefined;
+    else if (base === "s" || base === "same") value = this.lastPriority > 0 ? this.lastPriority : undefined;
+    else if (/^\d/.test(base)) value = parseInt(base, 10);
+    else value = labels.get(`${exten}\0${base}`);
+    if (value === undefined || value + plus < 1) return undefined;
+    if (labelled) labels.set(`${exten}\0${labelled[2]}`, value + plus);
+    return value + plus;
   }
 
   private addPriority(context: Context, exten: string, priority: Priority): void {
@@ -240,6 +258,12 @@ class Loader {
     list.push(priority);
     context.extensions.set(exten, list);
   }
+}
+
+/** Where `;--` opens a block comment (`;---` is a plain comment), from `from`; -1 if nowhere. */
+function blockStart(line: string, from: number): number {
+  for (let at = line.indexOf(";--", from); at >= 0; at = line.indexOf(";--", at + 1)) if (line[at + 3] !== "-") return at;
+  return -1;
 }
 
 function pad(text: string, width: number): string {
@@ -310,12 +334,14 @@ export class FakeDialplan {
       seen.add(name);
       const block: string[] = [];
       for (const [ext, priorities] of context.extensions) {
-        if (exten !== undefined && !extensionMatches(ext, exten)) continue;
+        if (exten !== undefined && !extensionMatches(ext.split("/")[0], exten)) continue;
         counts.extensions++;
         priorities.forEach((p, i) => {
           counts.priorities++;
           const what = p.priority === "hint" ? `hint: ${p.data}` : `${p.priority}. ${p.app}(${p.data})`;
-          block.push(`  ${pad(i === 0 ? `'${ext}' =>` : "", 17)} ${pad(what, 45)} [${p.source}]`);
+          const [name, cid] = ext.split("/");
+          const head = cid === undefined ? `'${name}' =>` : `'${name}' (CID match '${cid}') =>`;
+          block.push(`  ${pad(i === 0 ? head : "", 17)} ${pad(what, 45)} [${p.source}]`);
         });
       }
       if (exten === undefined) for (const inc of context.includes) block.push(`  Include =>        ${pad(`'${inc}'`, 45)} [pbx_config]`);

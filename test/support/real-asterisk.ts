@@ -6,6 +6,9 @@
 import { spawnSync } from "node:child_process";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { parseDialplanShow, type Shown } from "./dialplan-show.js";
+
+export type { Loaded, Shown } from "./dialplan-show.js";
 
 const dir = process.env.WAZO_TASKS_TEST_ASTERISK_DIR;
 const port = process.env.WAZO_TASKS_TEST_AMI_PORT;
@@ -76,46 +79,9 @@ export async function logSince(mark: number): Promise<string[]> {
   return text.split("\n").filter(Boolean);
 }
 
-/** One priority (or hint) that `dialplan show` lists, with the file and line it names. */
-export interface Loaded {
-  context: string;
-  extension: string;
-  /** A number, or "hint". */
-  priority: string;
-  file: string;
-  line: number;
-}
-
-export interface Shown {
-  priorities: Loaded[];
-  includes: { context: string; include: string }[];
-  contexts: string[];
-}
-
 /** Parses the whole `dialplan show`. */
 export function dialplanShow(): Shown {
-  const out: Shown = { priorities: [], includes: [], contexts: [] };
-  let context = "";
-  let extension = "";
-  for (const line of rx("dialplan show").split("\n")) {
-    const ctx = /^\[ Context '(.*)' created by '.*' \]$/.exec(line);
-    if (ctx) {
-      context = ctx[1];
-      out.contexts.push(context);
-      continue;
-    }
-    const inc = /^\s+Include =>\s+'(.*)'\s+\[/.exec(line);
-    if (inc) {
-      out.includes.push({ context, include: inc[1] });
-      continue;
-    }
-    // `'EXT' =>`, `'EXT' (CID match 'CID') =>`, or `[label]` in that column, then `N.` or `hint:`.
-    const pri = /^\s+(?:'(.*?)'(?: \(CID match '(.*)'\))? =>|\[[^\]]*\])?\s+(hint:|\d+\.)\s.*\[(.+):(\d+)\]\s*$/.exec(line);
-    if (!pri) continue;
-    if (pri[1] !== undefined) extension = pri[2] === undefined ? pri[1] : `${pri[1]}/${pri[2]}`;
-    out.priorities.push({ context, extension, priority: pri[3] === "hint:" ? "hint" : pri[3].slice(0, -1), file: pri[4], line: Number(pri[5]) });
-  }
-  return out;
+  return parseDialplanShow(rx("dialplan show"));
 }
 
 /** Writes files into extensions_extra.d. */
