@@ -10,11 +10,11 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { AmiError, createAmiClient, parseAmiUrl } from "../../src/asterisk/ami-client.js";
 import { cleanup, HELLO_CONF, makePlugin, runCli, tempDir } from "../support/rig.js";
-import { amiUrl, ETC, EXTRA, logMark, logSince, putExtra, resetInstance, ROOT, rx, saveExtensionsConf, startAsterisk, stopAsterisk } from "../support/real-asterisk.js";
+import { amiUrl, ETC, EXTRA, logMark, logSince, putExtra, resetInstance, ROOT, saveExtensionsConf, startAsterisk, stopAsterisk } from "../support/real-asterisk.js";
 
-const failsWith = (reason: AmiError["reason"], message: RegExp) => (e: unknown) => {
+const failsWith = (code: AmiError["code"], message: RegExp) => (e: unknown) => {
   assert.ok(e instanceof AmiError, String(e));
-  assert.equal(e.reason, reason, e.message);
+  assert.equal(e.code, code, e.message);
   assert.match(e.message, message);
   assert.doesNotMatch(e.message, /wazosecret|limited@/);
   return true;
@@ -103,9 +103,9 @@ describe("the AMI client on a real Asterisk", () => {
     try {
       await pending.then(
         () => undefined,
-        (e) => assert.ok(e instanceof AmiError && ["socket-closed", "connection-refused"].includes(e.reason), String(e)),
+        (e) => assert.ok(e instanceof AmiError && ["socket-closed", "connection-refused"].includes(e.code), String(e)),
       );
-      await assert.rejects(client.command("core show version"), (e: unknown) => e instanceof AmiError && e.reason === "socket-closed");
+      await assert.rejects(client.command("core show version"), (e: unknown) => e instanceof AmiError && e.code === "socket-closed" && e.reason === "ami-unreachable");
       await client.close();
       startAsterisk();
       // A plugin whose own step stops Asterisk after its file is written, before the reload.
