@@ -205,7 +205,7 @@ async function plan(args: string[], opts: RunOptions): Promise<Plan> {
   throwIfAborted(opts.signal, "before planning");
   await checkRoot(root);
   const expanded = await expandAll(await loadArgs(args, opts), { ...opts, dryRun: true });
-  await lintDialplans(expanded, { noLint: opts.noLint, emit: opts.emit ?? (() => {}) });
+  await lintDialplans(expanded, { noLint: opts.noLint, emit: opts.emit ?? (() => {}), root });
   const manifests = await readManifests(root);
   const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
   const plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
@@ -225,7 +225,7 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
     const { todo, same } = partitionUpToDate(plugins, await readManifests(root), opts.reinstall === true);
     const expanded = await ctx.timer.time("plan", async () => {
       const all = await expandAll(todo, opts);
-      await lintDialplans(all, { noLint: opts.noLint, emit });
+      await lintDialplans(all, { noLint: opts.noLint, emit, root });
       return all;
     });
     return withRoot(opts, ctx, async () => {

@@ -2,13 +2,14 @@
  * After a dialplan reload: prove that every installed plugin's extensions are loaded, and that
  * the removed ones are gone. Asterisk answers "Module Reloaded" even when a syntax error made it
  * drop the rest of a file and every file after it, so only asking the loaded dialplan tells.
- * When the loss comes from a file this run changed, the run is rolled back and reloaded again.
+ * When the loss comes from a file this run changed (one Asterisk reads at or before the lost one,
+ * in the order of the include chain under the root), the run is rolled back and reloaded again.
  */
 import path from "node:path";
 import type { Event } from "../model/event.js";
 import { mapPool } from "../util/pool.js";
 import type { Plan } from "../model/plan.js";
-import { DIALPLAN_DIR } from "../plan/lint.js";
+import { readDialplanChain, wouldRead } from "../dialplan/chain.js";
 import { readManifests, type Manifest } from "../state/manifest.js";
 import type { AsteriskControl } from "../asterisk/control.js";
 import type { ApplyResult } from "./executor.js";
@@ -17,14 +18,23 @@ import { rollback, type Journal } from "./transaction.js";
 
 type Missing = Extract<Event, { type: "dialplan-check" }>["missing"][number];
 
-/** Dialplan files this run wrote or removed, in the order Asterisk's glob include reads them. */
-function changedDialplanFiles(plan: Plan): string[] {
-  const files = plan.ops.flatMap((o) => (o.op !== "run" && o.op !== "make" && o.change !== "none" && o.display.startsWith(DIALPLAN_DIR) ? [o.display] : []));
-  return [...new Set(files)].sort();
+/** Dialplan files this run wrote or removed, in the order Asterisk reads them (the include chain). */
+async function changedDialplanFiles(plan: Plan): Promise<{ changed: string[]; order: Map<string, number> }> {
+  const chain = await readDialplanChain(plan.root);
+  const order = new Map(chain.files.map((f, i) => [f.target, i]));
+  const files = plan.ops.flatMap((o) => (o.op !== "run" && o.op !== "make" && o.change !== "none" && wouldRead(chain, o.display) ? [o.display] : []));
+  const at = (f: string) => order.get(f) ?? Number.MAX_SAFE_INTEGER;
+  return { changed: [...new Set(files)].sort((a, b) => at(a) - at(b) || (a < b ? -1 : a > b ? 1 : 0)), order };
 }
 
-/** The last changed file at or before `file` in include order: what probably broke it. */
-export function probableCause(file: string, changed: string[]): string | undefined {
+/**
+ * The last changed file Asterisk reads at or before `file`: what probably broke it, since a file
+ * that stops Asterisk's reader drops everything read after it. Without a known order (a file no
+ * longer in the chain), files of the same folder are compared by name, as a glob sorts them.
+ */
+export function probableCause(file: string, changed: string[], order: ReadonlyMap<string, number> = new Map()): string | undefined {
+  const at = order.get(file);
+  if (at !== undefined) return changed.filter((c) => (order.get(c) ?? Number.MAX_SAFE_INTEGER) <= at).at(-1);
   return changed.filter((c) => path.posix.dirname(c) === path.posix.dirname(file) && c <= file).at(-1);
 }
 
@@ -58,8 +68,8 @@ export async function checkDialplanAfterReload(plan: Plan, ctx: HandlerContext, 
     ctx.emit({ type: "dialplan-check", checked: expected.size, status: "ok", missing: [] });
     return false;
   }
-  const changed = changedDialplanFiles(plan);
-  for (const m of missing) m.cause = m.expect === "present" ? probableCause(m.file, changed) : undefined;
+  const { changed, order } = await changedDialplanFiles(plan);
+  for (const m of missing) m.cause = m.expect === "present" ? probableCause(m.file, changed, order) : undefined;
   failedAfterApply(result, "dialplan-lost", `after the dialplan reload ${missing.map((m) => `${m.extension}@${m.context} of ${m.plugin} is ${m.expect === "present" ? "not loaded" : "still loaded"}`).join(", ")}`, undefined, { plugin: missing[0]!.plugin });
   if (!missing.some((m) => m.cause)) {
     ctx.emit({ type: "dialplan-check", checked: expected.size, status: "failed", missing });

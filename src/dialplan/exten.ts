@@ -64,10 +64,7 @@ function extensionName(field: string): string {
 
 function patternIssues(extension: string, index: number): Issue[] {
   if (extension === "_." || extension === "_!") {
-    return [issue("warning", index, extension.length, `'${extension}' matches every extension, including h, i and t`, `Asterisk discourages it; use '_X${extension[1]}'`)];
-  }
-  if (!extension.startsWith("_") && /[.![]/.test(extension)) {
-    return [issue("warning", index, extension.length, `'${extension}' has pattern characters but no leading '_'`, "Asterisk takes it literally; write _" + extension + " for a pattern")];
+    return [issue("warning", index, extension.length, `'${extension}' matches every extension, including h, i and t`, `Asterisk loads it but warns that it "can have unexpected behavior"; use '_X${extension[1]}'`)];
   }
   return [];
 }
@@ -83,8 +80,9 @@ function addPriority(p: Place, kind: "exten" | "same", field: string, rest: stri
   if (priority === undefined) return;
   const app = comma < 0 ? "" : rest.slice(comma + 1);
   if (app.trim() === "") {
-    const message = kind === "exten" ? "exten needs 3 comma-separated fields: extension, priority, application" : "same needs a priority and an application";
-    report(p, at, [issue("error", 0, rest.length, message, FIELDS_HINT)]);
+    // Asterisk adds the priority with no application, silently; it does nothing when reached.
+    const message = kind === "exten" ? "exten has no application: Asterisk adds a priority that does nothing" : "same has no application: Asterisk adds a priority that does nothing";
+    report(p, at, [issue("warning", 0, rest.length, message, FIELDS_HINT)]);
   } else {
     reportApplication(p, app, at + comma + 1, parsed.priority.base.kind === "hint");
   }
@@ -155,9 +153,6 @@ function claim(p: Place, key: string, priority: number | null, pr: Priority, kin
   if (earlier !== undefined) {
     report(p, at, [issue("error", pr.index, pr.text.length, `${name} of this extension is already defined at line ${earlier}`, "Asterisk keeps the first and ignores this line")]);
     return false;
-  }
-  if (kind === "exten" && taken.size === 0 && priority > 1 && !p.section.continued) {
-    report(p, at, [issue("warning", pr.index, pr.text.length, `extension starts at priority ${priority}, not 1`, "'n' continues the previous line's priority even across extensions; calls find no priority 1")]);
   }
   taken.set(priority, p.line.line);
   return true;

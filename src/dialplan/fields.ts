@@ -2,7 +2,6 @@
  * The comma fields of `exten = EXT,PRIORITY,APP(ARGS)`, split and read as pbx/pbx_config.c
  * (pbx_load_config) does. Pure syntax: what a priority means in context is resolved in exten.ts.
  */
-import { checkBalance } from "./balance.js";
 import { issue, type Issue } from "./types.js";
 
 /**
@@ -68,10 +67,12 @@ export function parsePriority(field: string): { priority?: Priority; issues: Iss
   const plusAt = word.indexOf("+");
   if (plusAt >= 0) {
     const digits = word.slice(plusAt + 1);
-    if (!/^\d+$/.test(digits)) {
-      return { issues: [issue("error", index + plusAt, digits.length + 1, `invalid '+${digits}' in priority '${text}'`, "write n+2 or 1+2")] };
+    // pbx_config reads the offset with sscanf("%d"): what is not a number there is ignored.
+    const read = /^\d*/.exec(digits)![0];
+    if (read !== digits) {
+      issues.push(issue("warning", index + plusAt, digits.length + 1, `'+${digits}' in priority '${text}' is read as ${read === "" ? "nothing" : `+${read}`}`, "write n+2 or 1+2"));
     }
-    plus = Number(digits);
+    plus = Number(read || 0);
     word = word.slice(0, plusAt);
   }
   const base = readBase(word, index, issues);
@@ -108,10 +109,12 @@ const DYNAMIC = /\$[{[]/;
  */
 export function checkApplication(app: string, hint: boolean): Issue[] {
   const found: Issue[] = [];
-  const unbalanced = checkBalance(app);
-  if (unbalanced) found.push(unbalanced);
-  if (hint) return found;
   const open = app.indexOf("(");
+  if (!hint && open >= 0 && app.lastIndexOf(")") < open) {
+    // Asterisk loads it with the arguments up to the end of the line, and logs the warning.
+    found.push(issue("warning", open, app.length - open, "unbalanced parenthesis in application call: no closing ')'", "Asterisk warns \"No closing parenthesis found?\" and takes the rest of the line as the arguments; add the missing ')'"));
+  }
+  if (hint) return found;
   const head = open < 0 ? app.trimEnd() : app.slice(0, open);
   if (DYNAMIC.test(head)) return found;
   const lead = head.length - head.trimStart().length;

@@ -1,7 +1,7 @@
 /**
  * Section headers, read the way config.c's process_text_line reads them:
  * `[name]` ends at the FIRST ']'; options follow only if '(' comes right after it and end at the
- * first ')'; anything else after the header is silently ignored. Options are split on ',' and NOT
+ * first ')'; anything else after the header is silently ignored (and not reported: nothing is lost). Options are split on ',' and NOT
  * trimmed: "!" marks a template, "+..." appends to an existing section, anything else names a
  * section to inherit from, which must already exist, or Asterisk stops reading (and drops the rest
  * of this file and every later file of the glob).
@@ -36,27 +36,21 @@ export function parseHeader(text: string): { header: Header; issues: Issue[] } {
   issues.push(...checkName(name));
   const header: Header = { name, template: false, append: false, inherits: [] };
   const after = text.slice(close + 1);
-  if (!after.startsWith("(")) {
-    if (after.trim() !== "") issues.push(ignoredText(close + 1, after, "options must follow ']' directly, as in [name](!)"));
-    return { header, issues };
-  }
+  // Text after the header (or after its options) is ignored silently, and loses nothing.
+  if (!after.startsWith("(")) return { header, issues };
   const end = text.indexOf(")", close + 1);
   if (end < 0) {
     issues.push(issue("error", close + 1, after.length, "section options are not closed: missing ')'", DROPS_REST));
     return { header, issues };
   }
   issues.push(...readOptions(header, text.slice(close + 2, end), close + 2));
-  const rest = text.slice(end + 1);
-  if (rest.trim() !== "") issues.push(ignoredText(end + 1, rest, "remove it, or make it a ';' comment"));
   return { header, issues };
 }
 
 function checkName(name: string): Issue[] {
   if (name === "") return [issue("warning", 0, 2, "empty section name")];
+  // Spaces inside the brackets are kept in the name, silently: [ a ] is the context ' a '.
   const found: Issue[] = [];
-  if (name.trim() !== name) {
-    found.push(issue("warning", 1, name.length, `spaces around the section name are kept: the context is named '${name}'`, "remove the spaces inside the brackets"));
-  }
   if (name.length > MAX_NAME) {
     found.push(issue("warning", 1, name.length, `section name is longer than ${MAX_NAME} characters; Asterisk cuts it`));
   }
@@ -69,7 +63,7 @@ function readOptions(header: Header, options: string, base: number): Issue[] {
   for (const option of options.split(",")) {
     if (option === "" || option.trim() !== option) {
       // Looked up verbatim as a section name (" !" or " tpl"), which cannot be found.
-      found.push(issue("error", index, Math.max(option.length, 1), `section option '${option}' is empty or has spaces`, `Asterisk looks for a template named exactly '${option}' and, not finding it, stops reading: write (!,name) without spaces`));
+      found.push(issue("error", index, Math.max(option.length, 1), `section option '${option}' is empty or has spaces`, `Asterisk looks for a template named exactly '${option}' and, not finding it, stops reading (the rest of this file and every later file in extensions_extra.d are dropped): write (!,name) without spaces`));
     } else if (option === "!") {
       header.template = true;
     } else if (option.startsWith("+")) {
@@ -80,9 +74,4 @@ function readOptions(header: Header, options: string, base: number): Issue[] {
     index += option.length + 1;
   }
   return found;
-}
-
-function ignoredText(index: number, text: string, hint: string): Issue {
-  const lead = text.length - text.trimStart().length;
-  return issue("warning", index + lead, text.trim().length, "text after the section header is ignored", hint);
 }

@@ -4,6 +4,7 @@
  * because its quirks decide which text is read at all:
  * - a line is what fgets returns: it ends at '\n' only; there is no line continuation;
  * - a line that does not fit its 8192-byte buffer is skipped whole;
+ * - a leading UTF-8 byte-order mark is ignored (seen on 22.10.1);
  * - `\;` is a literal `;` (the backslash is dropped); any other `;` starts a comment;
  * - `;--` (not followed by a third '-') opens a block comment, which nests; `--;` closes one.
  *   The text before and after a block comment on one line is joined; a block comment spanning
@@ -37,11 +38,8 @@ export function splitLogicalLines(
   const error = (line: number, col: number, length: number, message: string, hint: string) =>
     diagnostics.push({ file, line, col, length, severity: "error", message, hint });
   let body = text;
-  if (body.startsWith("\uFEFF")) {
-    // Asterisk does not skip a byte-order mark: "[ctx]" after it is not seen as a header.
-    body = body.slice(1);
-    error(1, 1, 1, "file starts with a UTF-8 byte-order mark", "Asterisk reads the mark as text, so the first line is not understood; save the file without BOM");
-  }
+  // Asterisk 22 reads a file that starts with a UTF-8 byte-order mark as if it had none.
+  if (body.startsWith("\uFEFF")) body = " " + body.slice(1);
   const state: CommentState = { depth: 0, open: [] };
   const lines: LogicalLine[] = [];
   body.split("\n").forEach((physical, index) => {

@@ -3,72 +3,77 @@
  * The only impure function here is lintDialplanFile's read; everything else is pure.
  */
 import { readFile } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import { positionOf } from "../model/diagnostic.js";
+import { splitLogicalLines } from "./lines.js";
 import { parseDialplan } from "./parse.js";
-import type { DialplanDiagnostic, DialplanExtension } from "./types.js";
+import type { DialplanContextInfo, DialplanDiagnostic, DialplanExtension } from "./types.js";
 
 export interface DialplanLintResult {
   diagnostics: DialplanDiagnostic[];
   extensions: DialplanExtension[];
 }
 
+export interface DialplanLintOptions {
+  /** Where Asterisk reads the file, e.g. /etc/asterisk/extensions_extra.d/spy.conf (its name matters). */
+  target?: string;
+  /** What the files Asterisk reads before this one define, and where #include paths resolve. */
+  context?: DialplanContextInfo;
+}
+
 /**
- * Reads `path` as UTF-8 and parses it; `path` is also the file name shown in diagnostics.
- * A file that is not valid UTF-8 gets one error and no extensions (its text cannot be trusted);
- * NUL bytes are an error too, since Asterisk stops reading a line at the first one.
+ * Reads `path` and parses it; `path` is also the file name shown in diagnostics.
+ * A file Asterisk reads as dialplan though it is not one (a script, a README) gets ONE warning
+ * instead of a warning per line: Asterisk ignores its lines, so it is not refused, but only its
+ * errors (lines that would unload dialplan) are reported besides.
  * Rejects only when the file cannot be read.
  */
-export async function lintDialplanFile(path: string): Promise<DialplanLintResult> {
+export async function lintDialplanFile(path: string, opts: DialplanLintOptions = {}): Promise<DialplanLintResult> {
   const bytes = await readFile(path);
+  // Asterisk reads bytes, not characters: a Latin-1 file loads as well as a UTF-8 one.
   let text: string;
   try {
-    // ignoreBOM keeps a byte-order mark in the text, so that the parser can report it.
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    return { diagnostics: [invalidUtf8(path, bytes)], extensions: [] };
+    text = new TextDecoder("latin1").decode(bytes);
   }
-  const parsed = parseDialplan(text, path);
+  const parsed = parseDialplan(text, path, opts.context);
   const nul = nulDiagnostic(path, text);
   const diagnostics = nul ? [nul, ...parsed.diagnostics] : parsed.diagnostics;
-  return { diagnostics, extensions: parsed.extensions };
+  const notDialplan = notDialplanReason(text, opts.target ?? path);
+  if (!notDialplan) return { diagnostics, extensions: parsed.extensions };
+  const name = basename(opts.target ?? path);
+  const warning: DialplanDiagnostic = {
+    file: path,
+    line: 1,
+    col: 1,
+    severity: "warning",
+    message: `${name} is not a dialplan file (${notDialplan}), but Asterisk reads it as one: it will ignore its lines`,
+    hint: `${dirname(opts.target ?? "/etc/asterisk/extensions_extra.d/x")}/ is included with a glob that matches every file; move ${name} out of extensions_extra.d (an AGI script belongs in /var/lib/asterisk/agi-bin/)`,
+  };
+  return { diagnostics: [warning, ...diagnostics.filter((d) => d.severity === "error")], extensions: parsed.extensions };
 }
 
-function invalidUtf8(file: string, bytes: Uint8Array): DialplanDiagnostic {
-  const offset = Math.max(firstInvalidByte(bytes), 0);
-  const lineStart = bytes.lastIndexOf(0x0a, offset - 1) + 1;
-  const line = bytes.subarray(0, offset).filter((b) => b === 0x0a).length + 1;
-  // The bytes before the first invalid one are valid UTF-8, so they decode to the column.
-  const col = new TextDecoder().decode(bytes.subarray(lineStart, offset)).length + 1;
-  const byte = bytes[offset]?.toString(16).padStart(2, "0") ?? "??";
-  return byteError(file, line, col, `file is not valid UTF-8 (byte 0x${byte})`, "save it as UTF-8 (e.g. iconv -f latin1 -t utf-8)");
+/** Why a file is not dialplan, or undefined when it is (or is only comments and blanks). */
+export function notDialplanReason(text: string, target: string): string | undefined {
+  const firstLine = text.replace(/^\uFEFF/, "").split("\n", 1)[0];
+  if (firstLine.startsWith("#!")) return "it starts with '#!'";
+  if (!basename(target).endsWith(".conf")) return "its name does not end in .conf";
+  const meaningful = splitLogicalLines(text, target).lines.map((l) => l.text).filter((l) => !l.startsWith("#"));
+  if (meaningful.length > 0 && !meaningful.some((l) => l.startsWith("["))) return "it has no [context]";
+  return undefined;
 }
 
-/** An error about one byte of the file. */
-function byteError(file: string, line: number, col: number, message: string, hint: string): DialplanDiagnostic {
-  return { file, line, col, length: 1, severity: "error", message, hint };
-}
-
-/** Offset of the first byte that does not start a well-formed UTF-8 sequence, or -1. */
-function firstInvalidByte(b: Uint8Array): number {
-  for (let i = 0; i < b.length; ) {
-    const x = b[i];
-    const extra = x < 0x80 ? 0 : x >= 0xc2 && x <= 0xdf ? 1 : x >= 0xe0 && x <= 0xef ? 2 : x >= 0xf0 && x <= 0xf4 ? 3 : -1;
-    if (extra < 0) return i;
-    // The second byte's range also rules out overlong forms, surrogates and code points > U+10FFFF.
-    const low = x === 0xe0 ? 0xa0 : x === 0xf0 ? 0x90 : 0x80;
-    const high = x === 0xed ? 0x9f : x === 0xf4 ? 0x8f : 0xbf;
-    for (let k = 1; k <= extra; k++) {
-      const c = b[i + k];
-      if (c === undefined || c < (k === 1 ? low : 0x80) || c > (k === 1 ? high : 0xbf)) return i;
-    }
-    i += extra + 1;
-  }
-  return -1;
-}
-
+/** A NUL ends the line for Asterisk: harmless in a comment, text after it is ignored. */
 function nulDiagnostic(file: string, text: string): DialplanDiagnostic | null {
-  const at = text.indexOf("\0");
-  if (at < 0) return null;
-  const { line, col } = positionOf(text, at);
-  return byteError(file, line, col, "file contains a NUL byte", "Asterisk stops reading a line at a NUL byte; the file is probably binary or mis-encoded (UTF-16?)");
+  for (let at = text.indexOf("\0"); at >= 0; at = text.indexOf("\0", at + 1)) {
+    const lineEnd = text.indexOf("\n", at);
+    const lineStart = text.lastIndexOf("\n", at) + 1;
+    const before = text.slice(lineStart, at);
+    const after = text.slice(at + 1, lineEnd < 0 ? undefined : lineEnd).replace(/(^|[^\\]);.*$/, "$1").replace(/\0/g, "").trim();
+    if (/(^|[^\\]);/.test(before) || after === "") continue;
+    const { line, col } = positionOf(text, at);
+    return { file, line, col, length: 1, severity: "warning", message: "a NUL byte ends this line for Asterisk: the text after it is ignored", hint: "the file is probably binary or mis-encoded (UTF-16?); remove the byte" };
+  }
+  return null;
 }

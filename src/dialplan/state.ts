@@ -4,7 +4,7 @@
  * priority, for `same` and `n`), plus the priorities and labels already used, to catch clashes.
  */
 import type { Header } from "./header.js";
-import type { DialplanContext, DialplanDiagnostic, DialplanExtension } from "./types.js";
+import type { DialplanContext, DialplanContextInfo, DialplanDiagnostic, DialplanExtension, LogicalLine } from "./types.js";
 
 /** pbx_config.c's lastpri before any line of a section. */
 export const NO_PRIORITY = -2;
@@ -35,6 +35,10 @@ interface SectionStore {
 
 export interface ParserState {
   file: string;
+  /** What the other files of the dialplan define, when known. */
+  context: DialplanContextInfo;
+  /** `include =>` targets to check once the whole file is read. */
+  pendingIncludes: { line: LogicalLine; target: string; at: number }[];
   section: Section | null;
   contexts: DialplanContext[];
   extensions: DialplanExtension[];
@@ -47,9 +51,11 @@ export interface ParserState {
   labels: Map<string, Map<string, number | null>>;
 }
 
-export function newState(file: string): ParserState {
+export function newState(file: string, context: DialplanContextInfo = {}): ParserState {
   return {
     file,
+    context,
+    pendingIncludes: [],
     section: null,
     contexts: [],
     extensions: [],
@@ -61,8 +67,9 @@ export function newState(file: string): ParserState {
   };
 }
 
+/** Defined earlier in this file, or by a file read before it. */
 export function isKnownSection(st: ParserState, name: string): boolean {
-  return st.stores.has(name);
+  return st.stores.has(name) || (st.context.sectionsBefore?.has(name) ?? false);
 }
 
 /**

@@ -19,6 +19,19 @@ export interface DialplanDiagnostic {
   hint?: string;
 }
 
+/**
+ * What the rest of the dialplan holds, when the caller knows it (from the files Asterisk reads
+ * around this one). Without it, the parser judges the file alone.
+ */
+export interface DialplanContextInfo {
+  /** Sections (contexts and templates) that the files read before this one define. */
+  sectionsBefore?: ReadonlySet<string>;
+  /** Every context of the whole dialplan, to check the targets of `include =>`. */
+  contexts?: ReadonlySet<string>;
+  /** Whether an `#include` argument, as written, names an existing file. */
+  includeExists?: (argument: string) => boolean;
+}
+
 /** One `[section]` header that defines or extends a context (or a template). */
 export interface DialplanContext {
   name: string;

@@ -158,15 +158,21 @@ describe("fake dialplan", { timeout: 10000 }, () => {
     }
   });
 
-  it("keeps the old dialplan when the include matches no file (Wazo's #include)", () => {
+  it("keeps the old dialplan when extensions.conf itself #includes an empty folder; Wazo's nested include loads", () => {
     rmSync(extra, { recursive: true, force: true });
     mkdirSync(extra, { recursive: true });
     writeFileSync(join(extra, "a.conf"), "[a]\nexten = 1,1,NoOp()\n");
+    writeFileSync(join(root, "etc/asterisk/extensions.conf"), "[general]\n#include extensions_extra.d/*\n");
     const dialplan = new FakeDialplan({ root });
     rmSync(join(extra, "a.conf"));
     assert.equal(dialplan.reload(), false);
     assert.equal(dialplan.has("1", "a"), true);
-    assert.equal(new FakeDialplan({ root, extraInclude: "#tryinclude" }).reload(), true);
+    writeFileSync(join(root, "etc/asterisk/extensions.conf"), "[general]\n#tryinclude extensions_extra.d/*\n");
+    assert.equal(new FakeDialplan({ root }).reload(), true);
+    rmSync(join(root, "etc/asterisk/extensions.conf"));
+    const wazo = new FakeDialplan({ root });
+    assert.equal(wazo.reload(), true, "Wazo's layout: an ERROR in the log, the rest loads");
+    assert.equal(wazo.has("noop", "xivo-extrafeatures"), true);
   });
 });
 

@@ -36,35 +36,43 @@ describe("lintDialplanFile", () => {
     assert.deepEqual(r.extensions, [{ context: "xivo-extrafeatures", extension: "***42", line: 2 }]);
   });
 
-  it("rejects a file that is not valid UTF-8, pointing at the first bad byte", async () => {
+  it("reads a Latin-1 file as Asterisk does: bytes, no complaint (a real Asterisk loads it)", async () => {
     const latin1 = Buffer.from("[plugin]\nexten = 100,1,Playback(caf\xe9)\n", "latin1");
     const r = await lintBytes("latin1.conf", latin1);
-    assert.equal(r.diagnostics.length, 1);
-    const [d] = r.diagnostics;
-    assert.deepEqual([d.file, d.line, d.col, d.severity], [r.file, 2, 27, "error"]);
-    assert.match(d.message, /not valid UTF-8 \(byte 0xe9\)/);
-    assert.deepEqual(r.extensions, []);
-  });
-
-  it("rejects overlong and surrogate encodings too", async () => {
+    assert.deepEqual(r.diagnostics, []);
+    assert.deepEqual(r.extensions, [{ context: "plugin", extension: "100", line: 2 }]);
     for (const bytes of [[0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80]]) {
-      const r = await lintBytes("bad.conf", Buffer.from([0x5b, 0x61, 0x5d, 0x0a, ...bytes]));
-      assert.deepEqual(r.diagnostics.map((d) => [d.line, d.col, d.severity]), [[2, 1, "error"]]);
+      const bad = await lintBytes("bad.conf", Buffer.from([0x5b, 0x61, 0x5d, 0x0a, 0x3b, ...bytes]));
+      assert.deepEqual(bad.diagnostics, []);
     }
   });
 
-  it("reports a NUL byte", async () => {
+  it("warns about a NUL byte that cuts text off a line, not about one in a comment", async () => {
     const r = await lintBytes("nul.conf", "[plugin]\nexten = 100,1,NoOp(a\0b)\n");
     const nul = r.diagnostics.find((d) => d.message.includes("NUL"));
     assert.ok(nul);
-    assert.deepEqual([nul.line, nul.col, nul.severity], [2, 21, "error"]);
+    assert.deepEqual([nul.line, nul.col, nul.severity], [2, 21, "warning"]);
+    const comment = await lintBytes("nul2.conf", "[plugin]\nexten = 100,1,NoOp(a) ; a\0b\n");
+    assert.deepEqual(comment.diagnostics, []);
   });
 
-  it("reports a UTF-8 byte-order mark, which hides the first [context] from Asterisk", async () => {
+  it("ignores a UTF-8 byte-order mark, as Asterisk 22 does", async () => {
     const r = await lintBytes("bom.conf", "\uFEFF" + HELLO);
-    assert.deepEqual(r.diagnostics.map((d) => `${d.line}:${d.col}: ${d.severity}`), ["1:1: error"]);
-    assert.match(r.diagnostics[0].message, /byte-order mark/);
+    assert.deepEqual(r.diagnostics, []);
     assert.equal(r.extensions.length, 1);
+  });
+
+  it("gives a file that is not dialplan one warning naming it, and keeps only its errors", async () => {
+    const script = "#!/usr/bin/env python3\nimport sys\nx = 1\nprint(x)\n";
+    const r = await lintDialplanFile((await lintBytes("interfaces.py", script)).file, { target: "/etc/asterisk/extensions_extra.d/interfaces.py" });
+    assert.deepEqual(r.diagnostics.map((d) => `${d.line}:${d.col}: ${d.severity}`), ["1:1: warning"]);
+    assert.match(r.diagnostics[0].message, /^interfaces\.py is not a dialplan file \(it starts with '#!'\), but Asterisk reads it as one: it will ignore its lines$/);
+    assert.match(r.diagnostics[0].hint ?? "", /move interfaces\.py out of extensions_extra\.d/);
+    const readme = await lintDialplanFile((await lintBytes("README", "Dial *64.\nexten = 1,1,NoOp()\n")).file, { target: "/etc/asterisk/extensions_extra.d/README" });
+    assert.deepEqual(readme.diagnostics.map((d) => `${d.line}: ${d.severity}: ${d.message}`), [
+      "1: warning: README is not a dialplan file (its name does not end in .conf), but Asterisk reads it as one: it will ignore its lines",
+      "2: error: 'exten' before any [context]",
+    ]);
   });
 
   it("accepts CRLF line endings (Asterisk strips the CR with the other blanks)", async () => {
@@ -93,10 +101,10 @@ describe("formatDiagnostic", () => {
     assert.equal(
       formatDiagnostic(d, broken),
       [
-        "helloworld.conf:3:18: error: unbalanced parenthesis in application call",
+        "helloworld.conf:3:18: warning: unbalanced parenthesis in application call: no closing ')'",
         "  3 | same = n,Playback(hello-world",
         "    |                  ^~~~~~~~~~~~",
-        "    = hint: add the missing ')'",
+        "    = hint: Asterisk warns \"No closing parenthesis found?\" and takes the rest of the line as the arguments; add the missing ')'",
       ].join("\n"),
     );
   });

@@ -16,7 +16,7 @@ const users = {
   wazo: { secret: SECRET, read: "all", write: "all" },
   limited: { secret: SECRET, read: "system", write: "call" },
 };
-const PBX = { "etc/asterisk/extensions.conf": "[general]\n", "etc/asterisk/extensions_extra.d/00-base.conf": "[xivo-extrafeatures]\nexten = noop,1,NoOp()\n" };
+const PBX = { "etc/asterisk/extensions.conf": "[general]\n\n#include extensions_extra.d/*\n", "etc/asterisk/extensions_extra.d/00-base.conf": "[xivo-extrafeatures]\nexten = noop,1,NoOp()\n" };
 
 const outputs: string[] = [];
 async function cli(args: string[], ami: FakeAmi | string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {

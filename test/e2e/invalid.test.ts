@@ -120,13 +120,13 @@ describe("invalid plugins: exit 2, file:line, no stack trace, root unchanged", (
 describe("dialplan lint before install", () => {
   test("a broken dialplan file is refused by install, dry run and validate, before any change", async () => {
     const tmp = await tempDir();
-    const plugin = await makePlugin(tmp, "broken", { "b.conf": "[ctx]\nexten = 1,1,Playback(hello\nsame = n,Hangup()\n", "tasks.yml": "install:\n  - copy: b.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n" });
+    const plugin = await makePlugin(tmp, "broken", { "b.conf": "[ctx]\nexten = 1,n,Playback(hello)\nsame = n,Hangup()\n", "tasks.yml": "install:\n  - copy: b.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n" });
     const root = await writeTree(path.join(tmp, "root"), { "etc/asterisk/extensions_extra.d/a.conf": "[a]\nexten = 1,1,NoOp()\n" });
     const before = await snapshot(root);
     for (const args of [["install", plugin, "--root", root], ["install", plugin, "--root", root, "--dry-run"], ["validate", plugin]]) {
       const r = await runCli(args);
       assert.equal(r.code, 2, args.join(" "));
-      assert.match(r.stderr, /b\.conf:2:21: error: unbalanced parenthesis in application call\n  2 \| exten = 1,1,Playback\(hello\n {4}\| {21}\^/);
+      assert.match(r.stderr, /b\.conf:2:11: error: 'n' on the first line of the context: there is no previous priority\n  2 \| exten = 1,n,Playback\(hello\)\n {4}\| {11}\^/);
       assert.deepEqual(await snapshot(root), before);
     }
     const forced = await runCli(["install", plugin, "--root", root, "--no-lint"]);

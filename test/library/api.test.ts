@@ -13,7 +13,7 @@ import { AmiError, createAmiClient, fromEnvironment, installPlugins, parseAmiUrl
 import { startFakeAmi, type FakeAmi } from "../support/fake-ami.js";
 import { cleanup, CLI, events, FIXTURE_BIN, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 
-const PBX = { "etc/asterisk/extensions.conf": "[general]\n", "etc/asterisk/extensions_extra.d/00-base.conf": "[xivo-extrafeatures]\nexten = noop,1,NoOp()\n" };
+const PBX = { "etc/asterisk/extensions.conf": "[general]\n\n#include extensions_extra.d/*\n", "etc/asterisk/extensions_extra.d/00-base.conf": "[xivo-extrafeatures]\nexten = noop,1,NoOp()\n" };
 
 describe("library API", { timeout: 120_000 }, () => {
   let tmp: string;

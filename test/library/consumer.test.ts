@@ -128,7 +128,7 @@ describe("the packed package in a new strict TypeScript project", { timeout: 180
     await writeFile(path.join(project, "main.ts"), PROGRAM);
     run(process.execPath, [TSC, "-p", "."], project);
 
-    const root = await writeTree(path.join(tmp, "root"), { "etc/asterisk/extensions.conf": "[general]\n" });
+    const root = await writeTree(path.join(tmp, "root"), { "etc/asterisk/extensions.conf": "[general]\n\n#include extensions_extra.d/*\n" });
     ami = await startFakeAmi({ root, authFailureDelayMs: 20 });
     const bad = `ami://wazo:wrong@127.0.0.1:${ami.port}`;
     const r = await runAsync([path.join(project, "out/main.js"), ami.url(), bad, root], project);

@@ -17,7 +17,7 @@ import { startFakeAmi, type FakeAmi } from "../support/fake-ami.js";
 import { cleanup, events, HELLO_CONF, makePlugin, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 import { RULES_FIXTURES, rulesEnv } from "../rules/support.js";
 
-const PBX = { "etc/asterisk/extensions.conf": "[general]\n", "etc/asterisk/extensions_extra.d/00-base.conf": "[xivo-extrafeatures]\nexten = noop,1,NoOp()\n" };
+const PBX = { "etc/asterisk/extensions.conf": "[general]\n\n#include extensions_extra.d/*\n", "etc/asterisk/extensions_extra.d/00-base.conf": "[xivo-extrafeatures]\nexten = noop,1,NoOp()\n" };
 const HELLO_TARGET = "etc/asterisk/extensions_extra.d/helloworld.conf";
 
 /** A control that reloads fine and answers `hasExtension` as told. */

@@ -5,21 +5,14 @@
 // the rest of that file and of every later file, and the reload is still reported as a success.
 // Lines that only draw a warning from Asterisk (no '=', an unclosed parenthesis in an
 // application) are handled as Asterisk handles them: ignored, or loaded as they are.
-// Not simulated: `#include`/`#exec` lines (skipped), `;-- --;` block comments.
+// `;-- --;` block comments and a missing `#include` file are simulated; `#exec` and the content of
+// an `#include`d file are not. test/asterisk/fake-ami-recorded.test.ts holds it to the corpus
+// recorded from a real Asterisk (test/fixtures/dialplan-corpus/).
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { join } from "node:path";
+import { type Context, Loader, type SyntaxStop } from "./fake-dialplan-loader.js";
 
-interface Priority {
-  priority: number | "hint";
-  app: string;
-  data: string;
-  source: string; // `file:line`, shown between brackets
-}
-
-interface Context {
-  extensions: Map<string, Priority[]>;
-  includes: string[];
-}
+export type { SyntaxStop } from "./fake-dialplan-loader.js";
 
 export interface FakeDialplanOptions {
   /** Staging root: files are read from `<root>/etc/asterisk/extensions_extra.d/`. */
@@ -27,20 +20,29 @@ export interface FakeDialplanOptions {
   /** Extensions loaded after the files: context → extension names. */
   extraExtensions?: Record<string, string[]>;
   /**
-   * How extensions.conf includes the folder. Wazo uses `#include` (default): an empty or missing
-   * folder makes the whole extensions.conf fail (the Reload answers `An unknown error occurred`,
-   * the previous dialplan stays). The recordings' PBX used `#tryinclude`, which tolerates it.
+   * How the folder is included. `#include` in extensions.conf itself: an empty or missing folder
+   * makes the whole extensions.conf fail (the Reload answers `An unknown error occurred`, the
+   * previous dialplan stays). `#tryinclude` tolerates it. `nested` is Wazo's layout
+   * (extensions.conf → extensions.d/* → 01-wazo.conf → `#include extensions_extra.d/*`): an empty
+   * folder only logs an ERROR and the rest loads (both seen on a real 22.10.1). By default, read
+   * from the root's extensions.conf; without one, Wazo's layout.
    */
-  extraInclude?: "#include" | "#tryinclude";
+  extraInclude?: "#include" | "#tryinclude" | "nested";
 }
 
-/** Where the last load stopped on a syntax error (that file and all later ones were dropped). */
-export interface SyntaxStop {
-  file: string;
-  line: number;
+
+/** How the root's extensions.conf includes extensions_extra.d (see `extraInclude`). */
+function includeMode(root: string): "#include" | "#tryinclude" | "nested" {
+  let text: string;
+  try {
+    text = readFileSync(join(root, "etc/asterisk/extensions.conf"), "utf8");
+  } catch {
+    return "nested";
+  }
+  const m = /^#(include|tryinclude)\s+["<]?(?:\/etc\/asterisk\/)?extensions_extra\.d\//m.exec(text);
+  return m ? (m[1] === "include" ? "#include" : "#tryinclude") : "nested";
 }
 
-const BASE_CONTEXT = "xivo-extrafeatures";
 
 /** Asterisk's extension match: exact, or a `_` pattern with X, Z, N, [..], `.` and `!`. */
 export function extensionMatches(pattern: string, exten: string): boolean {
@@ -60,108 +62,6 @@ export function extensionMatches(pattern: string, exten: string): boolean {
   return new RegExp(`^${source}$`).test(exten);
 }
 
-class Loader {
-  readonly contexts = new Map<string, Context>();
-  private readonly templates = new Map<string, Context>();
-  private current: Context;
-  private lastExten: string | undefined;
-  private lastPriority = 0;
-
-  constructor() {
-    this.current = this.context(BASE_CONTEXT);
-    this.addExten(this.current, "noop", "1", "NoOp(xivo-extrafeatures placeholder)", "extensions.conf:9");
-  }
-
-  context(name: string): Context {
-    // pbx_config reads [general] and [globals] as settings, not as contexts.
-    if (name === "general" || name === "globals") return { extensions: new Map(), includes: [] };
-    let context = this.contexts.get(name);
-    if (!context) this.contexts.set(name, (context = { extensions: new Map(), includes: [] }));
-    return context;
-  }
-
-  /** Loads one file; returns where it stopped on a syntax error, if it did. */
-  file(path: string): SyntaxStop | undefined {
-    const name = basename(path);
-    const lines = readFileSync(path, "utf8").split(/\r?\n/);
-    for (let i = 0; i < lines.length; i++) {
-      const text = lines[i].replace(/(^|[^\\]);.*$/, "$1").trim();
-      if (text === "" || text.startsWith("#")) continue; // #include / #exec are not simulated
-      if (!this.line(text, `${name}:${i + 1}`)) return { file: name, line: i + 1 };
-    }
-    return undefined;
-  }
-
-  /** One stripped line; false when config.c would stop reading here. */
-  private line(text: string, source: string): boolean {
-    if (text.startsWith("[")) return this.section(text);
-    if (text.startsWith("\\") && (text.charCodeAt(1) || 0) < 33) return false; // "Invalid escape"
-    const equals = text.indexOf("=");
-    if (equals < 0) return true; // only a warning: "No '=' (equal sign) in line"
-    const key = text.slice(0, equals).trim().toLowerCase();
-    const value = text.slice(equals + 1).replace(/^>/, "").trim();
-    if (key === "include") this.current.includes.push(value);
-    if (key !== "exten" && key !== "same") return true;
-    const parts = value.split(",");
-    const exten = key === "exten" ? parts.shift()!.split("/")[0].trim() : this.lastExten;
-    const priority = parts.shift()?.trim();
-    const app = parts.join(",").trim();
-    if (exten && priority !== undefined && app !== "") this.addExten(this.current, exten, priority, app, source);
-    return true;
-  }
-
-  /** `[name]` or `[name](options)`, parsed like config.c: false where it gives up. */
-  private section(text: string): boolean {
-    const close = text.indexOf("]");
-    if (close < 0) return false; // "parse error: no closing ']'"
-    const name = text.slice(1, close);
-    let options: string[] = [];
-    if (text[close + 1] === "(") {
-      // Only right after ']' (other text after the header is ignored); options are not trimmed.
-      const end = text.indexOf(")", close + 2);
-      if (end < 0) return false; // "parse error: no closing ')'"
-      options = text.slice(close + 2, end).split(",");
-    }
-    const existing = this.templates.get(name) ?? this.contexts.get(name);
-    // `(+)` adds to a category read earlier and fails if there is none.
-    if (options.some((o) => o.startsWith("+")) && !existing) return false;
-    let target: Context;
-    if (options.includes("!")) this.templates.set(name, (target = { extensions: new Map(), includes: [] })); // never a context
-    else target = options.some((o) => o.startsWith("+")) && existing ? existing : this.context(name);
-    for (const option of options.filter((o) => o !== "!" && !o.startsWith("+"))) {
-      const base = this.templates.get(option) ?? this.contexts.get(option);
-      if (!base) return false; // "Inheritance requested, but category '...' does not exist"
-      for (const [exten, priorities] of base.extensions) for (const p of priorities) this.addPriority(target, exten, p);
-      target.includes.push(...base.includes);
-    }
-    this.current = target;
-    this.lastExten = undefined;
-    this.lastPriority = 0;
-    return true;
-  }
-
-  addExten(context: Context, exten: string, priorityText: string, app: string, source: string): void {
-    const label = priorityText.replace(/\(.*\)$/, "").trim().toLowerCase();
-    let priority: number | "hint";
-    if (label === "hint") priority = "hint";
-    else if (label === "n" && this.lastPriority > 0) priority = this.lastPriority + 1; // pbx_config's `lastpri + 1`
-    else if (/^\d+$/.test(label)) priority = Number(label);
-    else return; // pbx_config: "Invalid priority/label", line skipped
-    const open = app.indexOf("(");
-    const close = app.lastIndexOf(")"); // none: "No closing parenthesis found?", loaded anyway
-    const [name, data] = open >= 0 ? [app.slice(0, open), app.slice(open + 1, close > open ? close : undefined)] : app.split(/,(.*)/s);
-    this.addPriority(context, exten, { priority, app: name.trim(), data: data ?? "", source });
-    this.lastExten = exten;
-    if (priority !== "hint") this.lastPriority = priority;
-  }
-
-  private addPriority(context: Context, exten: string, priority: Priority): void {
-    const list = context.extensions.get(exten) ?? [];
-    if (list.some((p) => p.priority === priority.priority)) return; // "priority already in use"
-    list.push(priority);
-    context.extensions.set(exten, list);
-  }
-}
 
 function pad(text: string, width: number): string {
   return text.padEnd(width, " ");
@@ -189,7 +89,7 @@ export class FakeDialplan {
   }
 
   private load(readFiles = true): Map<string, Context> | undefined {
-    const loader = new Loader();
+    const loader = new Loader(this.options.root);
     this.lastStop = undefined;
     if (readFiles && this.options.root) {
       const dir = join(this.options.root, "etc/asterisk/extensions_extra.d");
@@ -200,7 +100,7 @@ export class FakeDialplan {
       } catch {
         names = [];
       }
-      if (names.length === 0 && (this.options.extraInclude ?? "#include") === "#include") return undefined;
+      if (names.length === 0 && (this.options.extraInclude ?? includeMode(this.options.root)) === "#include") return undefined;
       for (const name of names) {
         this.lastStop = loader.file(join(dir, name));
         if (this.lastStop) break;
@@ -231,12 +131,14 @@ export class FakeDialplan {
       seen.add(name);
       const block: string[] = [];
       for (const [ext, priorities] of context.extensions) {
-        if (exten !== undefined && !extensionMatches(ext, exten)) continue;
+        if (exten !== undefined && !extensionMatches(ext.split("/")[0], exten)) continue;
         counts.extensions++;
         priorities.forEach((p, i) => {
           counts.priorities++;
           const what = p.priority === "hint" ? `hint: ${p.data}` : `${p.priority}. ${p.app}(${p.data})`;
-          block.push(`  ${pad(i === 0 ? `'${ext}' =>` : "", 17)} ${pad(what, 45)} [${p.source}]`);
+          const [name, cid] = ext.split("/");
+          const head = cid === undefined ? `'${name}' =>` : `'${name}' (CID match '${cid}') =>`;
+          block.push(`  ${pad(i === 0 ? head : "", 17)} ${pad(what, 45)} [${p.source}]`);
         });
       }
       if (exten === undefined) for (const inc of context.includes) block.push(`  Include =>        ${pad(`'${inc}'`, 45)} [pbx_config]`);
