@@ -166,6 +166,7 @@ export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin
   const session = sourcesFor(opts);
   try {
     const plugins = await loadSources(args, session, search, scanOnce(search));
+    for (const p of plugins) for (const line of p.loadOutput ?? []) opts.emit?.({ type: "output", plugin: p.name, stream: "stdout", line });
     // wazo-plugind plugins: depends (installed first), Wazo version range, debian_depends.
     if (plugins.some((p) => p.kind === "rules")) return await (await import("./rules/prepare.js")).prepareRules(plugins, { ...opts, root: path.resolve(opts.root ?? "/"), sources: session });
     return plugins;
