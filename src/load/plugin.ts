@@ -44,9 +44,29 @@ export type LoadResult = { ok: true; plugin: Plugin } | { ok: false; diagnostics
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
+/** Descriptors, package.yml and Makefiles are small: a larger one is a mistake, not a plugin. */
+export const MAX_DESCRIPTOR_BYTES = 1024 * 1024;
+
+/** The text of a descriptor file; refused (exit 2, file named) when it is not a regular file or
+ * is over the size limit, before anything reads it (a FIFO would hang, a device never end). */
 export async function readText(file: string): Promise<string> {
+  const st = await stat(file);
+  const refuse = (message: string, hint: string) => invalid(`cannot read ${file}`, [{ severity: "error", file, message, hint }]);
+  if (!st.isFile()) throw refuse(`${path.basename(file)} is ${kindOf(st)}, not a regular file`, `replace it with a regular file`);
+  if (st.size > MAX_DESCRIPTOR_BYTES) throw refuse(`${path.basename(file)} is ${(st.size / 1024 / 1024).toFixed(1)} MB; descriptors are limited to 1 MB`, "keep data files beside the descriptor and copy them with a step");
   const buf = await readFile(file);
   return buf.toString("utf8");
+}
+
+/** What a non-regular file is, in words. */
+export function kindOf(st: import("node:fs").Stats): string {
+  if (st.isDirectory()) return "a folder";
+  if (st.isSymbolicLink()) return "a symbolic link";
+  if (st.isFIFO()) return "a FIFO (named pipe)";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  return st.isFile() ? "a file" : "an unknown kind of file";
 }
 
 /** Loads and validates `dir`; every problem found is returned, not only the first. */

@@ -4,8 +4,7 @@
  * transaction journals before make runs (so a failing make is rolled back), and the files the
  * manifest records.
  */
-import { readFile } from "node:fs/promises";
-import type { Plugin } from "../load/plugin.js";
+import { readText, type Plugin } from "../load/plugin.js";
 import type { Step } from "../load/schema.js";
 import { invalid, isTaskFailure, type Diagnostic } from "../model/diagnostic.js";
 import { expandSteps, type Expanded } from "../plan/expand.js";
@@ -34,7 +33,7 @@ export interface MakeLoadOptions {
 
 export async function analyzePluginMakefile(plugin: Plugin): Promise<MakefileAnalysis> {
   const file = plugin.makefile!;
-  const analysis = analyzeMakefile(await readFile(file, "utf8"), file);
+  const analysis = analyzeMakefile(await readText(file), file);
   const errors = analysis.diagnostics.filter((d) => d.severity === "error");
   if (hasErrors(analysis.diagnostics)) throw invalid(`${plugin.name}: the Makefile cannot be read by make`, errors);
   const missing = (["install", "uninstall"] as const).filter((t) => !analysis.targets.has(t));
