@@ -204,7 +204,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
             conflicts.add(name, where, `remove: ${item.target} belongs to installed plugin "${owner}"`);
             break;
           }
-          step.ops.push({ op: "remove", path: rooted(facts.root, item.target), display: item.target, change: f.type === "absent" ? "none" : "remove" });
+          step.ops.push(folderKept(rooted(facts.root, item.target), item.target, f, name, owners) ?? { op: "remove", path: rooted(facts.root, item.target), display: item.target, change: f.type === "absent" ? "none" : "remove" });
           break;
         }
         case "run":
@@ -296,6 +296,16 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
   }
   if (conflicts.list.length) throw new TaskFailure(conflicts.adminEdits === conflicts.list.length ? "admin-edit" : "conflict", "refused before any change", conflicts.list);
   return finishPlan(facts.root, "install", plugins);
+}
+
+/** A `remove:` of a folder holding files this plugin did not install: kept, saying which
+ * (the same every run: unchanged, no reload). */
+function folderKept(real: string, target: string, f: Fact, name: string, owners: Map<string, string>): (FileOp & { op: "remove" }) | undefined {
+  if (f.type !== "dir" || !f.entries?.length) return undefined;
+  const others = f.entries.filter((e) => owners.get(path.posix.join(target, e)) !== name);
+  if (!others.length) return undefined;
+  const shown = others.slice(0, 5).join(", ") + (others.length > 5 ? ` and ${others.length - 5} more` : "");
+  return { op: "remove", path: real, display: target, change: "none", kept: `${target} is not empty: kept, it holds ${others.length === 1 ? "a file" : `${others.length} files`} not installed by ${name} (${shown})` };
 }
 
 /** The removal of a recorded path; an admin-edited file is kept unless forced. */
