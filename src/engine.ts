@@ -226,6 +226,7 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
     const { todo, same } = partitionUpToDate(plugins, await readManifests(root), opts.reinstall === true);
     const expanded = await ctx.timer.time("plan", async () => {
       const all = await expandAll(todo, opts);
+      (await import("./plan/modes.js")).checkModes(all, opts.strict, emit);
       await lintDialplans(all, { noLint: opts.noLint, emit });
       return all;
     });
