@@ -182,7 +182,7 @@ async function expandAll(plugins: Plugin[], opts: RunOptions): Promise<Expanded[
       if (p.kind === "rules") return (await import("./rules/plugin.js")).expandRulesPlugin(p, opts);
       if (p.kind !== "make") return expandSteps(p, "install", p.tasks!.install);
       const { expandMakePlugin } = await import("./make/plugin.js");
-      return expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun });
+      return expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun, capture: !opts.dryRun, root: path.resolve(opts.root ?? "/"), emit: opts.emit });
     }),
   );
 }

@@ -6,6 +6,7 @@
  */
 import { readText, type Plugin } from "../load/plugin.js";
 import type { Step } from "../load/schema.js";
+import type { Emit } from "../model/event.js";
 import { invalid, isTaskFailure, type Diagnostic } from "../model/diagnostic.js";
 import { expandSteps, type Expanded } from "../plan/expand.js";
 import { analyzeMakefile, type MakefileAnalysis } from "./analyze.js";
@@ -29,6 +30,10 @@ export interface MakeLoadOptions {
   allowAbsolute?: boolean;
   /** Check that make is on PATH (not needed for a dry run). */
   needMake: boolean;
+  /** Run `make install` into a staging folder now and install what it staged (src/make/capture.ts). */
+  capture?: boolean;
+  root?: string;
+  emit?: Emit;
 }
 
 export async function analyzePluginMakefile(plugin: Plugin): Promise<MakefileAnalysis> {
@@ -66,6 +71,8 @@ export async function expandMakePlugin(plugin: Plugin, target: "install" | "unin
     info.convertible = false;
     expanded = await expandSteps(plugin, target, []);
   }
+  // A Makefile honouring DESTDIR is captured; one writing absolute paths runs as written (--allow-absolute, or on /).
+  if (opts.capture && target === "install" && !t.writesAbsoluteWithoutDestdir.length) return (await import("./capture.js")).captureMakeInstall(plugin, expanded, { root: opts.root ?? "/", emit: opts.emit });
   // make runs its own reloads (`asterisk -x ...` in the recipe): none are added here.
   return { ...expanded, handlers: [], asterisk: [], verify: [], make: info };
 }
