@@ -182,7 +182,10 @@ async function expandAll(plugins: Plugin[], opts: RunOptions): Promise<Expanded[
       if (p.kind === "rules") return (await import("./rules/plugin.js")).expandRulesPlugin(p, opts);
       if (p.kind !== "make") return expandSteps(p, "install", p.tasks!.install);
       const { expandMakePlugin } = await import("./make/plugin.js");
-      return expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun, capture: !opts.dryRun, root: path.resolve(opts.root ?? "/"), emit: opts.emit });
+      const e = await expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun });
+      // A Makefile honouring DESTDIR is captured (never in a dry run); one writing absolute paths runs as written.
+      if (opts.dryRun || !e.make?.honoursDestdir) return e;
+      return (await import("./make/capture.js")).captureMakeInstall(p, e, { root: path.resolve(opts.root ?? "/"), emit: opts.emit });
     }),
   );
 }

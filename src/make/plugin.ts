@@ -6,7 +6,6 @@
  */
 import { readText, type Plugin } from "../load/plugin.js";
 import type { Step } from "../load/schema.js";
-import type { Emit } from "../model/event.js";
 import { invalid, isTaskFailure, type Diagnostic } from "../model/diagnostic.js";
 import { expandSteps, type Expanded } from "../plan/expand.js";
 import { analyzeMakefile, type MakefileAnalysis } from "./analyze.js";
@@ -23,6 +22,8 @@ export interface MakeInfo {
   convertible: boolean;
   /** The target's recipe as written, shown by a dry run when the plan is not exact. */
   recipe: { line: number; text: string }[];
+  /** No recipe line writes an absolute path without $(DESTDIR): make can run into a staging folder (src/make/capture.ts). */
+  honoursDestdir: boolean;
 }
 
 export interface MakeLoadOptions {
@@ -30,10 +31,6 @@ export interface MakeLoadOptions {
   allowAbsolute?: boolean;
   /** Check that make is on PATH (not needed for a dry run). */
   needMake: boolean;
-  /** Run `make install` into a staging folder now and install what it staged (src/make/capture.ts). */
-  capture?: boolean;
-  root?: string;
-  emit?: Emit;
 }
 
 export async function analyzePluginMakefile(plugin: Plugin): Promise<MakefileAnalysis> {
@@ -59,7 +56,7 @@ export async function expandMakePlugin(plugin: Plugin, target: "install" | "unin
   if (opts.needMake && !findOnPath("make", process.env.PATH)) throw invalid(`${plugin.name} is a Makefile plugin, but make is not on PATH`, [], "install GNU make (apt install make), or convert the plugin with `wazo-tasks convert`");
   const conv = convertAnalysis(analysis, plugin.dir);
   const recipe = t.recipe.map((r) => ({ line: r.line, text: r.text }));
-  const info: MakeInfo = { target, dir: plugin.dir, makefile: file, convertible: conv.ok && t.untranslated.length === 0, recipe };
+  const info: MakeInfo = { target, dir: plugin.dir, makefile: file, convertible: conv.ok && t.untranslated.length === 0, recipe, honoursDestdir: t.writesAbsoluteWithoutDestdir.length === 0 };
   let steps: Step[] = [];
   if (conv.ok) steps = target === "install" ? conv.steps.install : conv.steps.uninstall;
   let expanded: Expanded;
@@ -71,8 +68,6 @@ export async function expandMakePlugin(plugin: Plugin, target: "install" | "unin
     info.convertible = false;
     expanded = await expandSteps(plugin, target, []);
   }
-  // A Makefile honouring DESTDIR is captured; one writing absolute paths runs as written (--allow-absolute, or on /).
-  if (opts.capture && target === "install" && !t.writesAbsoluteWithoutDestdir.length) return (await import("./capture.js")).captureMakeInstall(plugin, expanded, { root: opts.root ?? "/", emit: opts.emit });
   // make runs its own reloads (`asterisk -x ...` in the recipe): none are added here.
   return { ...expanded, handlers: [], asterisk: [], verify: [], make: info };
 }
