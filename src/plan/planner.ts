@@ -10,6 +10,7 @@ import { MANIFEST_FORMAT, manifestPath, ownersOf, preservedPath, serializeManife
 import { sha256 } from "../util/hash.js";
 import type { Expanded } from "./expand.js";
 import { escapeOf, rooted, type Fact, type Facts } from "./facts.js";
+import { folderKept } from "./folders.js";
 
 export interface PlanOptions {
   force?: boolean;
@@ -296,16 +297,6 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
   }
   if (conflicts.list.length) throw new TaskFailure(conflicts.adminEdits === conflicts.list.length ? "admin-edit" : "conflict", "refused before any change", conflicts.list);
   return finishPlan(facts.root, "install", plugins);
-}
-
-/** A `remove:` of a folder holding files this plugin did not install: kept, saying which
- * (the same every run: unchanged, no reload). */
-function folderKept(real: string, target: string, f: Fact, name: string, owners: Map<string, string>): (FileOp & { op: "remove" }) | undefined {
-  if (f.type !== "dir" || !f.entries?.length) return undefined;
-  const others = f.entries.filter((e) => owners.get(path.posix.join(target, e)) !== name);
-  if (!others.length) return undefined;
-  const shown = others.slice(0, 5).join(", ") + (others.length > 5 ? ` and ${others.length - 5} more` : "");
-  return { op: "remove", path: real, display: target, change: "none", kept: `${target} is not empty: kept, it holds ${others.length === 1 ? "a file" : `${others.length} files`} not installed by ${name} (${shown})` };
 }
 
 /** The removal of a recorded path; an admin-edited file is kept unless forced. */
