@@ -59,6 +59,7 @@ const failed = (e: unknown) => answer({ ok: false, message: e instanceof ExitCal
 process.on("uncaughtException", failed);
 process.on("unhandledRejection", (e) => answer({ ok: false, message: `unhandled rejection: ${firstLine(e)}` }));
 process.on("disconnect", () => process.kill(process.pid, "SIGKILL"));
+send({ ready: true });
 
 process.on("message", (m: Request) => {
   current = m;

@@ -26,6 +26,7 @@ let child: ChildProcess | undefined;
 let busy: Job | undefined;
 const queue: Job[] = [];
 let nextId = 1;
+const ready = new WeakSet<ChildProcess>();
 
 /** The default export of `file`, evaluated in the child. */
 export function evaluateTasksTs(file: string): Promise<TsResult> {
@@ -52,12 +53,17 @@ function pump(): void {
   job.owner = c;
   c.ref();
   (c.channel as { ref?: () => void } | undefined)?.ref?.();
+  c.send({ id: job.id, file: job.file });
+  // The limit is for the module, not for starting Node: it runs from the child's first word.
+  if (ready.has(c)) arm(job);
+}
+
+function arm(job: Job): void {
   const limit = timeoutMs();
   job.timer = setTimeout(() => {
     stop();
     finish(job, { ok: false, message: `tasks.ts did not finish loading within ${limit / 1000} s (a loop that never ends, or a wait)`, output: [] });
   }, limit);
-  c.send({ id: job.id, file: job.file });
 }
 
 function finish(job: Job, r: TsResult): void {
@@ -78,8 +84,11 @@ function start(): ChildProcess {
   const argv = [...(setpriv ? [setpriv, "--pdeathsig", "KILL"] : []), process.execPath, ...script];
   const c = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", "ignore", "ipc"], env: childEnv() });
   child = c;
-  c.on("message", (m: { id: number } & TsResult) => {
-    if (busy?.id === m.id) finish(busy, m);
+  c.on("message", (m: ({ id: number } & TsResult) | { ready: true }) => {
+    if ("ready" in m) {
+      ready.add(c);
+      if (busy?.owner === c && !busy.timer) arm(busy);
+    } else if (busy?.id === m.id) finish(busy, m);
   });
   c.on("exit", (code, signal) => {
     if (child === c) child = undefined;

@@ -30,7 +30,7 @@ describe("tasks.ts in a child process", () => {
       const [bad, ok] = [await withTs(dir, name, body), await good(dir)];
       const root = await writeTree(path.join(dir, "root"), { "etc/asterisk/extensions.conf": "[general]\n" });
       const before = await snapshot(root);
-      const env = { WAZO_TASKS_TS_TIMEOUT_MS: "1000" };
+      const env = name === "loops" ? { WAZO_TASKS_TS_TIMEOUT_MS: "1000" } : {};
       const v = await runCli(["validate", bad, ok, "--root", root], { env });
       assert.equal(v.code, 2, v.stdout + v.stderr);
       assert.match(v.stdout + v.stderr, message);
