@@ -58,8 +58,10 @@ export async function readText(file: string): Promise<string> {
   return buf.toString("utf8");
 }
 
+type FileKind = Record<"isDirectory" | "isSymbolicLink" | "isFIFO" | "isSocket" | "isCharacterDevice" | "isBlockDevice" | "isFile", () => boolean>;
+
 /** What a non-regular file is, in words. */
-export function kindOf(st: import("node:fs").Stats): string {
+export function kindOf(st: FileKind): string {
   if (st.isDirectory()) return "a folder";
   if (st.isSymbolicLink()) return "a symbolic link";
   if (st.isFIFO()) return "a FIFO (named pipe)";

@@ -62,11 +62,12 @@ export async function captureMakeInstall(plugin: Plugin, predicted: Expanded, op
   const r = await runMake(plugin.dir, "install", { destdir: stage, env, timeoutMs: opts.timeoutMs ?? 10 * 60_000, onLine: (stream, line) => opts.emit?.({ type: "output", plugin: plugin.name, stream, line }) }).finally(() =>
     process.off("SIGINT", onSignal).off("SIGTERM", onSignal),
   );
-  if (signal.name) throw new TaskFailure("runtime", `${plugin.name}: make install interrupted by ${signal.name}; nothing was changed (make ran into a staging folder)`);
-  if (r.notFound) throw new TaskFailure("runtime", r.message);
+  const command = { command: "make install" };
+  if (signal.name) throw new TaskFailure("aborted", `${plugin.name}: make install interrupted by ${signal.name}; nothing was changed (make ran into a staging folder)`, [], undefined, { ...command, plugin: plugin.name });
+  if (r.notFound) throw new TaskFailure("make-failed", r.message, [], undefined, { ...command, plugin: plugin.name });
   if (!r.ok) {
     const how = r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : r.error ?? `exit code ${r.exitCode}`;
-    throw new TaskFailure("runtime", `${plugin.name}: make install failed (${how})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}\n  nothing was changed (make ran into a staging folder)`);
+    throw new TaskFailure("make-failed", `${plugin.name}: make install failed (${how})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}\n  nothing was changed (make ran into a staging folder)`, [], undefined, { ...command, plugin: plugin.name, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) });
   }
   // `$(DESTDIR)/../x` lands beside the staging folder: outside the root, refused.
   const outside = (await readdir(base)).filter((n) => n !== "stage");

@@ -29,6 +29,8 @@ export interface ProcessResult {
 
 export type Stream = "stdout" | "stderr";
 
+type Env = Readonly<Record<string, string | undefined>>;
+
 export interface RunOptions {
   cwd?: string;
   env?: Readonly<Record<string, string | undefined>>;
@@ -161,7 +163,7 @@ const live = new Set<number>();
 process.on("exit", () => killChildren("SIGKILL"));
 
 /** Sends `signal` to every contained program's process group (on rollback, SIGINT, SIGTERM). */
-export function killChildren(signal: NodeJS.Signals = "SIGTERM"): void {
+export function killChildren(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): void {
   for (const pid of live) {
     try {
       process.kill(-pid, signal);
@@ -175,8 +177,8 @@ export function killChildren(signal: NodeJS.Signals = "SIGTERM"): void {
  * The environment plugin code gets: this process's, without wazo-tasks' own settings (the AMI
  * URL holds a secret) nor anything naming AMI.
  */
-export function childEnv(env: NodeJS.ProcessEnv = process.env, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
+export function childEnv(env: Env = process.env, extra: Env = {}): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(env)) if (!/^WAZO_TASKS_|(^|_)AMI(_|$)/i.test(k)) out[k] = v;
   return { ...out, ...extra };
 }
