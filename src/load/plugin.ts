@@ -5,6 +5,7 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { invalid, positionOf, type Diagnostic } from "../model/diagnostic.js";
+import { kindOf } from "../util/file-kind.js";
 import type { Tasks } from "./schema.js";
 import { validatePackage, validateTasks, yamlLocator, type Locator } from "./validate.js";
 import { parseYaml, type YamlPath } from "./yaml.js";
@@ -58,18 +59,6 @@ export async function readText(file: string): Promise<string> {
   return buf.toString("utf8");
 }
 
-type FileKind = Record<"isDirectory" | "isSymbolicLink" | "isFIFO" | "isSocket" | "isCharacterDevice" | "isBlockDevice" | "isFile", () => boolean>;
-
-/** What a non-regular file is, in words. */
-export function kindOf(st: FileKind): string {
-  if (st.isDirectory()) return "a folder";
-  if (st.isSymbolicLink()) return "a symbolic link";
-  if (st.isFIFO()) return "a FIFO (named pipe)";
-  if (st.isSocket()) return "a socket";
-  if (st.isCharacterDevice()) return "a character device";
-  if (st.isBlockDevice()) return "a block device";
-  return st.isFile() ? "a file" : "an unknown kind of file";
-}
 
 /** Loads and validates `dir`; every problem found is returned, not only the first. */
 export async function loadPlugin(dir: string): Promise<LoadResult> {

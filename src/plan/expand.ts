@@ -8,7 +8,7 @@ import path from "node:path";
 import type { Plugin } from "../load/plugin.js";
 import type { Step } from "../load/schema.js";
 import { stepKind } from "../load/step-kinds.js";
-import { kindOf } from "../load/plugin.js";
+import { kindOf } from "../util/file-kind.js";
 import { invalid, type Diagnostic } from "../model/diagnostic.js";
 import type { Handler } from "../state/manifest.js";
 import { glob, hasGlob } from "../util/glob.js";
