@@ -166,6 +166,7 @@ export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin
   const session = sourcesFor(opts);
   try {
     const plugins = await loadSources(args, session, search, scanOnce(search));
+    for (const p of plugins) for (const line of p.loadOutput ?? []) opts.emit?.({ type: "output", plugin: p.name, stream: "stdout", line });
     // wazo-plugind plugins: depends (installed first), Wazo version range, debian_depends.
     if (plugins.some((p) => p.kind === "rules")) return await (await import("./rules/prepare.js")).prepareRules(plugins, { ...opts, root: path.resolve(opts.root ?? "/"), sources: session });
     return plugins;
@@ -181,7 +182,10 @@ async function expandAll(plugins: Plugin[], opts: RunOptions): Promise<Expanded[
       if (p.kind === "rules") return (await import("./rules/plugin.js")).expandRulesPlugin(p, opts);
       if (p.kind !== "make") return expandSteps(p, "install", p.tasks!.install);
       const { expandMakePlugin } = await import("./make/plugin.js");
-      return expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun });
+      const e = await expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun });
+      // A Makefile honouring DESTDIR is captured (never in a dry run); one writing absolute paths runs as written.
+      if (opts.dryRun || !e.make?.honoursDestdir) return e;
+      return (await import("./make/capture.js")).captureMakeInstall(p, e, { root: path.resolve(opts.root ?? "/"), emit: opts.emit });
     }),
   );
 }
@@ -225,6 +229,7 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
     const { todo, same } = partitionUpToDate(plugins, await readManifests(root), opts.reinstall === true);
     const expanded = await ctx.timer.time("plan", async () => {
       const all = await expandAll(todo, opts);
+      (await import("./plan/modes.js")).checkModes(all, opts.strict, emit);
       await lintDialplans(all, { noLint: opts.noLint, emit, root });
       return all;
     });

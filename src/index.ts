@@ -18,13 +18,9 @@ export type { AsteriskControl, ServiceControl } from "./asterisk/control.js";
 export type { Plan, PluginPlan, PlannedStep, Op } from "./model/plan.js";
 export type { Event, StepStatus, PluginAction, PluginStatus } from "./model/event.js";
 export type { Tasks, Step, PackageMeta } from "./load/schema.js";
-import type { Tasks } from "./load/schema.js";
 import type { Environment } from "./asterisk/connect.js";
 
-/** Types a tasks.ts descriptor: `export default defineTasks({ install: [...] })`. */
-export function defineTasks(tasks: Tasks): Tasks {
-  return tasks;
-}
+export { defineTasks } from "./define.js";
 
 /**
  * The options that make a library call read its environment as the command line does:

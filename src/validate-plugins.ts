@@ -7,6 +7,7 @@ import { resolveArg } from "./sources/resolve.js";
 import { SourceSession } from "./sources/session.js";
 import { shownArgs } from "./sources/load.js";
 import { loadPlugin } from "./load/plugin.js";
+import { riskyModeDiagnostics } from "./plan/modes.js";
 import { isTaskFailure, TaskFailure, type Diagnostic } from "./model/diagnostic.js";
 
 export interface ValidationResult {
@@ -49,6 +50,7 @@ async function validateAll(args: string[], opts: SearchOptions, session: SourceS
           try {
             const expanded = await expandSteps(p, list, steps);
             if (list === "install") await lintDialplans([expanded], { emit: () => {} });
+            if (list === "install") diagnostics.push(...riskyModeDiagnostics([expanded]));
             // Planning against an empty target finds what needs no target to be wrong (duplicates).
             if (list === "install") buildInstallPlan([expanded], { root: "/", paths: new Map(), escapes: new Map() }, new Map(), { now: "" });
           } catch (e) {

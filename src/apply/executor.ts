@@ -11,7 +11,7 @@ import { handlerKey, type Op, type Plan, type PlannedStep } from "../model/plan.
 import { manifestPath, readPending, serializeManifest, writePending, type Handler, type ManifestEntry } from "../state/manifest.js";
 import { factOf, rooted } from "../plan/facts.js";
 import { sha256 } from "../util/hash.js";
-import { describeExit, runProcess } from "../util/process.js";
+import { childEnv, describeExit, killChildren, runProcess } from "../util/process.js";
 import { removePath, replaceFileDurably, symlinkAtomic } from "./fsops.js";
 import { Flusher, WriteQueue, writeBatch } from "./durable.js";
 import { mapPool } from "../util/pool.js";
@@ -82,7 +82,10 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   // SIGINT/SIGTERM during the run: stop after the operation in flight and roll back, rather
   // than die with the journal open.
   const signal: { name?: string } = {};
-  const onSignal = (name: string) => (signal.name ??= name);
+  const onSignal = (name: string) => {
+    signal.name ??= name;
+    killChildren("SIGTERM"); // a long make or `run:` step stops now, not at its timeout
+  };
   process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
   try {
     const timed = <T>(phase: Phase, fn: () => Promise<T>) => (opts.timer ? opts.timer.time(phase, fn) : fn());
@@ -170,8 +173,11 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
     await flusher.flush();
     return journal;
   } catch (e) {
+    killChildren("SIGKILL");
     await rollback(plan.root, journal);
     e = await refineIoError(e);
+    // A program killed because of the signal failed because of it: the run was interrupted.
+    if (signal.name && !(e instanceof Interrupted)) e = new Interrupted(`interrupted by ${signal.name}`);
     const cause = isErrnoError(e) ? ioFailure(e).message : (e as Error).message;
     opts.emit({ type: "step", plugin: current?.plugin ?? "", kind: current?.kind ?? "", target: current?.label ?? "", status: "failed", detail: cause });
     opts.emit({ type: "rolledback", cause });
@@ -227,8 +233,8 @@ async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: ApplyOptions
     }
     case "run": {
       // DESTDIR tells a program (often a converted Makefile line) where the staging root is.
-      const env = { ...process.env, DESTDIR: root === "/" ? "" : root };
-      const r = await runProcess(op.argv, { cwd: op.cwd, env, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
+      const env = childEnv(process.env, { DESTDIR: root === "/" ? "" : root });
+      const r = await runProcess(op.argv, { cwd: op.cwd, env, contain: true, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
       if (!r.ok) throw new TaskFailure("command-failed", `${op.display} failed (${describeExit(r)})${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`, [], undefined, { command: op.display, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) });
       programWrote(plan, plugin, flusher);
       return;

@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { invalid } from "../model/diagnostic.js";
+import { invalid, type Diagnostic } from "../model/diagnostic.js";
 import { issuesToDiagnostics, yamlLocator } from "../load/validate.js";
 import { parseYaml } from "../load/yaml.js";
 
@@ -71,14 +71,20 @@ async function readConfig(root: string): Promise<Omit<AmiSettings, "origin"> | u
   const text = await readFile(file, "utf8").catch(() => undefined);
   if (text === undefined) return undefined;
   const parsed = parseYaml(text, file);
-  if (!parsed.ok) throw invalid("invalid configuration file", [parsed.diagnostic]);
+  if (!parsed.ok) throw invalid("invalid configuration file", withoutSecrets([parsed.diagnostic]));
   // zod is loaded only when there is a configuration file to check.
   const { ConfigSchema } = await import("./config-schema.js");
   const r = ConfigSchema.safeParse(parsed.doc.value ?? {});
-  if (!r.success) throw invalid("invalid configuration file", issuesToDiagnostics(r.error, parsed.doc.value, ConfigSchema, [], yamlLocator(parsed.doc)));
+  if (!r.success) throw invalid("invalid configuration file", withoutSecrets(issuesToDiagnostics(r.error, parsed.doc.value, ConfigSchema, [], yamlLocator(parsed.doc))));
   const ami = r.data.ami;
   if (!ami) return undefined;
   const secret = ami.secret_file ? await readSecretFile(path.isAbsolute(ami.secret_file) ? path.join(root, ami.secret_file) : path.join(path.dirname(file), ami.secret_file), file) : ami.secret;
   if (secret === undefined) throw invalid(`${file}: ami needs secret_file (or secret)`);
   return { host: ami.host, port: ami.port, username: ami.username, secret };
+}
+
+/** The configuration file holds the secret: its errors name the line but never show it, nor a
+ * value found under a secret key. */
+function withoutSecrets(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics.map(({ source: _source, ...d }) => (/"secret[^"]*"/.test(d.message) ? { ...d, message: d.message.replace(/, not .*$/s, " (its value is not shown)") } : d));
 }

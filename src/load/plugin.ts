@@ -4,8 +4,8 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { invalid, positionOf, type Diagnostic } from "../model/diagnostic.js";
+import { kindOf } from "../util/file-kind.js";
 import type { Tasks } from "./schema.js";
 import { validatePackage, validateTasks, yamlLocator, type Locator } from "./validate.js";
 import { parseYaml, type YamlPath } from "./yaml.js";
@@ -31,6 +31,8 @@ export interface Plugin {
   tasksFile?: string;
   /** Points diagnostics at a step of the descriptor. */
   locate?: Locator;
+  /** What tasks.ts printed while it was evaluated (shown as the plugin's output). */
+  loadOutput?: string[];
   /** For `make` plugins. */
   makefile?: string;
   /** For `rules` plugins (tasksFile is then wazo/rules). */
@@ -43,10 +45,20 @@ export type LoadResult = { ok: true; plugin: Plugin } | { ok: false; diagnostics
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
+/** Descriptors, package.yml and Makefiles are small: a larger one is a mistake, not a plugin. */
+export const MAX_DESCRIPTOR_BYTES = 1024 * 1024;
+
+/** The text of a descriptor file; refused (exit 2, file named) when it is not a regular file or
+ * is over the size limit, before anything reads it (a FIFO would hang, a device never end). */
 export async function readText(file: string): Promise<string> {
+  const st = await stat(file);
+  const refuse = (message: string, hint: string) => invalid(`cannot read ${file}`, [{ severity: "error", file, message, hint }]);
+  if (!st.isFile()) throw refuse(`${path.basename(file)} is ${kindOf(st)}, not a regular file`, `replace it with a regular file`);
+  if (st.size > MAX_DESCRIPTOR_BYTES) throw refuse(`${path.basename(file)} is ${(st.size / 1024 / 1024).toFixed(1)} MB; descriptors are limited to 1 MB`, "keep data files beside the descriptor and copy them with a step");
   const buf = await readFile(file);
   return buf.toString("utf8");
 }
+
 
 /** Loads and validates `dir`; every problem found is returned, not only the first. */
 export async function loadPlugin(dir: string): Promise<LoadResult> {
@@ -73,7 +85,7 @@ export async function loadPlugin(dir: string): Promise<LoadResult> {
   return { ok: true, plugin: { ...meta, dir: abs, metaFile, ...executor.value } };
 }
 
-type Executor = Pick<Plugin, "kind" | "tasks" | "tasksFile" | "locate" | "makefile">;
+type Executor = Pick<Plugin, "kind" | "tasks" | "tasksFile" | "locate" | "makefile" | "loadOutput">;
 
 async function loadExecutor(dir: string): Promise<{ ok: true; value: Executor } | { ok: false; diagnostics: Diagnostic[] }> {
   const yml = path.join(dir, "tasks.yml");
@@ -103,27 +115,20 @@ async function loadTasksYaml(file: string) {
   return { ok: true as const, value: { kind: "descriptor" as const, tasks: v.value, tasksFile: file, locate: at } };
 }
 
-/** tasks.ts is imported through tsx (loaded only here) and validated by the same schema. */
+/** tasks.ts is evaluated in a child process (src/load/tasks-ts.ts) and validated by the same schema. */
 async function loadTasksTs(file: string) {
   const text = await readText(file);
-  let value: unknown;
-  try {
-    await (await import("./self-resolve.js")).registerSelfResolution();
-    const { tsImport } = await import("tsx/esm/api");
-    const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
-    value = mod.default;
-    // Outside an ESM package the file is compiled as CommonJS: the export sits one level down.
-    if (value && typeof value === "object" && Object.keys(value).length === 1 && "default" in value) value = (value as { default: unknown }).default;
-  } catch (e) {
-    const msg = (e as Error).message?.split("\n")[0] ?? String(e);
-    return { ok: false as const, diagnostics: [{ severity: "error" as const, file, message: `cannot load tasks.ts: ${msg}` }] };
-  }
+  const r = await (await import("./tasks-ts.js")).evaluateTasksTs(file);
+  const shown = r.output.slice(-5);
+  if (!r.ok)
+    return { ok: false as const, diagnostics: [{ severity: "error" as const, file, line: r.line, col: r.col, source: r.line ? text : undefined, message: `cannot load tasks.ts: ${r.message}`, hint: shown.length ? `its last output:\n    ${shown.join("\n    ")}` : undefined }] };
+  const value = r.value;
   if (value === undefined)
     return { ok: false as const, diagnostics: [{ severity: "error" as const, file, message: "tasks.ts has no default export", hint: "export default defineTasks({ install: [...] })" }] };
   const at = textLocator(file, text, value);
   const v = await validateTasks(value, at);
   if (!v.ok) return v;
-  return { ok: true as const, value: { kind: "descriptor" as const, tasks: v.value, tasksFile: file, locate: at } };
+  return { ok: true as const, value: { kind: "descriptor" as const, tasks: v.value, tasksFile: file, locate: at, loadOutput: r.output } };
 }
 
 /** For sources without a YAML position map: points at the first mention of the value or key. */

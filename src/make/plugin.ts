@@ -4,8 +4,7 @@
  * transaction journals before make runs (so a failing make is rolled back), and the files the
  * manifest records.
  */
-import { readFile } from "node:fs/promises";
-import type { Plugin } from "../load/plugin.js";
+import { readText, type Plugin } from "../load/plugin.js";
 import type { Step } from "../load/schema.js";
 import { invalid, isTaskFailure, type Diagnostic } from "../model/diagnostic.js";
 import { expandSteps, type Expanded } from "../plan/expand.js";
@@ -23,6 +22,8 @@ export interface MakeInfo {
   convertible: boolean;
   /** The target's recipe as written, shown by a dry run when the plan is not exact. */
   recipe: { line: number; text: string }[];
+  /** No recipe line writes an absolute path without $(DESTDIR): make can run into a staging folder (src/make/capture.ts). */
+  honoursDestdir: boolean;
 }
 
 export interface MakeLoadOptions {
@@ -34,7 +35,7 @@ export interface MakeLoadOptions {
 
 export async function analyzePluginMakefile(plugin: Plugin): Promise<MakefileAnalysis> {
   const file = plugin.makefile!;
-  const analysis = analyzeMakefile(await readFile(file, "utf8"), file);
+  const analysis = analyzeMakefile(await readText(file), file);
   const errors = analysis.diagnostics.filter((d) => d.severity === "error");
   if (hasErrors(analysis.diagnostics)) throw invalid(`${plugin.name}: the Makefile cannot be read by make`, errors);
   const missing = (["install", "uninstall"] as const).filter((t) => !analysis.targets.has(t));
@@ -55,7 +56,7 @@ export async function expandMakePlugin(plugin: Plugin, target: "install" | "unin
   if (opts.needMake && !findOnPath("make", process.env.PATH)) throw invalid(`${plugin.name} is a Makefile plugin, but make is not on PATH`, [], "install GNU make (apt install make), or convert the plugin with `wazo-tasks convert`");
   const conv = convertAnalysis(analysis, plugin.dir);
   const recipe = t.recipe.map((r) => ({ line: r.line, text: r.text }));
-  const info: MakeInfo = { target, dir: plugin.dir, makefile: file, convertible: conv.ok && t.untranslated.length === 0, recipe };
+  const info: MakeInfo = { target, dir: plugin.dir, makefile: file, convertible: conv.ok && t.untranslated.length === 0, recipe, honoursDestdir: t.writesAbsoluteWithoutDestdir.length === 0 };
   let steps: Step[] = [];
   if (conv.ok) steps = target === "install" ? conv.steps.install : conv.steps.uninstall;
   let expanded: Expanded;

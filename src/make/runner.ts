@@ -3,7 +3,7 @@
  * DESTDIR passed both ways make reads it, output streamed by line, a timeout that kills the
  * whole process group (make's children included).
  */
-import { findOnPath, runProcess } from "../util/process.js";
+import { childEnv, findOnPath, runProcess } from "../util/process.js";
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseMakefile } from "./parse.js";
@@ -74,12 +74,12 @@ export async function runMake(pluginDir: string, target: string, opts: RunMakeOp
   if (opts.destdir !== undefined) args.push(`DESTDIR=${env.DESTDIR}`);
   const command = [make, ...args];
   if (!isDirectory(pluginDir)) return startFailure(command, `plugin folder not found: ${pluginDir}`);
-  const r = await runProcess(command, { cwd: pluginDir, env, timeoutMs: opts.timeoutMs, killGraceMs: opts.killGraceMs, onLine: opts.onLine, tailLines: opts.keepLines });
+  const r = await runProcess(command, { cwd: pluginDir, env, timeoutMs: opts.timeoutMs, killGraceMs: opts.killGraceMs, onLine: opts.onLine, tailLines: opts.keepLines, contain: true });
   return { ok: r.ok, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, lines: r.tail, durationMs: r.durationMs, command, error: r.error };
 }
 
 function makeEnv(opts: RunMakeOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env) };
+  const env: NodeJS.ProcessEnv = childEnv(opts.env ?? process.env);
   // Started from inside another make, these would pass its jobserver and variables down.
   for (const name of ["MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"]) delete env[name];
   if (opts.destdir !== undefined) env.DESTDIR = opts.destdir === "" ? "" : resolve(opts.destdir);

@@ -3,11 +3,12 @@
  * sources and checksums, folders, links, removals, programs, handlers. Reads the plugin folder
  * only; errors point at the step that caused them.
  */
-import { lstat, readdir, realpath, stat } from "node:fs/promises";
+import { lstat, readdir, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Plugin } from "../load/plugin.js";
 import type { Step } from "../load/schema.js";
 import { stepKind } from "../load/step-kinds.js";
+import { kindOf } from "../util/file-kind.js";
 import { invalid, type Diagnostic } from "../model/diagnostic.js";
 import type { Handler } from "../state/manifest.js";
 import { glob, hasGlob } from "../util/glob.js";
@@ -138,33 +139,49 @@ async function expandCopy(dir: string, dirReal: string, source: string, to: stri
       return `source "${rel}" leads outside the plugin folder (to ${real})\ncopy the file into the plugin folder instead of linking to it`;
     const dest = intoFolder ? path.posix.join(to, path.basename(rel)) : to.replace(/\/+$/, "");
     if (st.isDirectory() || (st.isSymbolicLink() && (await stat(abs)).isDirectory())) {
-      const err = await walkFolder(dirReal, real, dest, mode, step, items);
+      const err = await walkFolder(real, real, dest, mode, step, items);
       if (err) return err;
-    } else items.push(await fileItem(real, dest, mode, step));
+    } else {
+      const item = await fileItem(real, dest, mode, step);
+      if (typeof item === "string") return item;
+      items.push(item);
+    }
   }
   return items;
 }
 
-async function fileItem(source: string, target: string, mode: number | undefined, step: number): Promise<Desired> {
+/** A regular file to copy, or why it cannot be copied (read before any change). */
+async function fileItem(source: string, target: string, mode: number | undefined, step: number): Promise<Desired | string> {
   const st = await stat(source);
+  if (!st.isFile()) return `"${source}" is ${kindOf(st)}: only regular files, folders and links can be copied\nremove it from the plugin folder, or leave it out of the copy`;
   return { kind: "file", step, source, target, mode: mode ?? st.mode & 0o777, sourceMode: st.mode & 0o777, size: st.size, sha256: await sha256File(source, st.size) };
 }
 
-async function walkFolder(dirReal: string, source: string, target: string, mode: number | undefined, step: number, items: Desired[]): Promise<string | undefined> {
+/**
+ * A copied folder, recursively. A link inside it is copied as the same link when it is relative
+ * and stays inside the copied folder (so it works the same where it is installed); any other
+ * link is refused, never followed (no loop, nothing from outside).
+ */
+async function walkFolder(top: string, source: string, target: string, mode: number | undefined, step: number, items: Desired[]): Promise<string | undefined> {
   items.push({ kind: "dir", step, target, mode: 0o755 });
   const entries = (await readdir(source, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const e of entries.filter((e) => e.isSymbolicLink())) {
-    const real = await realpath(path.join(source, e.name)).catch(() => "");
-    if (!real.startsWith(dirReal + path.sep))
-      return `"${path.join(source, e.name)}" is a link leading outside the plugin folder\ncopy the file into the plugin folder instead of linking to it`;
+    const at = path.join(source, e.name);
+    const linkTo = await readlink(at);
+    const lexical = path.resolve(source, linkTo);
+    if (path.isAbsolute(linkTo) || (lexical !== top && !lexical.startsWith(top + path.sep)))
+      return `"${at}" is a link to ${linkTo}, outside the copied folder\ncopy the file itself into the folder, or make the link relative to a file inside it`;
+    items.push({ kind: "symlink", step, target: path.posix.join(target, e.name), linkTo });
   }
-  const files = entries.filter((e) => !e.isDirectory());
+  const files = entries.filter((e) => !e.isDirectory() && !e.isSymbolicLink());
   // Hash a folder's files a few at a time: large sound folders are the slow case.
   const done = await mapPool(files, 16, (e) => fileItem(path.join(source, e.name), path.posix.join(target, e.name), mode, step));
-  items.push(...done);
+  const refused = done.find((d): d is string => typeof d === "string");
+  if (refused) return refused;
+  items.push(...(done as Desired[]));
   for (const e of entries) {
     if (!e.isDirectory()) continue;
-    const err = await walkFolder(dirReal, path.join(source, e.name), path.posix.join(target, e.name), mode, step, items);
+    const err = await walkFolder(top, path.join(source, e.name), path.posix.join(target, e.name), mode, step, items);
     if (err) return err;
   }
   return undefined;

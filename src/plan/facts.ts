@@ -2,7 +2,7 @@
  * Facts: read-only probes of the target tree that the planner needs — what exists at each path,
  * its checksum and mode, and whether the path would resolve outside the root.
  */
-import { lstat, readlink, realpath } from "node:fs/promises";
+import { lstat, readdir, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
 import { sha256File } from "../util/hash.js";
 import { mapPool } from "../util/pool.js";
@@ -10,7 +10,7 @@ import { mapPool } from "../util/pool.js";
 export type Fact =
   | { type: "absent" }
   | { type: "file"; mode: number; size: number; sha256: string }
-  | { type: "dir"; mode: number }
+  | { type: "dir"; mode: number; entries?: string[] }
   | { type: "symlink"; target: string }
   | { type: "other" };
 
@@ -42,6 +42,11 @@ export async function gatherFacts(root: string, displayPaths: Iterable<string>):
   // A bounded pool: thousands of probes at once only grow the heap.
   const facts = await mapPool(list, 16, (p) => factOf(rooted(root, p)));
   const paths = new Map(list.map((p, i) => [p, facts[i]]));
+  // Folders asked about by name (not only as parents): what they hold, for a `remove:` of one.
+  for (const p of new Set(displayPaths)) {
+    const f = paths.get(p);
+    if (f?.type === "dir") f.entries = (await readdir(rooted(root, p)).catch(() => [])).sort();
+  }
   const escapes = new Map<string, string>();
   // A symlinked folder (or a link at the target) may lead out of the root: refuse those paths.
   for (const [p, f] of paths) {

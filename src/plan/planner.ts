@@ -10,6 +10,7 @@ import { MANIFEST_FORMAT, manifestPath, ownersOf, preservedPath, serializeManife
 import { sha256 } from "../util/hash.js";
 import type { Expanded } from "./expand.js";
 import { escapeOf, rooted, type Fact, type Facts } from "./facts.js";
+import { folderKept } from "./folders.js";
 
 export interface PlanOptions {
   force?: boolean;
@@ -204,7 +205,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
             conflicts.add(name, where, `remove: ${item.target} belongs to installed plugin "${owner}"`);
             break;
           }
-          step.ops.push({ op: "remove", path: rooted(facts.root, item.target), display: item.target, change: f.type === "absent" ? "none" : "remove" });
+          step.ops.push(folderKept(rooted(facts.root, item.target), item.target, f, name, owners) ?? { op: "remove", path: rooted(facts.root, item.target), display: item.target, change: f.type === "absent" ? "none" : "remove" });
           break;
         }
         case "run":

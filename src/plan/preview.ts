@@ -8,6 +8,7 @@ import type { Diagnostic } from "../model/diagnostic.js";
 import type { Emit, StepStatus } from "../model/event.js";
 import { handlerLabel, type FileOp, type Plan, type PlannedStep } from "../model/plan.js";
 import { isText, unifiedDiff } from "../util/diff.js";
+import { modeNote } from "./modes.js";
 
 const MAX_DIFF_BYTES = 1 << 20;
 
@@ -25,7 +26,10 @@ async function stepPreview(step: PlannedStep): Promise<{ status: StepStatus; det
   const kept = step.ops.find((o) => o.op === "remove" && o.kept);
   if (kept && kept.op === "remove") return { status: "kept", detail: kept.kept };
   const changing = step.ops.filter((o) => o.change !== "none");
-  if (!changing.length) return { status: "unchanged" };
+  if (!changing.length) {
+    const modes = modeNote(step.ops);
+    return modes ? { status: "unchanged", detail: modes } : { status: "unchanged" };
+  }
   const diffs: string[] = [];
   for (const op of changing) if (op.op === "write") {
     const d = await diffFor(op);
@@ -33,7 +37,9 @@ async function stepPreview(step: PlannedStep): Promise<{ status: StepStatus; det
   }
   const writes = step.ops.filter((o) => o.op === "write").length;
   const kinds = [...new Set(changing.map((o) => o.change))].join(", ");
-  return { status: "would change", detail: writes > 1 ? `${changing.length} of ${step.ops.length} paths: ${kinds}` : kinds, diff: diffs.length ? diffs.join("") : undefined };
+  const modes = modeNote(step.ops);
+  const detail = (writes > 1 ? `${changing.length} of ${step.ops.length} paths: ${kinds}` : kinds) + (modes ? `, ${modes}` : "");
+  return { status: "would change", detail, diff: diffs.length ? diffs.join("") : undefined };
 }
 
 /** Emits the dry run; returns how many steps would change and how many would not. */

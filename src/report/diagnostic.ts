@@ -10,21 +10,22 @@
  */
 import path from "node:path";
 import type { Diagnostic } from "../model/diagnostic.js";
+import { printable, printableLines } from "./escape.js";
 
 type Printable = Pick<Diagnostic, "severity" | "file" | "line" | "col" | "length" | "message" | "hint" | "source" | "diff">;
 
 export function formatDiagnostic(d: Printable, cwd = process.cwd()): string {
   const rel = path.isAbsolute(d.file) && d.file.startsWith(cwd + path.sep) ? path.relative(cwd, d.file) : d.file;
-  const where = d.line ? `${rel}:${d.line}${d.col ? `:${d.col}` : ""}` : rel;
-  const out = [`${where}: ${d.severity}: ${d.message}`];
+  const where = printable(d.line ? `${rel}:${d.line}${d.col ? `:${d.col}` : ""}` : rel);
+  const out = [`${where}: ${d.severity}: ${printableLines(d.message)}`];
   const gutter = " ".repeat(String(d.line ?? "").length);
   const source = d.line && d.source !== undefined ? sourceLine(d.source, d.line) : undefined;
   if (source !== undefined) {
-    out.push(`  ${d.line} | ${source}`);
+    out.push(`  ${d.line} | ${printable(source)}`);
     if (d.col) out.push(`  ${gutter} | ${marker(source, d.col, d.length)}`);
   }
-  if (d.diff) out.push(d.diff.trimEnd().replace(/^/gm, "    "));
-  if (d.hint) out.push(`  ${gutter} = hint: ${d.hint}`);
+  if (d.diff) out.push(printableLines(d.diff.trimEnd()).replace(/^/gm, "    "));
+  if (d.hint) out.push(`  ${gutter} = hint: ${printableLines(d.hint)}`);
   return out.join("\n");
 }
 

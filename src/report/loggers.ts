@@ -4,6 +4,7 @@
  */
 import type { Writable } from "node:stream";
 import { formatDiagnostic } from "./diagnostic.js";
+import { printable as one, printableLines as lines } from "./escape.js";
 import { JSON_EVENTS_VERSION, PHASES, type Event, type StepStatus, type Timings } from "../model/event.js";
 
 export interface LoggerOptions {
@@ -65,7 +66,7 @@ export function humanLogger(o: LoggerOptions): Logger {
     if (e.type !== "progress") clearProgress();
     switch (e.type) {
       case "start":
-        if (o.verbose) say(c(2, `${e.command}${e.dryRun ? " (dry run)" : ""} into ${e.root}`));
+        if (o.verbose) say(c(2, `${e.command}${e.dryRun ? " (dry run)" : ""} into ${one(e.root)}`));
         break;
       case "recovered":
         o.err.write(`${c(33, "recovered")}: an interrupted ${e.command} (started ${e.startedAt}) was rolled back first (${e.paths} paths restored)\n`);
@@ -74,23 +75,23 @@ export function humanLogger(o: LoggerOptions): Logger {
         break;
       case "plugin":
         announced.push(e.name);
-        say(c(1, `${e.name} ${e.version}`) + c(2, ` (${e.action}${e.previousVersion && e.previousVersion !== e.version ? ` from ${e.previousVersion}` : ""}, ${e.kind})`));
+        say(c(1, `${one(e.name)} ${one(e.version)}`) + c(2, ` (${e.action}${e.previousVersion && e.previousVersion !== e.version ? ` from ${one(e.previousVersion)}` : ""}, ${e.kind})`));
         break;
       case "step": {
         header(e.plugin);
         const status = c(STATUS_COLOR[e.status], e.status.padEnd(13));
-        const line = `  ${status} ${e.kind.padEnd(8)} ${e.target}${e.detail ? c(2, `  (${e.detail})`) : ""}`;
+        const line = `  ${status} ${e.kind.padEnd(8)} ${one(e.target)}${e.detail ? c(2, `  (${lines(e.detail)})`) : ""}`;
         if (e.status === "failed") o.err.write(line + "\n");
         else say(line);
-        if (e.diff && !o.quiet) o.out.write(e.diff.trimEnd().replace(/^/gm, "      ").replace(/^      ([-+])(?![-+]{2} )(.*)$/gm, (_m, sign: string, rest: string) => "      " + c(sign === "+" ? 32 : 31, sign + rest)) + "\n");
+        if (e.diff && !o.quiet) o.out.write(lines(e.diff.trimEnd()).replace(/^/gm, "      ").replace(/^      ([-+])(?![-+]{2} )(.*)$/gm, (_m, sign: string, rest: string) => "      " + c(sign === "+" ? 32 : 31, sign + rest)) + "\n");
         break;
       }
       case "output":
-        if (!o.quiet) (e.stream === "stderr" ? o.err : o.out).write(c(2, `  ${e.plugin} | `) + e.line + "\n");
+        if (!o.quiet) (e.stream === "stderr" ? o.err : o.out).write(c(2, `  ${one(e.plugin)} | `) + one(e.line) + "\n");
         break;
       case "handler": {
         const color = e.status === "failed" ? 31 : e.status === "done" ? 33 : 36;
-        const line = `  ${c(color, (e.status === "done" ? "changed" : e.status).padEnd(13))} ${e.kind.padEnd(8)} ${e.name}${e.message ? c(2, `  (${e.message})`) : ""}`;
+        const line = `  ${c(color, (e.status === "done" ? "changed" : e.status).padEnd(13))} ${e.kind.padEnd(8)} ${one(e.name)}${e.message ? c(2, `  (${lines(e.message)})`) : ""}`;
         if (e.status === "failed") o.err.write(line + "\n");
         else say(line);
         break;
@@ -105,18 +106,18 @@ export function humanLogger(o: LoggerOptions): Logger {
         if (e.status === "ok") say(`  ${c(32, "verified".padEnd(13))} dialplan ${e.checked} extension(s) of the installed plugins are loaded`);
         else {
           for (const m of e.missing)
-            o.err.write(`  ${c(31, "failed".padEnd(13))} dialplan ${m.extension}@${m.context} of ${m.plugin} (${m.file}) ${m.expect === "present" ? "is not loaded after the reload" : "is still loaded"}${m.cause ? `; probably broken by ${m.cause}` : ""}\n`);
+            o.err.write(`  ${c(31, "failed".padEnd(13))} dialplan ${one(m.extension)}@${one(m.context)} of ${one(m.plugin)} (${one(m.file)}) ${m.expect === "present" ? "is not loaded after the reload" : "is still loaded"}${m.cause ? `; probably broken by ${m.cause}` : ""}\n`);
           if (e.status === "rolled back") o.err.write(`  ${c(33, "rolled back".padEnd(13))} every change of this run, then reloaded the dialplan again\n`);
         }
         break;
       case "warning":
-        o.err.write(`${c(33, "warning")}: ${e.plugin ? `${e.plugin}: ` : ""}${e.message}\n`);
+        o.err.write(`${c(33, "warning")}: ${e.plugin ? `${one(e.plugin)}: ` : ""}${lines(e.message)}\n`);
         break;
       case "fetched":
-        say(`${c(2, "fetched")} ${e.url}${e.ref ? ` (ref ${e.ref})` : ""}${e.subdirectory ? ` subdirectory ${e.subdirectory}` : ""} at ${e.commit.slice(0, 12)}${e.dryRun ? c(2, " (dry run: into a temporary folder)") : ""}`);
+        say(`${c(2, "fetched")} ${one(e.url)}${e.ref ? ` (ref ${one(e.ref)})` : ""}${e.subdirectory ? ` subdirectory ${one(e.subdirectory)}` : ""} at ${e.commit.slice(0, 12)}${e.dryRun ? c(2, " (dry run: into a temporary folder)") : ""}`);
         break;
       case "info":
-        if (o.verbose) o.err.write(c(2, e.message) + "\n");
+        if (o.verbose) o.err.write(c(2, lines(e.message)) + "\n");
         break;
       case "progress":
         if (o.progress) {
@@ -125,12 +126,12 @@ export function humanLogger(o: LoggerOptions): Logger {
         }
         break;
       case "diagnostic":
-        o.err.write(formatDiagnostic(e.diagnostic) + "\n");
+        o.err.write(formatDiagnostic(e.diagnostic) + "\n"); // escapes its own fields
         break;
       case "rolledback":
         break;
       case "summary": {
-        if (e.error) o.err.write(`${c(31, "error")}: ${e.error}\n`);
+        if (e.error) o.err.write(`${c(31, "error")}: ${lines(e.error)}\n`);
         if (e.plugins.length === 0 && !e.ok) break;
         const recap = `${e.dryRun ? "dry run: " : ""}${e.dryRun ? "would change" : "changed"}=${e.changed} unchanged=${e.unchanged} failed=${e.failed} reloads=${e.reloads.length ? e.reloads.join(",") : "none"}${e.restarts.length ? ` restarts=${e.restarts.join(",")}` : ""}`;
         if (!o.quiet) say(c(1, recap) + (o.verbose ? c(2, ` in ${e.durationMs} ms`) : ""));

@@ -11,7 +11,7 @@ import type { Emit } from "../model/event.js";
 import type { Handler } from "../state/manifest.js";
 import { SERVICE_COMMANDS } from "../make/services.js";
 import { splitCommands } from "../make/shell.js";
-import { describeExit, runProcess, type ProcessResult } from "../util/process.js";
+import { childEnv, describeExit, runProcess, type ProcessResult } from "../util/process.js";
 
 export type RulesTarget = "build" | "package" | "install" | "uninstall" | "postrm";
 
@@ -116,7 +116,8 @@ export interface RulesRun {
 export async function runRules(argv: string[], target: RulesTarget, opts: { cwd: string; env?: Readonly<Record<string, string | undefined>>; plugin: string; emit?: Emit; timeoutMs?: number }): Promise<RulesRun> {
   const result = await runProcess(argv, {
     cwd: opts.cwd,
-    env: opts.env ?? process.env,
+    env: childEnv(opts.env ?? process.env),
+    contain: true,
     timeoutMs: opts.timeoutMs ?? 10 * 60_000,
     onLine: (stream, line) => opts.emit?.({ type: "output", plugin: opts.plugin, stream, line }),
   });

@@ -3,9 +3,10 @@
  * the whole process group (children included), output streamed line by line and the last lines
  * kept for the error message.
  */
-import type { spawn as Spawn } from "node:child_process";
+import type { ChildProcess, spawn as Spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { createRequire } from "node:module";
+import { constants as osConstants } from "node:os";
 import path from "node:path";
 
 // node:child_process (with net, dgram, streams) is loaded on the first spawn, not by every run
@@ -28,6 +29,8 @@ export interface ProcessResult {
 
 export type Stream = "stdout" | "stderr";
 
+type Env = Readonly<Record<string, string | undefined>>;
+
 export interface RunOptions {
   cwd?: string;
   env?: Readonly<Record<string, string | undefined>>;
@@ -36,6 +39,12 @@ export interface RunOptions {
   killGraceMs?: number;
   onLine?: (stream: Stream, line: string) => void;
   tailLines?: number;
+  /**
+   * Plugin code (make, `run:`, wazo/rules): started under a supervisor that kills the whole
+   * process group when this process dies, even by SIGKILL; what the program left running is
+   * killed when it exits; killChildren() stops it.
+   */
+  contain?: boolean;
 }
 
 /** Absolute path of an executable found on PATH, or null. Empty PATH entries are skipped. */
@@ -68,10 +77,18 @@ export function runProcess(argv: string[], opts: RunOptions = {}): Promise<Proce
     opts.onLine?.(stream, line);
   };
   return new Promise((resolve) => {
+    const env = opts.env ?? process.env;
+    if (opts.contain && !findOnPath(argv[0], env.PATH)) {
+      resolve({ command: argv, exitCode: null, signal: null, timedOut: false, tail, durationMs: 0, ok: false, error: `cannot run ${argv[0]}: ENOENT` });
+      return;
+    }
     // detached: the program leads its own process group, so a timeout can kill its children too.
-    const child = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    readLines(child.stdout, "stdout", onLine);
-    readLines(child.stderr, "stderr", onLine);
+    const child: ChildProcess = opts.contain
+      ? spawn("/bin/sh", ["-c", SUPERVISOR, "wazo-tasks-supervisor", ...argv], { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe", "pipe"], detached: true })
+      : spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    if (opts.contain && child.pid) live.add(child.pid);
+    readLines(child.stdout!, "stdout", onLine);
+    readLines(child.stderr!, "stderr", onLine);
     let timedOut = false;
     const timers: NodeJS.Timeout[] = [];
     const killGroup = (signal: NodeJS.Signals) => {
@@ -97,14 +114,73 @@ export function runProcess(argv: string[], opts: RunOptions = {}): Promise<Proce
       resolve({ command: argv, exitCode, signal, timedOut, tail, durationMs: Date.now() - started, ok: exitCode === 0 && !timedOut && !error, error });
     };
     child.on("error", (e) => finish(null, null, `cannot run ${argv[0]}: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
-    child.on("close", (code, signal) => finish(code, signal));
+    child.on("close", (code, signal) => {
+      const [c, s] = opts.contain ? fromSupervisor(code, signal) : [code, signal];
+      finish(c, s);
+    });
     // A daemon started by the program may keep our pipes open after it exits: stop reading then.
     child.on("exit", () => {
-      const t = setTimeout(() => [child.stdout, child.stderr].forEach((s) => s.destroy()), 500);
+      if (opts.contain && child.pid) {
+        // Nothing plugin code started outlives it.
+        killGroup("SIGKILL");
+        live.delete(child.pid);
+        child.stdio[3]?.destroy();
+      }
+      const t = setTimeout(() => [child.stdout, child.stderr].forEach((s) => s?.destroy()), 500);
       t.unref();
       timers.push(t);
     });
   });
+}
+
+/**
+ * The supervisor (POSIX sh, so nothing to install): runs the program with the lifeline (fd 3, a
+ * socket whose other end only this process holds) closed, and a watcher that reads the lifeline
+ * and kills the whole process group when it reaches end of file, which the kernel makes happen
+ * when this process dies, however it dies. When the program exits, whatever it left in the group
+ * gets SIGTERM (the supervisor ignores it) and its exit code is passed on.
+ */
+const SUPERVISOR = [
+  '"$@" 3<&- &',
+  "pid=$!",
+  "{ read -r _ <&3; kill -KILL 0; } </dev/null >/dev/null 2>&1 &",
+  "exec 3<&-",
+  'wait "$pid"; rc=$?',
+  "trap '' TERM",
+  "kill -TERM 0 2>/dev/null",
+  'exit "$rc"',
+].join("\n");
+
+/** A program killed by a signal shows through the supervisor as exit code 128 + n. */
+function fromSupervisor(code: number | null, signal: NodeJS.Signals | null): [number | null, NodeJS.Signals | null] {
+  if (code === null || code <= 128) return [code, signal];
+  const name = Object.entries(osConstants.signals).find(([, n]) => n === code - 128)?.[0] as NodeJS.Signals | undefined;
+  return name ? [null, name] : [code, signal];
+}
+
+// Process groups of contained programs still running.
+const live = new Set<number>();
+process.on("exit", () => killChildren("SIGKILL"));
+
+/** Sends `signal` to every contained program's process group (on rollback, SIGINT, SIGTERM). */
+export function killChildren(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): void {
+  for (const pid of live) {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      live.delete(pid); // the group is gone
+    }
+  }
+}
+
+/**
+ * The environment plugin code gets: this process's, without wazo-tasks' own settings (the AMI
+ * URL holds a secret) nor anything naming AMI.
+ */
+export function childEnv(env: Env = process.env, extra: Env = {}): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) if (!/^WAZO_TASKS_|(^|_)AMI(_|$)/i.test(k)) out[k] = v;
+  return { ...out, ...extra };
 }
 
 function readLines(stream: NodeJS.ReadableStream, name: Stream, onLine: (stream: Stream, line: string) => void): void {
