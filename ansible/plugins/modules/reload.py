@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: wazo-tasks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: reload
+short_description: Reload Asterisk through wazo-tasks, or run the reloads left pending
+version_added: 0.1.0
+description:
+  - Runs C(wazo-tasks reload) with C(--json) on the managed host. It reloads the dialplan (or the
+    modules named), then, through AMI, checks that every installed plugin's extensions are loaded.
+  - With I(pending=true) it runs instead the reloads and restarts that earlier runs recorded as
+    pending (M(wazo.tasks.plugin) with I(reload=false), or a failed reload), each once, and clears
+    them. With nothing pending, nothing runs and the task is not changed.
+options:
+  pending:
+    description:
+      - Run the pending reloads and restarts (C(--pending)) instead of I(modules).
+    type: bool
+    default: false
+  modules:
+    description:
+      - What to reload, C(dialplan) (the default) or module names such as C(res_pjsip.so).
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - wazo.tasks.common
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Nothing runs. With I(pending=true) the result lists what is pending, else it reports what would be reloaded.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - Exit 3 (Asterisk refused a reload, or the dialplan check found extensions missing) fails the task
+    with wazo-tasks' message and C(reload_pending=true).
+  - It needs a way to reach Asterisk (AMI settings, or C(asterisk) on the host's C(PATH)), even with I(root).
+requirements:
+  - wazo-tasks on the managed host (Node 20)
+seealso:
+  - module: wazo.tasks.plugin
+author:
+  - wazo-tasks maintainers (@wazo-tasks)
+'''
+
+EXAMPLES = r'''
+- name: Run what earlier tasks left pending (plugin with reload false)
+  wazo.tasks.reload:
+    pending: true
+    ami_user: wazo-tasks
+    ami_secret: "{{ vault_ami_secret }}"
+
+- name: Reload PJSIP
+  wazo.tasks.reload:
+    modules: [res_pjsip.so]
+'''
+
+RETURN = r'''
+changed:
+  description: Whether a reload or restart ran (or would run, in check mode).
+  returned: always
+  type: bool
+rc:
+  description: wazo-tasks' exit code (0 ok, 2 invalid input, 3 a reload or the dialplan check failed).
+  returned: when wazo-tasks ran
+  type: int
+cmd:
+  description: The command run (it never holds the AMI secret).
+  returned: when wazo-tasks ran
+  type: list
+  elements: str
+reloads:
+  description: The modules reloaded.
+  returned: always
+  type: list
+  elements: str
+  sample: [pbx_config]
+restarts:
+  description: The units restarted.
+  returned: always
+  type: list
+  elements: str
+pending:
+  description: In check mode with I(pending=true), the handlers pending, per plugin.
+  returned: in check mode with pending
+  type: dict
+  sample: {helloworld: [dialplan]}
+dialplan_check:
+  description: The dialplan check after the reload, with checked (how many extensions) and missing.
+  returned: when a dialplan reload ran through AMI
+  type: dict
+summary:
+  description: The summary event of wazo-tasks.
+  returned: when wazo-tasks ran
+  type: dict
+reload_pending:
+  description: True when a reload or the dialplan check failed (exit 3).
+  returned: always
+  type: bool
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.wazo.tasks.plugins.module_utils.wazo_tasks import (
+    COMMON_MUTUALLY_EXCLUSIVE, EXIT_RELOAD_FAILED, WazoTasks, common_argument_spec)
+
+
+def check_mode(module, wt):
+    if not module.params['pending']:
+        what = module.params['modules'] or ['dialplan']
+        module.exit_json(changed=True, reloads=[], restarts=[], reload_pending=False, msg='would reload %s' % ', '.join(what))
+    pending = dict((p['name'], p.get('reloadPending') or []) for p in wt.installed() if p.get('reloadPending'))
+    module.exit_json(changed=bool(pending), pending=pending, reloads=[], restarts=[], reload_pending=bool(pending))
+
+
+def main():
+    argument_spec = common_argument_spec()
+    argument_spec.update(
+        pending=dict(type='bool', default=False),
+        modules=dict(type='list', elements='str', default=[]),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=COMMON_MUTUALLY_EXCLUSIVE + [('pending', 'modules')],
+                           supports_check_mode=True)
+    wt = WazoTasks(module)
+    if module.check_mode:
+        check_mode(module, wt)
+    args = ['--pending'] if module.params['pending'] else list(module.params['modules'])
+    run = wt.run('reload', args)
+    summary = run.summary or {}
+    result = dict(reloads=summary.get('reloads', []), restarts=summary.get('restarts', []), dialplan_check=run.last('dialplan-check'),
+                  reload_pending=run.rc == EXIT_RELOAD_FAILED, changed=run.changed())
+    if run.rc == EXIT_RELOAD_FAILED:
+        wt.fail(run, 'a reload or the dialplan check failed; it stays pending (fix Asterisk, then run this task again): ', **result)
+    if run.rc != 0:
+        wt.fail(run, **result)
+    module.exit_json(rc=run.rc, cmd=run.cmd, summary=summary, **result)
+
+
+if __name__ == '__main__':
+    main()
