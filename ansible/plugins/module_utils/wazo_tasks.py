@@ -87,10 +87,28 @@ class Run(object):
         s = self.summary or {}
         return bool(s.get('changed') or s.get('reloads') or s.get('restarts'))
 
+    def failures(self):
+        """What failed, from the events: steps, reloads and restarts, verifications, the dialplan check."""
+        out = []
+        for e in self.events:
+            kind = e.get('type')
+            if kind in ('step', 'handler', 'verify') and e.get('status') == 'failed':
+                what = e.get('target') or e.get('name') or '%s@%s' % (e.get('extension'), e.get('context'))
+                label = '%s %s' % (e.get('kind', 'verify'), what)
+                why = ' '.join(str(e.get('detail') or e.get('message') or '').split())
+                out.append(why if why.startswith(label) else '%s: %s' % (label, why) if why else label)
+            elif kind == 'dialplan-check' and e.get('status') != 'ok':
+                for m in e.get('missing') or []:
+                    out.append('%s@%s of %s (%s) is %s after the reload%s' % (
+                        m.get('extension'), m.get('context'), m.get('plugin'), m.get('file'),
+                        'not loaded' if m.get('expect') == 'present' else 'still loaded',
+                        '; probably broken by %s' % m['cause'] if m.get('cause') else ''))
+        return out
+
     def error(self):
-        """wazo-tasks' own message, with each diagnostic's place (file:line:col)."""
+        """wazo-tasks' own message, with each diagnostic's place (file:line:col) and what failed."""
         s = self.summary or {}
-        places = '; '.join(format_diagnostic(d) for d in self.diagnostics if d.get('severity', 'error') == 'error')
+        places = '; '.join([format_diagnostic(d) for d in self.diagnostics if d.get('severity', 'error') == 'error'] + self.failures())
         if s.get('error'):
             head = ' '.join(str(s['error']).split())
             return '%s: %s' % (head, places) if places else head

@@ -187,7 +187,7 @@ summary:
     changed: 1
     unchanged: 0
     failed: 0
-    reloads: [pbx_config]
+    reloads: [dialplan]
     restarts: []
     plugins: [{name: helloworld, version: 0.0.1, action: install, status: changed}]
 plugins:

@@ -82,7 +82,7 @@ reloads:
   returned: always
   type: list
   elements: str
-  sample: [pbx_config]
+  sample: [dialplan]
 restarts:
   description: The units restarted.
   returned: always
@@ -102,7 +102,7 @@ summary:
   returned: when wazo-tasks ran
   type: dict
 reload_pending:
-  description: True when a reload or the dialplan check failed (exit 3).
+  description: With I(pending=true), true when a pending reload failed again (exit 3) and stays pending.
   returned: always
   type: bool
 '''
@@ -126,18 +126,20 @@ def main():
         pending=dict(type='bool', default=False),
         modules=dict(type='list', elements='str', default=[]),
     )
-    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=COMMON_MUTUALLY_EXCLUSIVE + [('pending', 'modules')],
-                           supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=COMMON_MUTUALLY_EXCLUSIVE, supports_check_mode=True)
+    if module.params['pending'] and module.params['modules']:
+        module.fail_json(msg='pending and modules cannot be used together: pending runs what earlier runs recorded')
     wt = WazoTasks(module)
     if module.check_mode:
         check_mode(module, wt)
     args = ['--pending'] if module.params['pending'] else list(module.params['modules'])
     run = wt.run('reload', args)
     summary = run.summary or {}
+    pending = module.params['pending'] and run.rc == EXIT_RELOAD_FAILED
     result = dict(reloads=summary.get('reloads', []), restarts=summary.get('restarts', []), dialplan_check=run.last('dialplan-check'),
-                  reload_pending=run.rc == EXIT_RELOAD_FAILED, changed=run.changed())
-    if run.rc == EXIT_RELOAD_FAILED:
-        wt.fail(run, 'a reload or the dialplan check failed; it stays pending (fix Asterisk, then run this task again): ', **result)
+                  reload_pending=pending, changed=run.changed())
+    if pending:
+        wt.fail(run, 'a pending reload failed again and stays pending (fix Asterisk, then run this task again): ', **result)
     if run.rc != 0:
         wt.fail(run, **result)
     module.exit_json(rc=run.rc, cmd=run.cmd, summary=summary, **result)
