@@ -33,7 +33,7 @@ if (!has("ansible-playbook")) {
 const tmp = mkdtempSync(path.join(os.tmpdir(), "wt-ansible-"));
 let status = 1;
 try {
-  const env = { ...process.env, ANSIBLE_HOME: path.join(tmp, "home"), ANSIBLE_CONFIG: path.join(tmp, "none.cfg"), ANSIBLE_NOCOLOR: "1" };
+  const env = { ...process.env, ANSIBLE_HOME: path.join(tmp, "home"), ANSIBLE_CONFIG: path.join(tmp, "none.cfg"), ANSIBLE_NOCOLOR: "1", ANSIBLE_COLLECTIONS_PATH: path.join(tmp, "collections") };
   sh(["ansible-galaxy", "collection", "build", "ansible", "--output-path", path.join(tmp, "build")], { env });
   const tarball = readdirSync(path.join(tmp, "build")).find((f) => f.endsWith(".tar.gz"));
   sh(["ansible-galaxy", "collection", "install", path.join(tmp, "build", tarball), "-p", path.join(tmp, "collections")], { env });

@@ -56,15 +56,16 @@ async function startAmi(root: string, port = 0, modules?: Record<string, FakeRel
   return startFakeAmi({ root, port, users: managerUsers(root), authFailureDelayMs: 50, modules });
 }
 
-/** `count` PBXs named pbx1..pbxN under `dir`, with `wazo-tasks` on the PATH given to Ansible. */
-export async function startFleet(dir: string, count = 3): Promise<Fleet> {
+/** PBXs named pbx1..pbxN (or as given) under `dir`, with `wazo-tasks` on the PATH given to Ansible. */
+export async function startFleet(dir: string, hosts: number | string[] = 3): Promise<Fleet> {
   const bin = path.join(dir, "bin");
   await makeExecutable(path.join(bin, "wazo-tasks"), `#!/bin/sh\nexec '${process.execPath}' '${path.join(REPO, "dist/cli/main.js")}' "$@"\n`);
+  const names = typeof hosts === "number" ? Array.from({ length: hosts }, (_, i) => `pbx${i + 1}`) : hosts;
   const pbxs: Pbx[] = [];
-  for (let i = 1; i <= count; i++) {
-    const root = path.join(dir, `pbx${i}`);
+  for (const name of names) {
+    const root = path.join(dir, "roots", name);
     await makeRoot(root);
-    pbxs.push({ name: `pbx${i}`, root, ami: await startAmi(root), vars: {} });
+    pbxs.push({ name, root, ami: await startAmi(root), vars: {} });
   }
   const inventory = path.join(dir, "inventory.yml");
   const fleet: Fleet = {
