@@ -15,7 +15,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { dump, load } from "js-yaml";
 import { CLI, cleanup, EXAMPLES, REPO, tempDir } from "../support/rig.js";
-import { ansibleEnv, parseRecap, run, SECRET, startFleet, type Fleet } from "./rig.js";
+import { parseRecap, run, SECRET, startFleet, type Fleet } from "./rig.js";
 
 const DOC = path.join(REPO, "docs/ansible.md");
 
