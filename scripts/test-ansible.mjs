@@ -8,6 +8,9 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+function hasVoluptuous() {
+  return spawnSync("/usr/bin/python3", ["-c", "import voluptuous"], { stdio: "ignore" }).status === 0;
+}
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 
 function sh(argv, opts = {}) {
@@ -15,18 +18,23 @@ function sh(argv, opts = {}) {
   if (r.status !== 0) throw new Error(`${argv.join(" ")} failed (exit ${r.status ?? r.signal})`);
 }
 
-if (!has("ansible-playbook")) {
+// python3-voluptuous lets the suite run ansible-test's validate-modules offline.
+const missing = [...(has("ansible-playbook") ? [] : ["ansible-core"]), ...(hasVoluptuous() ? [] : ["python3-voluptuous"])];
+if (missing.length) {
   if (!has("apt-get") || process.getuid?.() !== 0) {
-    console.error("test-ansible: ansible-playbook is missing; install ansible-core (Debian: apt-get install -y ansible-core)");
-    process.exit(1);
-  }
-  console.error("test-ansible: installing ansible-core with apt-get");
-  try {
-    sh(["apt-get", "update"]);
-    sh(["apt-get", "install", "-y", "--no-install-recommends", "ansible-core"], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-  } catch (e) {
-    console.error(`test-ansible: ${e.message}`);
-    process.exit(1);
+    if (missing.includes("ansible-core")) {
+      console.error("test-ansible: ansible-playbook is missing; install ansible-core (Debian: apt-get install -y ansible-core python3-voluptuous)");
+      process.exit(1);
+    }
+  } else {
+    console.error(`test-ansible: installing ${missing.join(" ")} with apt-get`);
+    try {
+      sh(["apt-get", "update"]);
+      sh(["apt-get", "install", "-y", "--no-install-recommends", ...missing], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    } catch (e) {
+      console.error(`test-ansible: ${e.message}`);
+      process.exit(1);
+    }
   }
 }
 

@@ -7,7 +7,7 @@ import { cp, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cleanup, EXAMPLES, REPO, snapshot, tempDir } from "../support/rig.js";
-import { ansibleEnv, counts, playbook, run, startFleet, writePlaybook, type Fleet } from "./rig.js";
+import { ansibleEnv, counts, playbook, run, SECRET, startFleet, writePlaybook, type Fleet } from "./rig.js";
 
 const VALIDATE = "/usr/lib/python3/dist-packages/ansible_test/_util/controller/sanity/validate-modules/validate.py";
 const PYTHON = "/usr/bin/python3";
@@ -102,6 +102,20 @@ describe("wazo.tasks.plugin refuses bad arguments before anything changes", () =
       assert.match(r.stdout, message);
       assert.deepEqual(await snapshot(fleet.pbxs[0].root), before);
     });
+
+  test("without ami_secret, the secret comes from the root's config file; ami_port replaces only the port", async () => {
+    const pbx = fleet.pbxs[0];
+    await mkdir(path.join(pbx.root, "etc/wazo-tasks"), { recursive: true });
+    await writeFile(path.join(pbx.root, "etc/wazo-tasks/config.yml"), "ami:\n  port: 1\n  username: wazo-tasks\n  secret_file: ami-secret\n");
+    await writeFile(path.join(pbx.root, "etc/wazo-tasks/ami-secret"), SECRET + "\n", { mode: 0o600 });
+    const play = await writePlaybook(fleet, "config.yml", `- hosts: all\n  gather_facts: false\n  tasks:\n    - wazo.tasks.plugin:\n        name: helloworld\n        root: "{{ wazo_root }}"\n        ami_port: "{{ ami_port }}"\n`);
+    const r = await playbook(fleet, play, ["-vvv"]);
+    assert.equal(r.code, 0, r.stdout);
+    assert.deepEqual(counts(r, "changed", fleet), [1]);
+    assert.equal(pbx.ami.reloadCount("dialplan"), 1);
+    assert.match(r.stdout, new RegExp(`"--ami-port",\\s*"${pbx.ami.port}"`));
+    assert.ok(!(r.stdout + r.stderr).includes(SECRET));
+  });
 
   test("a plugin folder as source installs that plugin", async () => {
     const plugin = path.join(dir, "my-plugin");
