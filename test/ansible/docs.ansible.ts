@@ -14,7 +14,7 @@ import { appendFile, cp, mkdir, readFile, symlink, writeFile } from "node:fs/pro
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { dump, load } from "js-yaml";
-import { CLI, cleanup, EXAMPLES, REPO, tempDir } from "../support/rig.js";
+import { CLI, cleanup, EXAMPLES, REPO, runCli, snapshot, tempDir } from "../support/rig.js";
 import { parseRecap, run, SECRET, startFleet, type Fleet } from "./rig.js";
 
 const DOC = path.join(REPO, "docs/ansible.md");
@@ -148,6 +148,24 @@ describe("docs/ansible.md", { concurrency: false }, () => {
     }
     for (const p of fleet.pbxs) assert.equal(p.ami.reloadCount("dialplan"), 1, `${p.name}: one reload over the whole page`);
     if (!git) t.diagnostic("git sources are not in this wazo-tasks yet: the playbook ran with a local checkout of the repository");
+  });
+
+  test("a failure in the first batch stops the rollout: the second batch's PBX is not touched", async () => {
+    const [paris1, paris2, lyon] = fleet.pbxs;
+    for (const p of fleet.pbxs) assert.equal((await runCli(["uninstall", "helloworld", "--root", p.root, "--no-reload"])).code, 0);
+    const inventory = path.join(work, "inventory.yml");
+    const inv = load(await readFile(inventory, "utf8")) as any;
+    inv.pbx.hosts[paris1.name].wazo_ami_secret = "an-old-secret";
+    await writeFile(inventory, dump(inv));
+    const untouched = await snapshot(lyon.root);
+    const r = await run(["ansible-playbook", "-i", "inventory.yml", "plugins.yml"], { cwd: work, env });
+    assert.equal(r.code, 2, r.stdout);
+    const recap = parseRecap(r.stdout);
+    assert.equal(recap[paris1.name].failed, 1);
+    assert.equal(recap[paris2.name].changed, 1, "the rest of the batch completes");
+    assert.ok(!recap[lyon.name] || recap[lyon.name].ok === 0, r.stdout);
+    assert.match(r.stdout, /NO MORE HOSTS LEFT/);
+    assert.deepEqual(await snapshot(lyon.root), untouched);
   });
 });
 

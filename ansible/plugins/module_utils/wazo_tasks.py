@@ -12,10 +12,7 @@ __metaclass__ = type
 import json
 import os
 
-try:
-    from urllib.parse import quote
-except ImportError:  # Python 2: not supported by wazo-tasks hosts, but keeps imports working
-    from urllib import quote
+from urllib.parse import quote
 
 # Exit codes of wazo-tasks (docs/cli.md).
 EXIT_RELOAD_FAILED = 3
