@@ -8,9 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-function hasVoluptuous() {
-  return spawnSync("/usr/bin/python3", ["-c", "import voluptuous"], { stdio: "ignore" }).status === 0;
-}
+const hasPython = (module) => spawnSync("/usr/bin/python3", ["-c", `import ${module}`], { stdio: "ignore" }).status === 0;
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 
 function sh(argv, opts = {}) {
@@ -18,12 +16,17 @@ function sh(argv, opts = {}) {
   if (r.status !== 0) throw new Error(`${argv.join(" ")} failed (exit ${r.status ?? r.signal})`);
 }
 
-// python3-voluptuous lets the suite run ansible-test's validate-modules offline.
-const missing = [...(has("ansible-playbook") ? [] : ["ansible-core"]), ...(hasVoluptuous() ? [] : ["python3-voluptuous"])];
+// python3-voluptuous and python3-pycodestyle let the suite run ansible-test's validate-modules
+// and pep8 checks offline.
+const missing = [
+  ...(has("ansible-playbook") ? [] : ["ansible-core"]),
+  ...(hasPython("voluptuous") ? [] : ["python3-voluptuous"]),
+  ...(hasPython("pycodestyle") ? [] : ["python3-pycodestyle"]),
+];
 if (missing.length) {
   if (!has("apt-get") || process.getuid?.() !== 0) {
     if (missing.includes("ansible-core")) {
-      console.error("test-ansible: ansible-playbook is missing; install ansible-core (Debian: apt-get install -y ansible-core python3-voluptuous)");
+      console.error("test-ansible: ansible-playbook is missing; install ansible-core (Debian: apt-get install -y ansible-core python3-voluptuous python3-pycodestyle)");
       process.exit(1);
     }
   } else {

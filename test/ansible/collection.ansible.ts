@@ -1,9 +1,11 @@
 // The collection as a user gets it: installed from the folder and from the built tarball, its
 // documentation read by ansible-doc and checked by ansible-test's validate-modules (the docs
-// against the argument specs), and the module's own refusals of bad arguments.
+// against the argument specs) and pep8 test, and the module's own refusals of bad arguments.
+// ansible-test sanity itself needs the network (it bootstraps pip into a venv), so its
+// validators run here directly, offline.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cp, mkdir, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cleanup, EXAMPLES, REPO, snapshot, tempDir } from "../support/rig.js";
@@ -12,6 +14,7 @@ import { ansibleEnv, counts, playbook, run, SECRET, startFleet, writePlaybook, t
 const VALIDATE = "/usr/lib/python3/dist-packages/ansible_test/_util/controller/sanity/validate-modules/validate.py";
 const PYTHON = "/usr/bin/python3";
 const hasVoluptuous = spawnSync(PYTHON, ["-c", "import voluptuous"]).status === 0;
+const hasPycodestyle = spawnSync(PYTHON, ["-c", "import pycodestyle"]).status === 0;
 
 describe("the wazo.tasks collection", () => {
   let dir: string;
@@ -59,6 +62,13 @@ describe("the wazo.tasks collection", () => {
     );
     assert.equal(r.stderr, "");
     assert.deepEqual(JSON.parse(r.stdout), {}, r.stdout);
+    assert.equal(r.code, 0);
+  });
+
+  test("pep8 as ansible-test's sanity checks it", { skip: !hasPycodestyle && "python3-pycodestyle is not installed" }, async () => {
+    const ignore = (await readFile("/usr/lib/python3/dist-packages/ansible_test/_util/controller/sanity/pep8/current-ignore.txt", "utf8")).split("\n").filter(Boolean);
+    const r = await run([PYTHON, "-m", "pycodestyle", "--max-line-length", "160", "--config", "/dev/null", "--ignore", ignore.join(","), path.join(REPO, "ansible/plugins")]);
+    assert.equal(r.stdout + r.stderr, "");
     assert.equal(r.code, 0);
   });
 
