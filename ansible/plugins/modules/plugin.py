@@ -45,7 +45,8 @@ options:
     description:
       - Where the plugins come from.
       - An absolute folder on the managed host, either a plugin folder itself (then I(name) is that
-        plugin's name, checked before anything changes) or a folder of plugin folders (C(--plugins-dir)).
+        plugin's name, checked before anything changes) or a folder of plugin folders, where I(name)
+        is looked up first (C(--plugins-dir)).
       - A git URL (C(https://), C(ssh://), C(git://), C(file://), C(git@host:path), with or without
         C(git+)) for one plugin, with I(ref) and I(subdirectory); I(name) is the plugin's name.
       - C(market) for the Wazo market, I(name) then being C(NAMESPACE/NAME[@VERSION]).
