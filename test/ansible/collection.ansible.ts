@@ -5,7 +5,7 @@
 // validators run here directly, offline.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cleanup, EXAMPLES, REPO, snapshot, tempDir } from "../support/rig.js";
@@ -125,6 +125,23 @@ describe("wazo.tasks.plugin refuses bad arguments before anything changes", () =
     assert.equal(pbx.ami.reloadCount("dialplan"), 1);
     assert.match(r.stdout, new RegExp(`"--ami-port",\\s*"${pbx.ami.port}"`));
     assert.ok(!(r.stdout + r.stderr).includes(SECRET));
+  });
+
+  test("a root locked by another run: the task waits lock_timeout, then fails saying so, nothing changed", async () => {
+    const root = fleet.pbxs[0].root;
+    await mkdir(path.join(root, "var/lib/wazo-tasks"), { recursive: true });
+    await writeFile(path.join(root, "var/lib/wazo-tasks/lock"), `${process.pid}\n`);
+    try {
+      const before = await snapshot(root);
+      const play = await writePlaybook(fleet, "locked.yml", `- hosts: all\n  gather_facts: false\n  tasks:\n    - wazo.tasks.plugin:\n        name: sounds\n        lock_timeout: 1\n        root: "{{ wazo_root }}"\n`);
+      const r = await playbook(fleet, play);
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(r.stdout, new RegExp(`"msg": "[^"]*another wazo-tasks run \\(pid ${process.pid}\\) holds the lock`));
+      assert.match(r.stdout, /"--lock-timeout", "1"/);
+      assert.deepEqual(await snapshot(root), before);
+    } finally {
+      await rm(path.join(root, "var/lib/wazo-tasks/lock"));
+    }
   });
 
   test("a plugin folder as source installs that plugin", async () => {
