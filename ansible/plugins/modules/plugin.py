@@ -91,7 +91,13 @@ options:
 extends_documentation_fragment:
   - wazo.tasks.common
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  action_group:
+    description: Use C(group/wazo.tasks.wazo) in C(module_defaults) to set the AMI settings once for both modules.
+    support: full
+    membership:
+      - wazo.tasks.wazo
   check_mode:
     support: full
     details: C(wazo-tasks --dry-run); a git or market source is still fetched, which changes nothing on the root.

@@ -31,7 +31,13 @@ options:
 extends_documentation_fragment:
   - wazo.tasks.common
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  action_group:
+    description: Use C(group/wazo.tasks.wazo) in C(module_defaults) to set the AMI settings once for both modules.
+    support: full
+    membership:
+      - wazo.tasks.wazo
   check_mode:
     support: full
     details: Nothing runs. With I(pending=true) the result lists what is pending, else it reports what would be reloaded.
