@@ -145,6 +145,12 @@ describe("a fleet of three PBXs", { concurrency: false }, () => {
   test("state: absent removes the plugins, then is changed=0", async () => {
     const absent = ["-e", JSON.stringify({ plugins: ["helloworld", "sounds", "helloworld-ts"], examples: EXAMPLES, plugin_state: "absent" })];
     const reloads = fleet.pbxs.map((p) => p.ami.reloadCount("dialplan"));
+    const installed = await fleet.snapshots();
+    const preview = await playbook(fleet, play, ["--check", "--diff", ...absent]);
+    assert.equal(preview.code, 0, preview.stdout);
+    assert.deepEqual(counts(preview, "changed", fleet), [1, 1, 1]);
+    assert.equal(preview.stdout.split("\n").filter((l) => l === "remove /etc/asterisk/extensions_extra.d/helloworld.conf").length, 3, preview.stdout);
+    assert.deepEqual(await fleet.snapshots(), installed);
     const r = await playbook(fleet, play, absent);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual(counts(r, "changed", fleet), [1, 1, 1]);
