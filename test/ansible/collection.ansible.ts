@@ -144,6 +144,18 @@ describe("wazo.tasks.plugin refuses bad arguments before anything changes", () =
     }
   });
 
+  test("credentials in a git URL appear in no output, even when the fetch fails", async () => {
+    const token = "ghp_T0kenInAUrl9x8y7z";
+    const root = fleet.pbxs[0].root;
+    const before = await snapshot(root);
+    const play = await writePlaybook(fleet, "token.yml", `- hosts: all\n  gather_facts: false\n  tasks:\n    - wazo.tasks.plugin:\n        name: acme\n        source: "https://deploy:${token}@127.0.0.1:9/acme.git"\n        root: "{{ wazo_root }}"\n      ignore_errors: true\n    - wazo.tasks.plugin:\n        name: ["https://${token}@127.0.0.1:9/acme.git"]\n        root: "{{ wazo_root }}"\n      ignore_errors: true\n`);
+    const r = await playbook(fleet, play, ["-vvv"]);
+    assert.deepEqual(counts(r, "ignored", fleet), [2], r.stdout);
+    assert.equal((r.stdout.match(/^fatal: \[pbx1\]: FAILED!/gm) ?? []).length, 2, "both fail: nothing listens there");
+    assert.ok(!(r.stdout + r.stderr).includes(token), "the token is masked");
+    assert.deepEqual(await snapshot(root), before);
+  });
+
   test("a plugin folder as source installs that plugin", async () => {
     const plugin = path.join(dir, "my-plugin");
     await mkdir(plugin);

@@ -45,13 +45,28 @@ def diff_entries(run):
     return entries
 
 
+USERINFO = re.compile(r'^(?:git\+)?[a-z][a-z0-9+.-]*://([^/@]+)@')
+
+
+def url_secrets(arg):
+    """Credentials in a URL (https://user:token@host/...): the token, or a long user that is a token."""
+    m = USERINFO.match(arg or '')
+    if not m:
+        return []
+    user, _, password = m.group(1).partition(':')
+    return [password] if password else ([user] if len(user) >= 16 else [])
+
+
 class PluginTask(object):
     def __init__(self, module):
         self.module = module
         self.p = module.params
+        self.names = self.p['name'] or []
+        # Masked in every result, as no_log options are: the command, messages, the plan.
+        for arg in [self.p['source'], self.p['market_url']] + self.names:
+            module.no_log_values.update(url_secrets(arg))
         self.wt = WazoTasks(module)
         self.kind = source_kind(self.p['source'])
-        self.names = self.p['name'] or []
 
     def check_arguments(self):
         p = self.p

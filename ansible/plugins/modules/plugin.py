@@ -111,6 +111,8 @@ notes:
     a failure at run time, both with nothing changed on the host. Exit 3 means the files were applied but
     a reload or the dialplan check failed; the result then says C(reload_pending=true), and
     M(wazo.tasks.reload) with I(pending=true) finishes the work once Asterisk is fixed.
+  - Credentials in a URL of I(source), I(name) or I(market_url) (C(https://user:token@host/...)) are masked in the
+    task's results, as C(no_log) options are.
   - Hosts are independent; use C(serial) to roll out a few PBXs at a time, and
     C(max_fail_percentage) to stop a rollout that fails.
 requirements:
