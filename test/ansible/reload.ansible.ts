@@ -79,8 +79,9 @@ describe("reloads across a fleet", { concurrency: false }, () => {
     const failed = JSON.parse(line.slice(line.indexOf("=> ") + 3));
     assert.equal(failed.rc, 3);
     assert.equal(failed.reload_pending, true);
+    assert.equal(failed.reason, "reload-failed");
     assert.equal(failed.changed, true);
-    assert.match(failed.msg, /applied the files on .*pbx1, but a reload or the dialplan check failed, so the reload is pending: files applied, but dialplan failed.*: reload dialplan: .*Cannot reload 'dialplan' \(module pbx_config\).*wazo\.tasks\.reload with pending: true/);
+    assert.match(failed.msg, /applied the files on .*pbx1, but a reload or the dialplan check failed, so the reload is pending: .*reload dialplan: Cannot reload 'dialplan' \(module pbx_config\).*wazo\.tasks\.reload with pending: true/);
     assert.match(await readFile(path.join(pbx1.root, "etc/asterisk/extensions_extra.d/helloworld.conf"), "utf8"), /\*\*\*42/);
     assert.deepEqual(await pendingOf(pbx1.root), { helloworld: ["dialplan"] });
   });
@@ -123,7 +124,7 @@ describe("reloads across a fleet", { concurrency: false }, () => {
     assert.deepEqual(fleet.pbxs.map((p) => p.ami.reloadCount()), reloads.map((n) => n + 1));
   });
 
-  test("modules: reloads what is named; a module Asterisk does not have fails with exit 3", async () => {
+  test("modules: reloads what is named; a module Asterisk does not have fails with wazo-tasks' reason", async () => {
     const ok = await playbook(fleet, reload, ["-e", JSON.stringify({ pending: false, modules: ["res_pjsip.so"] })]);
     assert.equal(ok.code, 0, ok.stdout);
     assert.deepEqual(counts(ok, "changed", fleet), [1, 1, 1]);
@@ -131,7 +132,10 @@ describe("reloads across a fleet", { concurrency: false }, () => {
     const bad = await playbook(fleet, reload, ["-e", JSON.stringify({ pending: false, modules: ["res_nothing.so"] })]);
     assert.equal(bad.code, 2, bad.stdout);
     assert.deepEqual(counts(bad, "failed", fleet), [1, 1, 1]);
-    assert.match(bad.stdout, /fatal: \[pbx2\]: FAILED! => .*"msg": "a reload or the dialplan check failed: reload res_nothing\.so: Cannot reload module 'res_nothing\.so'/);
-    assert.match(bad.stdout, /fatal: \[pbx2\]: FAILED! => .*"rc": 3/);
+    const line = bad.stdout.split("\n").find((l) => l.startsWith("fatal: [pbx2]: FAILED! => "))!;
+    const failed = JSON.parse(line.slice(line.indexOf("=> ") + 3));
+    assert.match(failed.msg, /^reload res_nothing\.so: Cannot reload module 'res_nothing\.so' on 127\.0\.0\.1:\d+: Asterisk has no such module loaded/);
+    assert.equal(failed.reason, "reload-failed");
+    assert.equal(failed.reload_pending, false, "nothing was pending");
   });
 });

@@ -179,5 +179,6 @@ class PluginTask(object):
         else:
             msg = ('wazo-tasks applied the files on %s, but a reload or the dialplan check failed, so the reload is pending: %s. '
                    'Fix Asterisk, then run wazo.tasks.reload with pending: true (wazo-tasks reload --pending)' % (where, run.error()))
-        result.update(changed=not rolled_back, reload_pending=not rolled_back)
+        failure = run.failure or {}
+        result.update(changed=not rolled_back, reload_pending=not rolled_back, reason=failure.get('reason'), failure=run.failure)
         self.module.fail_json(msg=msg, **result)

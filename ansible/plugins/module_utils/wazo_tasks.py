@@ -73,8 +73,15 @@ class Run(object):
         return self.last('plan')
 
     @property
+    def failure(self):
+        """The summary's failure object: reason, message, hint, diagnostics... (docs/json-output.md)."""
+        failure = (self.summary or {}).get('failure')
+        return failure if isinstance(failure, dict) else None
+
+    @property
     def diagnostics(self):
-        return [e['diagnostic'] for e in self.of_type('diagnostic') if isinstance(e.get('diagnostic'), dict)]
+        found = [e['diagnostic'] for e in self.of_type('diagnostic') if isinstance(e.get('diagnostic'), dict)]
+        return found or list((self.failure or {}).get('diagnostics') or [])
 
     @property
     def warnings(self):
@@ -105,9 +112,13 @@ class Run(object):
     def error(self):
         """wazo-tasks' own message, with each diagnostic's place (file:line:col) and what failed."""
         s = self.summary or {}
-        places = '; '.join([format_diagnostic(d) for d in self.diagnostics if d.get('severity', 'error') == 'error'] + self.failures())
-        if s.get('error'):
-            head = ' '.join(str(s['error']).split())
+        failure = self.failure or {}
+        text = failure.get('message') and failure['message'] + (' (hint: %s)' % failure['hint'] if failure.get('hint') else '')
+        said = ' '.join(str(text or s.get('error') or '').split())
+        places = '; '.join([format_diagnostic(d) for d in self.diagnostics if d.get('severity', 'error') == 'error']
+                           + [f for f in self.failures() if f not in said])
+        if text or s.get('error'):
+            head = ' '.join(str(text or s['error']).split())
             return '%s: %s' % (head, places) if places else head
         if places:
             return places
@@ -193,9 +204,10 @@ class WazoTasks(object):
         return listed.get('plugins', [])
 
     def fail(self, run, prefix='', **extra):
+        failure = run.failure or {}
         result = dict(msg=prefix + run.error(), rc=run.rc, cmd=run.cmd, summary=run.summary, plan=run.plan,
-                      diagnostics=run.diagnostics, stderr=run.stderr)
-        if run.rc == EXIT_LOCK_HELD:
+                      diagnostics=run.diagnostics, stderr=run.stderr, reason=failure.get('reason'), failure=run.failure)
+        if run.rc == EXIT_LOCK_HELD or failure.get('reason') == 'lock-held':
             result['msg'] = 'another wazo-tasks run holds the lock of the root (exit 75, retry later): ' + result['msg']
         result.update(extra)
         self.module.fail_json(**result)

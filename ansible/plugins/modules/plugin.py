@@ -209,6 +209,18 @@ diagnostics:
   returned: when wazo-tasks ran
   type: list
   elements: dict
+reason:
+  description:
+    - Why wazo-tasks failed, from its summary's failure object (C(invalid-input), C(conflict), C(admin-edit), C(ami-auth),
+      C(ami-unreachable), C(reload-failed), C(dialplan-lost), C(git-failed), C(lock-held), ...; docs/json-output.md).
+    - Decide from it in C(failed_when) or C(until), not from I(msg).
+  returned: when wazo-tasks failed
+  type: str
+  sample: ami-auth
+failure:
+  description: The failure object of wazo-tasks' summary, with reason, message, hint, diagnostics and the facts that apply.
+  returned: when wazo-tasks failed
+  type: dict
 reload_pending:
   description: True when the files were applied but a reload or the dialplan check failed (exit 3).
   returned: always

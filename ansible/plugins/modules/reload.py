@@ -46,8 +46,9 @@ attributes:
   platform:
     platforms: posix
 notes:
-  - Exit 3 (Asterisk refused a reload, or the dialplan check found extensions missing) fails the task
-    with wazo-tasks' message and C(reload_pending=true).
+  - A reload Asterisk refuses, or a dialplan check that finds extensions missing, fails the task with
+    wazo-tasks' message and C(reason); with I(pending=true) the result says C(reload_pending=true), what
+    was pending staying pending.
   - It needs a way to reach Asterisk (AMI settings, or C(asterisk) on the host's C(PATH)), even with I(root).
 requirements:
   - wazo-tasks on the managed host (Node 20)
@@ -75,7 +76,7 @@ changed:
   returned: always
   type: bool
 rc:
-  description: wazo-tasks' exit code (0 ok, 2 invalid input, 3 a reload or the dialplan check failed).
+  description: wazo-tasks' exit code (0 ok, 1 a reload or the dialplan check failed, 2 invalid input, 75 lock held).
   returned: when wazo-tasks ran
   type: int
 cmd:
@@ -107,8 +108,20 @@ summary:
   description: The summary event of wazo-tasks.
   returned: when wazo-tasks ran
   type: dict
+reason:
+  description:
+    - Why wazo-tasks failed, from its summary's failure object (C(invalid-input), C(conflict), C(admin-edit), C(ami-auth),
+      C(ami-unreachable), C(reload-failed), C(dialplan-lost), C(git-failed), C(lock-held), ...; docs/json-output.md).
+    - Decide from it in C(failed_when) or C(until), not from I(msg).
+  returned: when wazo-tasks failed
+  type: str
+  sample: ami-auth
+failure:
+  description: The failure object of wazo-tasks' summary, with reason, message, hint, diagnostics and the facts that apply.
+  returned: when wazo-tasks failed
+  type: dict
 reload_pending:
-  description: With I(pending=true), true when a pending reload failed again (exit 3) and stays pending.
+  description: With I(pending=true), true when a pending reload failed again and stays pending.
   returned: always
   type: bool
 '''
@@ -116,6 +129,9 @@ reload_pending:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wazo.tasks.plugins.module_utils.wazo_tasks import (
     COMMON_MUTUALLY_EXCLUSIVE, EXIT_RELOAD_FAILED, WazoTasks, common_argument_spec)
+
+# Failures after which what was pending stays pending.
+STILL_PENDING = ('reload-failed', 'dialplan-lost', 'verify-failed', 'ami-unreachable', 'ami-timeout', 'ami-auth', 'ami-permission')
 
 
 def check_mode(module, wt):
@@ -141,7 +157,7 @@ def main():
     args = ['--pending'] if module.params['pending'] else list(module.params['modules'])
     run = wt.run('reload', args)
     summary = run.summary or {}
-    pending = module.params['pending'] and run.rc == EXIT_RELOAD_FAILED
+    pending = module.params['pending'] and (run.rc == EXIT_RELOAD_FAILED or (run.failure or {}).get('reason') in STILL_PENDING)
     result = dict(reloads=summary.get('reloads', []), restarts=summary.get('restarts', []), dialplan_check=run.last('dialplan-check'),
                   reload_pending=pending, changed=run.changed())
     if pending:
