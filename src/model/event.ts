@@ -26,6 +26,14 @@ export type PluginAction = "install" | "upgrade" | "reinstall" | "uninstall";
  */
 export type PluginStatus = "changed" | "unchanged" | "would change" | "rolled back" | "applied, handler failed";
 
+/** In a dry run, one path a step would change; `diff` for a text file created or updated. */
+export interface StepFile {
+  op: "mkdir" | "write" | "symlink" | "chmod" | "remove";
+  path: string;
+  change: string;
+  diff?: string;
+}
+
 export type Event =
   | { type: "start"; command: string; root: string; dryRun: boolean; plugins: string[] }
   | { type: "recovered"; root: string; paths: number; startedAt: string; command: string }
@@ -36,7 +44,7 @@ export type Event =
       handlers: string[];
     }
   | { type: "plugin"; name: string; version: string; action: PluginAction; previousVersion?: string; kind: string }
-  | { type: "step"; plugin: string; kind: string; target: string; status: StepStatus; detail?: string; diff?: string }
+  | { type: "step"; plugin: string; kind: string; target: string; status: StepStatus; detail?: string; diff?: string; files?: StepFile[] }
   | { type: "output"; plugin: string; stream: "stdout" | "stderr"; line: string }
   | { type: "handler"; kind: "reload" | "restart" | "asterisk"; name: string; status: "done" | "failed" | "skipped" | "would run"; message?: string }
   | { type: "verify"; plugin: string; extension: string; context: string; expect: "present" | "absent"; status: "ok" | "failed" | "would verify" | "skipped"; message?: string }

@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Diagnostic } from "../model/diagnostic.js";
-import type { Emit, StepStatus } from "../model/event.js";
+import type { Emit, StepFile, StepStatus } from "../model/event.js";
 import { handlerLabel, type FileOp, type Plan, type PlannedStep } from "../model/plan.js";
 import { isText, unifiedDiff } from "../util/diff.js";
 import { modeNote } from "./modes.js";
@@ -19,7 +19,24 @@ export async function diffFor(op: FileOp): Promise<string | undefined> {
   return unifiedDiff(before.toString("utf8"), after.toString("utf8"), `${op.display} (installed)`, `${op.display} (new)`);
 }
 
-async function stepPreview(step: PlannedStep): Promise<{ status: StepStatus; detail?: string; diff?: string }> {
+/** A new text file as a diff from nothing, for consumers that show one diff per file (Ansible). */
+async function createDiff(op: FileOp): Promise<string | undefined> {
+  if (op.op !== "write" || op.change !== "create" || op.size > MAX_DIFF_BYTES) return undefined;
+  const after = op.content ?? (await readFile(op.source!));
+  return isText(after) ? unifiedDiff("", after.toString("utf8"), "/dev/null", `${op.display} (new)`) : `binary file ${op.display} would be created`;
+}
+
+/** One entry per path that would change, each with its own diff when it is a text file. */
+async function fileChanges(changing: FileOp[]): Promise<StepFile[]> {
+  const out: StepFile[] = [];
+  for (const op of changing) {
+    const diff = op.change === "update" ? await diffFor(op) : await createDiff(op);
+    out.push({ op: op.op, path: op.display, change: op.change, ...(diff ? { diff } : {}) });
+  }
+  return out;
+}
+
+async function stepPreview(step: PlannedStep): Promise<{ status: StepStatus; detail?: string; diff?: string; files?: StepFile[] }> {
   if (step.notSimulated)
     return { status: "not simulated", detail: step.recipe ? `make recipe, run as written:\n${step.recipe.map((r) => `        ${r.line}: ${r.text}`).join("\n")}` : "programs are not run in a dry run" };
   if (step.kind === "make") return step.ops.some((o) => o.change !== "none") ? { status: "would change", detail: "runs the real make; its effect is shown above" } : { status: "unchanged" };
@@ -30,16 +47,13 @@ async function stepPreview(step: PlannedStep): Promise<{ status: StepStatus; det
     const modes = modeNote(step.ops);
     return modes ? { status: "unchanged", detail: modes } : { status: "unchanged" };
   }
-  const diffs: string[] = [];
-  for (const op of changing) if (op.op === "write") {
-    const d = await diffFor(op);
-    if (d) diffs.push(d);
-  }
+  const files = await fileChanges(changing.filter((o): o is FileOp => o.op !== "run" && o.op !== "make"));
+  const diffs = files.filter((f) => f.op === "write" && f.change === "update" && f.diff).map((f) => f.diff!);
   const writes = step.ops.filter((o) => o.op === "write").length;
   const kinds = [...new Set(changing.map((o) => o.change))].join(", ");
   const modes = modeNote(step.ops);
   const detail = (writes > 1 ? `${changing.length} of ${step.ops.length} paths: ${kinds}` : kinds) + (modes ? `, ${modes}` : "");
-  return { status: "would change", detail, diff: diffs.length ? diffs.join("") : undefined };
+  return { status: "would change", detail, diff: diffs.length ? diffs.join("") : undefined, files };
 }
 
 /** Emits the dry run; returns how many steps would change and how many would not. */
