@@ -74,7 +74,7 @@ export interface RunOptions extends SearchOptions, RulesRunOptions {
 /** Options the command line passes that programs do not need. */
 export interface InternalRunOptions extends RunOptions {
   /** Test-only fault injection (WAZO_TASKS_FAULT; see docs/architecture.md). */
-  fault?: import("./apply/transaction.js").Fault;
+  fault?: import("./model/fault.js").Fault;
 }
 
 /** The outcome of a run: the closing `summary` event's fields, the diagnostics and the plan. */

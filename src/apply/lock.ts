@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import { link, lstat, mkdir, open, readdir, rename, rm, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
 import { TaskFailure } from "../model/diagnostic.js";
+import { refineIoError } from "../model/failure.js";
 import { stateDir } from "../state/manifest.js";
 import { ensureRootId, readRootId, rootIdPath } from "../state/root-id.js";
 import { ioFailure } from "../state/io-failure.js";
@@ -115,14 +116,22 @@ export async function acquireLock(root: string, timeoutMs: number, onWait?: (pid
   const deadline = Date.now() + timeoutMs;
   let told = false;
   let made: string[] = [];
+  let retries = 0;
+  // The state folder removed under us by a run that just released it is made again; a folder
+  // that cannot be made at all (a read-only file system also says ENOENT) is not retried forever.
+  const again = (e: unknown) => (e as NodeJS.ErrnoException).code === "ENOENT" && ++retries < 20;
   for (;;) {
     try {
       const first = await mkdir(dir, { recursive: true });
       if (first) made = folderChain(root, first, dir);
+    } catch (e) {
+      if (again(e)) continue;
+      throw await refineIoError(e);
+    }
+    try {
       if (await tryCreate(file)) break;
     } catch (e) {
-      // The state folder removed under us by a run that just released it: make it again.
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
+      if (again(e)) continue;
       throw ioFailure(e, "create the lock", "the state folder must be writable (a read-only or full file system?)");
     }
     const holder = await readHolder(file);

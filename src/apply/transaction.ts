@@ -11,6 +11,7 @@ import { chmod, link, lstat, mkdir, readlink, realpath, rename, rm, unlink } fro
 import type { Stats } from "node:fs";
 import path from "node:path";
 import { invalid } from "../model/diagnostic.js";
+import type { Fault } from "../model/fault.js";
 import type { Op } from "../model/plan.js";
 import { ioFailure, causeOf } from "../state/io-failure.js";
 import { entryPath, journalFile, readJournal, txnDir, type Journal, type JournalEntry, type Prior } from "../state/journal.js";
@@ -23,18 +24,7 @@ import { backupFile, replaceFileDurably, symlinkAtomic, syncDir, tempPathFor, wr
 
 export { txnDir, type Journal, type JournalEntry, type Prior };
 
-/**
- * Test-only fault injection (WAZO_TASKS_FAULT): `after` N file operations, stop (an exception)
- * or `kill` (SIGKILL); with `errno`, the N-th operation fails with that error instead; with
- * `rollbackAfter`, the rollback's M-th restore fails with `rollbackErrno`.
- */
-export interface Fault {
-  after: number;
-  kill: boolean;
-  errno?: string;
-  rollbackAfter?: number;
-  rollbackErrno?: string;
-}
+export type { Fault };
 
 /** The error a failing system call would give, for fault injection. */
 export function injectedError(code: string, syscall: string, p: string): NodeJS.ErrnoException {
