@@ -49,7 +49,7 @@ async function rebuild(root: string, json: Loose, fileName: string): Promise<{ m
     if (entry) files.push(entry);
     else dropped++;
   }
-  const pick = <K extends keyof Manifest>(key: K, fallback: Manifest[K]): Manifest[K] => {
+  const pick = <K extends keyof typeof ManifestSchema.shape & keyof Manifest>(key: K, fallback: Manifest[K]): Manifest[K] => {
     const field = ManifestSchema.shape[key];
     const r = field.safeParse(json[key]);
     return r.success ? (r.data as Manifest[K]) : fallback;
@@ -70,6 +70,7 @@ async function rebuild(root: string, json: Loose, fileName: string): Promise<{ m
     preserved: pick("preserved", []),
     reloadPending: pick("reloadPending", []),
     ...(json.rules !== undefined && ManifestSchema.shape.rules.safeParse(json.rules).success ? { rules: json.rules as Manifest["rules"] } : {}),
+    ...(asObject(json.origin) ? { origin: json.origin as Manifest["origin"] } : {}),
   };
   return ManifestSchema.safeParse(manifest).success ? { manifest, dropped } : undefined;
 }

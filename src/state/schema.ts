@@ -29,7 +29,7 @@ export const ManifestEntrySchema = z.discriminatedUnion("type", [
   z.object({ path: pbxPath, type: z.literal("symlink"), target: z.string().min(1) }),
 ]);
 
-export const ManifestSchema = z.object({
+export const ManifestSchema = z.looseObject({
   format: z.number().int(),
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*)?$/, "must be a plugin name"),
   version: z.string(),
