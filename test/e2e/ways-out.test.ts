@@ -82,7 +82,7 @@ describe("an immutable folder", () => {
       const before = await snapshot(root);
       const r = await runCli(["install", "helloworld", "sounds", "--root", root]);
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /cannot write \/etc\/asterisk\/extensions_extra\.d\/\S+\.conf: operation not permitted .*\(EPERM\); every change of this run was rolled back/);
+      assert.match(r.stderr, /cannot \w+ .*extensions_extra\.d\/\S+: operation not permitted.*\(EPERM\); every change of this run was rolled back/);
       assert.match(r.stderr, /hint: .*check the file's attributes \(lsattr\)/);
       noStack(r.stderr);
       assert.deepEqual(await snapshot(root), before);
