@@ -23,7 +23,7 @@ import { buildInstallPlan, pathsOfInterest } from "./plan/planner.js";
 import { lintDialplans } from "./plan/lint.js";
 import { attachDiffs, emitPreview } from "./plan/preview.js";
 import { buildUninstallPlan, pluginFromManifest, uninstallPaths } from "./plan/uninstall.js";
-import { readManifests, type Manifest } from "./state/manifest.js";
+import { readManifests, readPending, type Manifest } from "./state/manifest.js";
 import type { RulesRunOptions } from "./rules/types.js";
 import { dropCachedTrees, SourceSession } from "./sources/session.js";
 import type { SourceRecord } from "./sources/types.js";
@@ -74,7 +74,7 @@ export interface RunOptions extends SearchOptions, RulesRunOptions {
 /** Options the command line passes that programs do not need. */
 export interface InternalRunOptions extends RunOptions {
   /** Test-only fault injection (WAZO_TASKS_FAULT; see docs/architecture.md). */
-  fault?: { after: number; kill: boolean };
+  fault?: import("./model/fault.js").Fault;
 }
 
 /** The outcome of a run: the closing `summary` event's fields, the diagnostics and the plan. */
@@ -95,6 +95,8 @@ async function withRoot<T>(opts: RunOptions, ctx: { emit: Emit; timer: PhaseTime
     await ctx.timer.time("lock", async () => {
       lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT, (pid) => emit({ type: "info", message: `waiting for the lock held by pid ${pid}` }));
       await recoverRoot(root, emit);
+      // A corrupt pending.json is refused now, not after the commit that would add to it.
+      await readPending(root);
     });
     return await body();
   } finally {

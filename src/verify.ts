@@ -11,8 +11,11 @@ import { TaskFailure, invalid, type ExitCode, type Failure } from "./model/diagn
 import type { Emit } from "./model/event.js";
 import { failureOf, publicFailure, throwIfAborted } from "./model/failure.js";
 import { findDrift, type Drift } from "./state/drift.js";
-import { readManifests } from "./state/manifest.js";
-import { recoverIfInterrupted } from "./apply/recover-first.js";
+import { readManifestsChecked, readPendingChecked, type CorruptState, type Manifest } from "./state/manifest.js";
+import type { RepairAction } from "./state/repair.js";
+import { acquireLock, type Lock } from "./apply/lock.js";
+import { recoverRoot } from "./apply/recover.js";
+import { DEFAULT_LOCK_TIMEOUT_MS } from "./apply/recover-first.js";
 
 export interface VerifyOptions {
   /** Default `/`. */
@@ -29,6 +32,10 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** Receives `recovered` when an interrupted run is rolled back first. */
   emit?: Emit;
+  /** How long to wait for a run in progress on the root (default 10000). */
+  lockTimeoutMs?: number;
+  /** Rebuild a corrupt manifest (or pending.json) from the disk, or set it aside. */
+  repair?: boolean;
 }
 
 export interface VerifyResult {
@@ -42,6 +49,8 @@ export interface VerifyResult {
   /** With `dialplan`: how many extensions were asked for. */
   dialplanChecked?: number;
   failure?: Failure;
+  /** With `repair`: what was done to each corrupt state file. */
+  repairs?: (RepairAction & { problem: string })[];
   durationMs: number;
 }
 
@@ -52,15 +61,23 @@ export async function verifyPlugins(opts: VerifyOptions = {}): Promise<VerifyRes
   const drift: Drift[] = [];
   let dialplanChecked: number | undefined;
   let failure: Failure | undefined;
+  let lock: Lock | undefined;
+  let repairs: VerifyResult["repairs"];
   try {
     throwIfAborted(opts.signal, "before verifying");
-    await recoverIfInterrupted(root, opts.emit ?? (() => {}));
-    const manifests = await readManifests(root);
+    // Under the lock: a run in progress is waited for, never seen half done.
+    lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+    await recoverRoot(root, opts.emit ?? (() => {}));
+    const state = await checkedState(root, opts.repair === true);
+    const { manifests } = state;
+    repairs = state.repairs;
     const wanted = opts.plugins ?? [];
     for (const a of wanted) if (!manifests.has(a)) throw invalid(`plugin "${a}" is not installed in ${root}`, [], manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there");
     const chosen = [...manifests.values()].filter((m) => !wanted.length || wanted.includes(m.name));
     plugins = chosen.map((m) => m.name);
     drift.push(...(await findDrift(root, chosen)));
+    const where = root === "/" ? "" : ` --root ${root}`;
+    for (const c of state.corrupt) drift.push({ plugin: path.basename(c.file, ".json"), path: c.file, kind: "corrupt", detail: `${c.problem}; \`wazo-tasks verify --repair${where}\` rebuilds it or sets it aside` });
     if (opts.dialplan) {
       throwIfAborted(opts.signal, "before asking Asterisk");
       const ast = opts.asterisk ?? (await controlFor(opts, root, false));
@@ -76,6 +93,21 @@ export async function verifyPlugins(opts: VerifyOptions = {}): Promise<VerifyRes
     if (drift.length) failure = { reason: "drift", message: `${drift.length} path(s) drifted from the installed state`, hint: "reinstall the plugin to restore it, or uninstall it", diagnostics: [], exitCode: 1 };
   } catch (e) {
     failure = publicFailure(failureOf(e));
+  } finally {
+    await lock?.release();
   }
-  return { ok: !failure, exitCode: failure?.exitCode ?? 0, plugins, drift, ...(dialplanChecked === undefined ? {} : { dialplanChecked }), ...(failure ? { failure } : {}), durationMs: Date.now() - started };
+  return { ok: !failure, exitCode: failure?.exitCode ?? 0, plugins, drift, ...(dialplanChecked === undefined ? {} : { dialplanChecked }), ...(failure ? { failure } : {}), ...(repairs ? { repairs } : {}), durationMs: Date.now() - started };
+}
+
+/** The manifests to compare, and corrupt state files: reported, or with `repair` repaired first. */
+async function checkedState(root: string, repair: boolean): Promise<{ manifests: Map<string, Manifest>; corrupt: CorruptState[]; repairs?: VerifyResult["repairs"] }> {
+  const state = await readManifestsChecked(root);
+  const pending = (await readPendingChecked(root)).corrupt;
+  const corrupt = [...state.corrupt, ...(pending ? [pending] : [])];
+  if (!repair || !corrupt.length) return { manifests: state.manifests, corrupt };
+  const { repairManifest, repairPending } = await import("./state/repair.js");
+  const repairs: NonNullable<VerifyResult["repairs"]> = [];
+  for (const c of corrupt) repairs.push({ ...(c === pending ? await repairPending(root, c) : await repairManifest(root, c)), problem: c.problem });
+  const after = await readManifestsChecked(root);
+  return { manifests: after.manifests, corrupt: after.corrupt, repairs };
 }

@@ -14,7 +14,7 @@ import { readManifests, type Manifest } from "../state/manifest.js";
 import type { AsteriskControl } from "../asterisk/control.js";
 import type { ApplyResult } from "./executor.js";
 import { failedAfterApply, type HandlerContext } from "./handlers.js";
-import { rollback, type Journal } from "./transaction.js";
+import { rollback, rollbackIncomplete, type Journal } from "./transaction.js";
 
 type Missing = Extract<Event, { type: "dialplan-check" }>["missing"][number];
 
@@ -75,9 +75,9 @@ export async function checkDialplanAfterReload(plan: Plan, ctx: HandlerContext, 
     ctx.emit({ type: "dialplan-check", checked: expected.size, status: "failed", missing });
     return false;
   }
-  await rollback(plan.root, journal);
+  const failures = await rollback(plan.root, journal);
   result.changed = 0;
-  result.rolledBack = `the dialplan reload lost installed plugins' extensions (${missing.map((m) => `${m.extension}@${m.context} of ${m.plugin}`).join(", ")}), probably because of ${[...new Set(missing.flatMap((m) => (m.cause ? [m.cause] : [])))].join(", ")}: every change of this run was rolled back and the dialplan reloaded again`;
+  result.rolledBack = `the dialplan reload lost installed plugins' extensions (${missing.map((m) => `${m.extension}@${m.context} of ${m.plugin}`).join(", ")}), probably because of ${[...new Set(missing.flatMap((m) => (m.cause ? [m.cause] : [])))].join(", ")}: ${failures.length ? rollbackIncomplete(plan.root, failures).message : "every change of this run was rolled back"} and the dialplan reloaded again`;
   ctx.emit({ type: "dialplan-check", checked: expected.size, status: "rolled back", missing });
   ctx.emit({ type: "rolledback", cause: "the reload lost installed plugins' dialplan" });
   try {

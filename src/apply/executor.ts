@@ -7,7 +7,7 @@ import path from "node:path";
 import { TaskFailure, type FailureFacts } from "../model/diagnostic.js";
 import { isErrnoError, ioFailure, refineIoError } from "../model/failure.js";
 import type { Emit, StepStatus } from "../model/event.js";
-import { handlerKey, type Op, type Plan, type PlannedStep } from "../model/plan.js";
+import { handlerKey, handlerLabel, type Op, type Plan, type PlannedStep } from "../model/plan.js";
 import { manifestPath, readPending, serializeManifest, writePending, type Handler, type ManifestEntry } from "../state/manifest.js";
 import { factOf, rooted } from "../plan/facts.js";
 import { sha256 } from "../util/hash.js";
@@ -18,12 +18,13 @@ import { mapPool } from "../util/pool.js";
 import type { Phase, PhaseTimer } from "../util/timings.js";
 import { runHandlers, type HandlerContext } from "./handlers.js";
 import { checkDialplanAfterReload } from "./dialplan-check.js";
-import { beginTransaction, commitTransaction, rollback, type Journal } from "./transaction.js";
+import { causeOf } from "../state/io-failure.js";
+import { beginTransaction, commitTransaction, injectedError, rollback, rollbackIncomplete, type Fault, type Journal } from "./transaction.js";
 
 export interface ApplyOptions extends HandlerContext {
   emit: Emit;
-  /** Test-only: stop after the N-th file operation (WAZO_TASKS_FAULT=N or N:kill). */
-  fault?: { after: number; kill: boolean };
+  /** Test-only fault injection (WAZO_TASKS_FAULT, see docs/architecture.md). */
+  fault?: Fault;
   /** Aborting it stops after the operation in flight and rolls back, as SIGINT does. */
   signal?: AbortSignal;
   /** Where the time of each phase is added (the summary's `timings`). */
@@ -106,7 +107,12 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     } finally {
       if (journal) await timed("apply", () => commitTransaction(plan.root));
     }
-    if (result.pending.length) await recordPending(plan, result.pending);
+    // The files are committed: a state write failing now (a full disk) must not say "failed".
+    if (result.pending.length)
+      await recordPending(plan, result.pending).catch((e: unknown) => {
+        result.handlerFailed = true;
+        opts.emit({ type: "warning", plugin: "", message: `the files were applied, but the pending ${result.pending.map(handlerLabel).join(", ")} could not be recorded (${causeOf(e)}): run them by hand, e.g. \`wazo-tasks reload\`` });
+      });
     return result;
   } finally {
     process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
@@ -130,6 +136,8 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
   const done = () => {
     count++;
     stopIfInterrupted();
+    // Test-only: the N-th operation reported as failed with that error (the rollback undoes it).
+    if (opts.fault?.errno && count === opts.fault.after) throw injectedError(opts.fault.errno, "write", `op#${count}`);
     if (opts.fault && count === opts.fault.after) {
       if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
       throw new Error(`fault injected after file operation ${count}`);
@@ -174,15 +182,21 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
     return journal;
   } catch (e) {
     killChildren("SIGKILL");
-    await rollback(plan.root, journal);
+    const failures = await rollback(plan.root, journal, opts.fault);
     e = await refineIoError(e);
     // A program killed because of the signal failed because of it: the run was interrupted.
     if (signal.name && !(e instanceof Interrupted)) e = new Interrupted(`interrupted by ${signal.name}`);
+    // A file-system error names the operation and the path on the PBX, not Node's system call.
     const cause = isErrnoError(e) ? ioFailure(e).message : (e as Error).message;
+    const where = current ? `${current.plugin}: ${current.kind} ${current.label}: ` : "";
     opts.emit({ type: "step", plugin: current?.plugin ?? "", kind: current?.kind ?? "", target: current?.label ?? "", status: "failed", detail: cause });
-    opts.emit({ type: "rolledback", cause });
-    const message = `${current ? `${current.plugin}: ${current.kind} ${current.label}: ` : ""}${cause}; every change of this run was rolled back`;
     const plugin = current?.plugin;
+    if (failures.length) {
+      const { message, hint } = rollbackIncomplete(plan.root, failures);
+      throw new TaskFailure(isErrnoError(e) ? "io" : e instanceof TaskFailure ? e.reason : "apply-failed", `${where}${cause}; ${message}`, [], hint, { plugin });
+    }
+    opts.emit({ type: "rolledback", cause });
+    const message = `${where}${cause}; every change of this run was rolled back`;
     if (e instanceof Interrupted) throw new TaskFailure("aborted", message, [], undefined, { plugin });
     if (e instanceof TaskFailure) throw new TaskFailure(e.reason, message, e.diagnostics, e.hint, { ...e.facts, plugin, exitCode: e.exitCode });
     if (isErrnoError(e)) {

@@ -5,10 +5,17 @@
  */
 import { chmod, copyFile, link, lstat, mkdir, open, readlink, rename, rmdir, symlink, unlink } from "node:fs/promises";
 import { constants as fsConstants } from "node:fs";
+import { createHash } from "node:crypto";
 import path from "node:path";
 
-/** The temp name used while writing `target`; fixed so a rollback can find and remove it. */
-export const tempPathFor = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.wazo-tasks-tmp`);
+/** The temp name used while writing `target`; fixed so a rollback can find and remove it. A
+ * long name gets a short temp name of its hash, so the temp name is never too long when the
+ * name itself is not. */
+export const tempPathFor = (target: string) => {
+  const base = path.basename(target);
+  const name = Buffer.byteLength(base) > 200 ? `.${createHash("sha256").update(base).digest("hex").slice(0, 32)}.wazo-tasks-tmp` : `.${base}.wazo-tasks-tmp`;
+  return path.join(path.dirname(target), name);
+};
 
 export async function fsyncPath(p: string): Promise<void> {
   // A file the run gave a write-only mode (0200) cannot be opened for reading by its owner
@@ -118,9 +125,12 @@ export async function replaceFileDurably(file: string, data: string | Uint8Array
   try {
     await fh.writeFile(data);
     await fh.sync();
-  } finally {
+  } catch (e) {
     await fh.close();
+    await unlink(tmp).catch(() => undefined); // a full disk leaves no half-written temp file
+    throw e;
   }
+  await fh.close();
   await rename(tmp, file);
   await syncDir(path.dirname(file));
 }

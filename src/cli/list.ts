@@ -4,7 +4,7 @@ import { describePlugin } from "../load/describe.js";
 import { readManifests } from "../state/manifest.js";
 import { describeSource } from "../sources/types.js";
 import { reportFailure } from "./failure.js";
-import type { CommonFlags } from "./options.js";
+import { lockTimeoutMs, type CommonFlags } from "./options.js";
 import { loggerFor } from "./output.js";
 import { recoverIfInterrupted } from "./recover-first.js";
 
@@ -12,7 +12,7 @@ export default async function list(_args: string[], flags: CommonFlags): Promise
   const root = path.resolve(flags.root ?? "/");
   return reportFailure(flags, async () => {
     if (flags.installed) {
-      await recoverIfInterrupted(root, loggerFor(flags));
+      await recoverIfInterrupted(root, loggerFor(flags), lockTimeoutMs(flags));
       const manifests = [...(await readManifests(root)).values()].sort((a, b) => a.name.localeCompare(b.name));
       const rows = manifests.map((m) => ({ name: m.name, version: m.version, installedBy: m.installedBy, installedAt: m.installedAt, files: m.files.filter((f) => f.type !== "dir").length, reloadPending: m.reloadPending.map((h) => ("reload" in h ? h.reload : `restart ${h.restart}`)), ...(m.origin ? { origin: m.origin } : {}) }));
       if (flags.json) process.stdout.write(JSON.stringify({ v: 1, type: "list", installed: true, root, plugins: rows }) + "\n");

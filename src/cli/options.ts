@@ -1,6 +1,6 @@
 /** Options shared by commands, and turning them into library options and a logger. */
 import path from "node:path";
-import { Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import type { InternalRunOptions } from "../engine.js";
 import type { Emit } from "../model/event.js";
 
@@ -37,7 +37,24 @@ export interface CommonFlags {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-export function commonOptions(cmd: Command, what: { plan?: boolean; search?: boolean; ami?: boolean }): Command {
+/** `--lock-timeout`: seconds, a finite number >= 0 (commander names the option and exits 2). */
+export function parseSeconds(v: string): string {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number of seconds >= 0, such as 10 or 0.5.");
+  return v;
+}
+
+/** `--ami-port`: a TCP port, 1 to 65535. */
+export function parsePort(v: string): string {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < 1 || n > 65535) throw new InvalidArgumentError("expected a TCP port, 1 to 65535.");
+  return v;
+}
+
+/** Adds `--lock-timeout` (every command that takes the root's lock). */
+export const lockOption = (cmd: Command) => cmd.addOption(new Option("--lock-timeout <seconds>", "how long to wait for another run on the same root").default("10").argParser(parseSeconds));
+
+export function commonOptions(cmd: Command, what: { plan?: boolean; search?: boolean; ami?: boolean; lock?: boolean }): Command {
   cmd.option("--root <dir>", "staging root: every absolute target is taken under it (default /)");
   if (what.search) cmd.option("--plugins-dir <dir>", "also look for plugins in this folder (repeatable)", collect);
   if (what.plan)
@@ -45,11 +62,11 @@ export function commonOptions(cmd: Command, what: { plan?: boolean; search?: boo
       .option("-n, --dry-run", "show what would change (with diffs) and stop; writes nothing, connects to nothing")
       .option("--no-reload", "apply files but do not reload Asterisk or restart services (recorded as pending)")
       .option("--no-lint", "do not check dialplan files before install (for a false alarm; said in the output)");
+  if (what.plan || what.ami || what.lock) lockOption(cmd);
   if (what.plan || what.ami) {
     cmd
-      .option("--lock-timeout <seconds>", "how long to wait for another run on the same root", "10")
       .option("--ami-host <host>", "AMI host (default 127.0.0.1)")
-      .addOption(new Option("--ami-port <port>", "AMI port (default 5038)"))
+      .addOption(new Option("--ami-port <port>", "AMI port (default 5038)").argParser(parsePort))
       .option("--ami-user <user>", "AMI user (see docs/ami.md)")
       .option("--ami-secret-file <file>", "file holding the AMI secret");
   }
@@ -69,7 +86,7 @@ export function runOptions(flags: CommonFlags, emit: Emit): InternalRunOptions {
     force: flags.force === true,
     noReload: flags.reload === false,
     noLint: flags.lint === false,
-    lockTimeoutMs: flags.lockTimeout ? Number(flags.lockTimeout) * 1000 : undefined,
+    lockTimeoutMs: lockTimeoutMs(flags),
     // The command line reads its environment: flags, WAZO_TASKS_AMI_URL, the config file, PATH.
     ami: "auto",
     env: process.env,
@@ -87,10 +104,21 @@ export function runOptions(flags: CommonFlags, emit: Emit): InternalRunOptions {
   };
 }
 
-/** Test-only fault injection: WAZO_TASKS_FAULT=N (throw after the N-th file operation) or N:kill. */
+/** The lock timeout the flags ask for, in ms (validated by parseSeconds). */
+export const lockTimeoutMs = (flags: CommonFlags): number | undefined => (flags.lockTimeout ? Number(flags.lockTimeout) * 1000 : undefined);
+
+/**
+ * Test-only fault injection, read only when set: WAZO_TASKS_FAULT=N (throw after the N-th file
+ * operation), N:kill (SIGKILL then), N:errno=ENOSPC (the N-th operation fails with that error);
+ * `,rollback=M:errno=EIO` also fails the rollback's M-th restore.
+ */
 function faultFromEnv(): InternalRunOptions["fault"] {
   const v = process.env.WAZO_TASKS_FAULT;
   if (!v) return undefined;
-  const [n, how] = v.split(":");
-  return { after: Number(n), kill: how === "kill" };
+  const [main, extra] = v.split(",");
+  const [n, how] = main.split(":");
+  const fault: NonNullable<InternalRunOptions["fault"]> = { after: Number(n), kill: how === "kill", errno: how?.startsWith("errno=") ? how.slice(6) : undefined };
+  const rb = /^rollback=(\d+):errno=(E[A-Z]+)$/.exec(extra ?? "");
+  if (rb) Object.assign(fault, { rollbackAfter: Number(rb[1]), rollbackErrno: rb[2] });
+  return fault;
 }

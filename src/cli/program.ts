@@ -71,7 +71,7 @@ if (wanted("uninstall"))
     .action(run(() => import("./uninstall.js")));
 
 if (wanted("list"))
-  commonOptions(program.command("list").description("list available plugins, or installed ones with --installed"), { search: true })
+  commonOptions(program.command("list").description("list available plugins, or installed ones with --installed"), { search: true, lock: true })
     .option("--installed", "list installed plugins from the state folder")
     .addHelpText("after", "\nExample:\n  wazo-tasks list --installed --root ./demo-root --json")
     .action(run(() => import("./list.js")));
@@ -103,11 +103,13 @@ if (wanted("convert"))
 if (wanted("verify"))
   commonOptions(program.command("verify").argument("[plugin...]", "installed plugins (default: all)").description("compare the disk with the installed state; exit 1 on drift"), { ami: true })
     .option("--dialplan", "also ask Asterisk that every plugin's extensions are loaded")
+    .option("--repair", "rebuild a corrupt manifest from the disk, or set it aside when nothing can be saved (installed files stay)")
     .addHelpText("after", "\nExample:\n  wazo-tasks verify --root ./demo-root")
     .action(run(() => import("./verify.js")));
 
 if (wanted("recover"))
-  commonOptions(program.command("recover").description("roll back an interrupted run (done automatically by the next command)"), {})
+  commonOptions(program.command("recover").description("roll back an interrupted run (done automatically by the next command)"), { lock: true })
+    .option("--discard", "set an interrupted run's journal aside without applying it (a corrupt one, or one of another root); lists what it does not put back")
     .addHelpText("after", "\nExample:\n  wazo-tasks recover --root ./demo-root")
     .action(run(() => import("./recover.js")));
 

@@ -6,8 +6,11 @@ import { loggerFor } from "./output.js";
 
 export default async function verify(args: string[], flags: CommonFlags): Promise<number> {
   const emit = loggerFor(flags);
-  const r = await verifyPlugins({ ...runOptions(flags, emit), root: flags.root, plugins: args, dialplan: flags.dialplan === true });
+  const r = await verifyPlugins({ ...runOptions(flags, emit), root: flags.root, plugins: args, dialplan: flags.dialplan === true, repair: flags.repair === true });
   const { drift } = r;
+  for (const a of r.repairs ?? [])
+    if (flags.json) process.stdout.write(JSON.stringify({ v: 1, type: "repair", ...a }) + "\n");
+    else process.stdout.write(`  ${a.action.padEnd(10)} ${a.file}  (${a.problem}; ${a.detail})\n`);
   const failed = r.failure && r.failure.reason !== "drift" ? r.failure : undefined;
   if (flags.json) {
     for (const d of drift) process.stdout.write(JSON.stringify({ v: 1, type: "drift", ...d }) + "\n");

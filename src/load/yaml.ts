@@ -89,6 +89,9 @@ function indexEvents(events: Event[], text: string, values: Map<string, number>,
     top.key = undefined;
     return path;
   };
+  // Where the last positioned token ended: an empty value (`reload:` and nothing) has no offset
+  // of its own, so it is placed right after its key.
+  let lastEnd = 0;
   for (const ev of events) {
     switch (ev.type) {
       case EVENT_ID.MAPPING:
@@ -101,7 +104,9 @@ function indexEvents(events: Event[], text: string, values: Map<string, number>,
       case EVENT_ID.SCALAR: {
         // Point at the opening quote of a quoted scalar, where the user's eye goes.
         const quoted = ev.style === SCALAR_STYLE.SINGLE_QUOTED || ev.style === SCALAR_STYLE.DOUBLE_QUOTED;
-        const start = ev.valueStart >= 0 ? ev.valueStart - (quoted ? 1 : 0) : Math.max(ev.tagStart, ev.anchorStart, 0);
+        const marked = Math.max(ev.tagStart, ev.anchorStart);
+        const start = ev.valueStart >= 0 ? ev.valueStart - (quoted ? 1 : 0) : marked >= 0 ? marked : lastEnd + (text[lastEnd] === ":" ? 1 : 0);
+        if (ev.valueEnd >= 0) lastEnd = ev.valueEnd + (quoted ? 1 : 0);
         const path = place(start, true, getScalarValue(text, ev));
         if (path) values.set(keyOf(path), start);
         break;

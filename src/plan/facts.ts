@@ -65,3 +65,20 @@ export function escapeOf(facts: Facts, p: string): { via: string; to: string } |
   }
   return undefined;
 }
+
+/** The longest file name the file systems of a PBX take (NAME_MAX), and the longest path (PATH_MAX). */
+const NAME_MAX = 255;
+const PATH_MAX = 4095;
+
+/** Why `target` cannot be written at all (a file where a folder is needed, a name too long), if so. */
+export function unfitPath(facts: Facts, target: string): string | undefined {
+  const long = target.split("/").find((seg) => Buffer.byteLength(seg) > NAME_MAX);
+  if (long) return `${target}: the name ${long.slice(0, 24)}… is ${Buffer.byteLength(long)} bytes long, more than the ${NAME_MAX} a file name can have`;
+  if (Buffer.byteLength(rooted(facts.root, target)) > PATH_MAX) return `${target} is longer than the ${PATH_MAX} bytes a path can have`;
+  for (let d = path.posix.dirname(target); d !== "/"; d = path.posix.dirname(d)) {
+    const f = facts.paths.get(d);
+    if (f?.type === "file") return `${d} is a file where a folder is needed for ${target}`;
+    if (f?.type === "other") return `${d} is a FIFO, socket or device where a folder is needed for ${target}`;
+  }
+  return undefined;
+}

@@ -9,7 +9,7 @@ import { handlerKey, type Change, type FileOp, type Op, type Plan, type PlannedS
 import { MANIFEST_FORMAT, manifestPath, ownersOf, preservedPath, serializeManifest, type Handler, type Manifest, type ManifestEntry } from "../state/manifest.js";
 import { sha256 } from "../util/hash.js";
 import type { Expanded } from "./expand.js";
-import { escapeOf, rooted, type Fact, type Facts } from "./facts.js";
+import { escapeOf, rooted, unfitPath, type Fact, type Facts } from "./facts.js";
 import { folderKept } from "./folders.js";
 
 export interface PlanOptions {
@@ -85,6 +85,11 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
     // so only its folders can lead out of the root (an absolute link installed before is fine).
     const checkTarget = (target: string, step: number, replaces = false): boolean => {
       const key = e.kinds[step] === "copy" ? "to" : e.kinds[step];
+      const unfit = unfitPath(facts, target);
+      if (unfit) {
+        conflicts.at(e, step, key, unfit, "move it away, or change the target");
+        return false;
+      }
       const esc = escapeOf(facts, replaces ? path.posix.dirname(target) : target);
       if (esc) {
         conflicts.at(e, step, key, `target ${target} leads outside the root through ${esc.via} (to ${esc.to})`, "remove the symbolic link or install without it");
@@ -107,6 +112,11 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
     const guardOverwrite = (target: string, f: Fact, same: boolean, incoming?: string): boolean => {
       const diffWith = incoming && f.type === "file" ? { installed: rooted(facts.root, target), incoming, display: target } : undefined;
       if (f.type === "absent" || same) return true;
+      // Only a file or a link can be kept and put back; never replace a FIFO, device or folder.
+      if (f.type === "other" || f.type === "dir") {
+        conflicts.add(name, target, `${target} is a ${f.type === "dir" ? "folder" : "FIFO, socket or device"}, not a file or link`, "move it away; wazo-tasks never replaces one");
+        return false;
+      }
       const recorded = prev?.files.find((x) => x.path === target);
       if (recorded) {
         if (recorded.type === "file" && f.type === "file" && recorded.sha256 !== f.sha256 && !opts.force) {
@@ -121,7 +131,8 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
         return false;
       }
       const backup = preservedPath(facts.root, name, target);
-      preserved.push({ path: target, backup: path.relative(facts.root, backup), mode: f.type === "file" ? f.mode : 0o644 });
+      // A link is kept as the link itself (its target), to be put back as it was.
+      preserved.push({ path: target, backup: path.relative(facts.root, backup), mode: f.type === "file" ? f.mode : 0o644, ...(f.type === "symlink" ? { link: f.target } : {}) });
       if (f.type === "file") {
         preserveOps.push({ op: "write", path: backup, display: backup, source: rooted(facts.root, target), mode: f.mode, sha256: f.sha256, size: f.size, change: "create" });
       }
@@ -134,8 +145,12 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
         case "file": {
           if (!checkTarget(item.target, item.step, true)) break;
           const f = fact(item.target);
-          if (f.type === "dir" || f.type === "other") {
+          if (f.type === "dir") {
             conflicts.add(name, where, `${item.target} exists and is not a file`, "copy into it by ending \"to\" with '/'");
+            break;
+          }
+          if (f.type === "other") {
+            conflicts.add(name, where, `${item.target} is a FIFO, socket or device, not a regular file`, "move it away; wazo-tasks never writes into one");
             break;
           }
           const same = f.type === "file" && f.sha256 === item.sha256;
@@ -148,6 +163,11 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
         }
         case "dir": {
           const f = fact(item.target);
+          const unfit = unfitPath(facts, item.target);
+          if (unfit) {
+            conflicts.at(e, item.step, e.kinds[item.step] === "copy" ? "to" : e.kinds[item.step], unfit, "move it away, or change the target");
+            break;
+          }
           if (f.type !== "absent" && f.type !== "dir") {
             conflicts.add(name, where, `${item.target} exists and is not a folder`);
             break;
@@ -303,6 +323,9 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
 export function removalOp(facts: Facts, x: ManifestEntry, force: boolean): (FileOp & { op: "remove" }) | undefined {
   const f = facts.paths.get(x.path) ?? { type: "absent" };
   const real = rooted(facts.root, x.path);
+  // A folder on the way replaced by a link out of the root: what it leads to is not ours.
+  const esc = escapeOf(facts, path.posix.dirname(x.path));
+  if (esc) return { op: "remove", path: real, display: x.path, change: "none", kept: `${x.path} is reached through ${esc.via}, a link leading outside the root (to ${esc.to}): left alone` };
   if (f.type === "absent") return { op: "remove", path: real, display: x.path, change: "none" };
   if (x.type === "file" && f.type === "file" && f.sha256 !== x.sha256 && !force)
     return { op: "remove", path: real, display: x.path, change: "none", kept: `${x.path} was changed since install: left in place and no longer tracked (--force removes edited files)` };

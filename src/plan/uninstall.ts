@@ -58,6 +58,10 @@ export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Exp
     if (m.preserved.length) {
       const restore: PlannedStep = { plugin: m.name, kind: "restore", label: "originals kept at install", ops: [] };
       for (const p of m.preserved) {
+        if (p.link !== undefined) {
+          restore.ops.push({ op: "symlink", path: rooted(facts.root, p.path), display: p.path, target: p.link, change: "update" });
+          continue;
+        }
         const backup = path.join(facts.root, p.backup);
         const op: FileOp = { op: "write", path: rooted(facts.root, p.path), display: p.path, source: backup, mode: p.mode, sha256: "", size: 0, change: "update" };
         restore.ops.push(op, { op: "remove", path: backup, display: backup, change: "remove" });

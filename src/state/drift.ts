@@ -8,8 +8,9 @@ import type { Manifest } from "./manifest.js";
  * - `missing`: gone. `modified`: other content (or link target). `mode`: other permissions.
  * - `type`: something else than what was installed (a folder where a file was...).
  * - `not-loaded` (`verify --dialplan`): the file is there, but Asterisk has not loaded its extension.
+ * - `corrupt`: the state file itself cannot be trusted (`verify --repair`).
  */
-export type DriftKind = "missing" | "modified" | "mode" | "type" | "not-loaded";
+export type DriftKind = "missing" | "modified" | "mode" | "type" | "not-loaded" | "corrupt";
 
 export interface Drift {
   plugin: string;

@@ -10,7 +10,9 @@ import { invalid } from "../model/diagnostic.js";
 import type { RulesManifestInfo } from "../rules/types.js";
 import type { SourceRecord } from "../sources/types.js";
 
-export const STATE_DIR = "var/lib/wazo-tasks";
+import { STATE_DIR, stateDir } from "./paths.js";
+
+export { STATE_DIR, stateDir };
 export const MANIFEST_FORMAT = 1;
 
 export type ManifestEntry =
@@ -39,7 +41,7 @@ export interface Manifest {
   /** Dialplan extensions provided by the plugin's dialplan files. */
   extensions: { context: string; extension: string; file: string }[];
   /** Files that existed before install and were overwritten with --force; put back on uninstall. */
-  preserved: { path: string; backup: string; mode: number }[];
+  preserved: { path: string; backup: string; mode: number; /** Set when the original was a symbolic link: its target. */ link?: string }[];
   /** Handlers that failed after the files were applied; `wazo-tasks reload --pending` runs them. */
   reloadPending: Handler[];
   /** For wazo-plugind plugins (`wazo/plugin.yml` + `wazo/rules`): see src/rules. */
@@ -48,7 +50,6 @@ export interface Manifest {
   origin?: SourceRecord;
 }
 
-export const stateDir = (root: string) => path.join(root, STATE_DIR);
 /** A plugin name as one file name: `NAMESPACE/NAME` (rules plugins) becomes `NAMESPACE+NAME` (no plain name has a '+'). */
 export const stateKey = (name: string) => name.replace(/\//g, "+");
 export const manifestPath = (root: string, name: string) => path.join(stateDir(root), "installed", `${stateKey(name)}.json`);
@@ -56,20 +57,55 @@ export const manifestPath = (root: string, name: string) => path.join(stateDir(r
 export const preservedPath = (root: string, name: string, target: string) =>
   path.join(stateDir(root), "preserved", stateKey(name), target.replace(/^\/+/, ""));
 
+/** A manifest that cannot be trusted: its file and what is wrong with it. */
+export interface CorruptState {
+  file: string;
+  problem: string;
+}
+
+/** Every manifest, checked; a corrupt one stops the command (before any change) with the way out. */
 export async function readManifests(root: string): Promise<Map<string, Manifest>> {
+  const { manifests, corrupt } = await readManifestsChecked(root);
+  if (corrupt.length) throw corruptStateFailure(root, corrupt);
+  return manifests;
+}
+
+export function corruptStateFailure(root: string, corrupt: CorruptState[]) {
+  const where = root === "/" ? "" : ` --root ${root}`;
+  return invalid(
+    corrupt.length === 1 ? `corrupt state file ${corrupt[0].file}: ${corrupt[0].problem}` : `${corrupt.length} corrupt state files`,
+    corrupt.length === 1 ? [] : corrupt.map((c) => ({ severity: "error" as const, file: c.file, message: c.problem })),
+    `\`wazo-tasks verify --repair${where}\` rebuilds it from the disk or sets it aside (no installed file is removed), or restore it from a backup`,
+  );
+}
+
+/** Every manifest that passes the schema, and the others with their problem. */
+export async function readManifestsChecked(root: string): Promise<{ manifests: Map<string, Manifest>; corrupt: CorruptState[] }> {
   const dir = path.join(stateDir(root), "installed");
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith(".json")).sort();
-  const out = new Map<string, Manifest>();
+  const manifests = new Map<string, Manifest>();
+  const corrupt: CorruptState[] = [];
+  const { ManifestSchema, firstIssue } = await import("./schema.js");
   for (const n of names) {
     const file = path.join(dir, n);
-    try {
-      const m = JSON.parse(await readFile(file, "utf8")) as Manifest;
-      out.set(m.name, m);
-    } catch (e) {
-      throw invalid(`corrupt state file ${file}: ${(e as Error).message}`, [], "run `wazo-tasks verify`, or restore it from a backup");
+    const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => new Error(`cannot be read (${e.code ?? e.message})`));
+    if (text instanceof Error) {
+      corrupt.push({ file, problem: text.message });
+      continue;
     }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      corrupt.push({ file, problem: text.trim() ? `not valid JSON (${(e as Error).message})` : "empty file" });
+      continue;
+    }
+    const parsed = ManifestSchema.safeParse(json);
+    if (!parsed.success) corrupt.push({ file, problem: firstIssue(parsed.error) });
+    else if (`${stateKey(parsed.data.name)}.json` !== n) corrupt.push({ file, problem: `records plugin "${parsed.data.name}", not the one its file name says` });
+    else manifests.set(parsed.data.name, parsed.data as Manifest);
   }
-  return out;
+  return { manifests, corrupt };
 }
 
 /** Which installed plugin owns each path. */
@@ -87,8 +123,25 @@ export function serializeManifest(m: Manifest): Uint8Array {
 export const pendingPath = (root: string) => path.join(stateDir(root), "pending.json");
 
 export async function readPending(root: string): Promise<Handler[]> {
-  const text = await readFile(pendingPath(root), "utf8").catch(() => undefined);
-  return text ? (JSON.parse(text) as { handlers: Handler[] }).handlers : [];
+  const r = await readPendingChecked(root);
+  if (r.corrupt) throw corruptStateFailure(root, [r.corrupt]);
+  return r.handlers;
+}
+
+export async function readPendingChecked(root: string): Promise<{ handlers: Handler[]; corrupt?: CorruptState }> {
+  const file = pendingPath(root);
+  const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : new Error(`cannot be read (${e.code ?? e.message})`)));
+  if (text === undefined) return { handlers: [] };
+  if (text instanceof Error) return { handlers: [], corrupt: { file, problem: text.message } };
+  const { PendingSchema, firstIssue } = await import("./schema.js");
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { handlers: [], corrupt: { file, problem: text.trim() ? `not valid JSON (${(e as Error).message})` : "empty file" } };
+  }
+  const parsed = PendingSchema.safeParse(json);
+  return parsed.success ? { handlers: parsed.data.handlers } : { handlers: [], corrupt: { file, problem: firstIssue(parsed.error) } };
 }
 
 /** Writes the pending handlers (de-duplicated), or removes the file when there are none. */

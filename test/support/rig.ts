@@ -61,7 +61,8 @@ export async function snapshot(dir: string): Promise<Snapshot> {
       else if (st.isDirectory()) {
         out.set(r + "/", `dir ${mode}`);
         await walk(r);
-      } else out.set(r, `file ${mode} ${createHash("sha256").update(await readFile(p)).digest("hex")}`);
+      } else if (!st.isFile()) out.set(r, `special ${mode}`); // a FIFO is never read: that would block
+      else out.set(r, `file ${mode} ${createHash("sha256").update(await readFile(p)).digest("hex")}`);
     }
   }
   await walk("");

@@ -1,0 +1,13 @@
+/**
+ * Test-only fault injection (WAZO_TASKS_FAULT, docs/architecture.md): `after` N file
+ * operations, stop (an exception) or `kill` (SIGKILL); with `errno`, the N-th operation fails
+ * with that error instead; with `rollbackAfter`, the rollback's M-th restore fails with
+ * `rollbackErrno`.
+ */
+export interface Fault {
+  after: number;
+  kill: boolean;
+  errno?: string;
+  rollbackAfter?: number;
+  rollbackErrno?: string;
+}
