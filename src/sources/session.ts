@@ -159,14 +159,18 @@ export class SourceSession {
 const PRUNE_AFTER_MS = 3_600_000;
 
 /** After an uninstall: the cached trees the removed plugins came from, unless another installed plugin uses them. */
+const CACHE_KEY = /^(?!\.\.?$)[A-Za-z0-9._-]+$/;
+const COMMIT = /^[0-9a-f]{7,64}$/;
+
 export async function dropCachedTrees(root: string, removed: { source: string; origin?: SourceRecord }[]): Promise<void> {
   const { readManifests } = await import("../state/manifest.js");
   const cache = path.join(stateDir(root), GIT_CACHE) + path.sep;
   const used = [...(await readManifests(root)).values()].map((m) => m.source);
   for (const m of removed) {
-    if (!m.origin || !m.source.startsWith(cache)) continue;
-    const [key, commit] = path.relative(cache, m.source).split(path.sep);
-    if (!key || !commit) continue;
+    if (!m.origin || !path.resolve(m.source).startsWith(cache)) continue;
+    const [key, commit] = path.relative(cache, path.resolve(m.source)).split(path.sep);
+    // Only a folder this cache made: a tampered manifest must not name anything else.
+    if (!key || !commit || !CACHE_KEY.test(key) || !COMMIT.test(commit)) continue;
     const tree = path.join(cache, key, commit);
     if (used.some((s) => s === tree || s.startsWith(tree + path.sep))) continue;
     await rm(tree, { recursive: true, force: true });
