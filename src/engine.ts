@@ -158,7 +158,7 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
 
 /** The sources of a run (git cache, market): `opts.sources`, or a new session. */
 export function sourcesFor(opts: RunOptions): SourceSession {
-  return opts.sources ?? new SourceSession({ root: path.resolve(opts.root ?? "/"), dryRun: opts.dryRun, emit: opts.emit, ref: opts.ref, subdirectory: opts.subdirectory, market: opts.market, wazoVersion: opts.wazoVersion, upgradeFrom: opts.upgradeFrom });
+  return opts.sources ?? new SourceSession({ root: path.resolve(opts.root ?? "/"), dryRun: opts.dryRun, emit: opts.emit, env: opts.env, ref: opts.ref, subdirectory: opts.subdirectory, market: opts.market, wazoVersion: opts.wazoVersion, upgradeFrom: opts.upgradeFrom });
 }
 
 /** Loads the plugins named on the command line (names, folders, git URLs, market names). */

@@ -5,6 +5,7 @@ import { lintDialplans } from "./plan/lint.js";
 import { scanOnce, type SearchOptions } from "./load/lookup.js";
 import { resolveArg } from "./sources/resolve.js";
 import { SourceSession } from "./sources/session.js";
+import type { SourceEnv } from "./sources/types.js";
 import { shownArgs } from "./sources/load.js";
 import { loadPlugin } from "./load/plugin.js";
 import { riskyModeDiagnostics } from "./plan/modes.js";
@@ -19,9 +20,9 @@ export interface ValidationResult {
   diagnostics: Diagnostic[];
 }
 
-export async function validatePlugins(args: string[], opts: SearchOptions): Promise<ValidationResult[]> {
+export async function validatePlugins(args: string[], opts: SearchOptions & { env?: SourceEnv }): Promise<ValidationResult[]> {
   // Git and market sources are fetched into a temporary folder, removed at the end.
-  const session = new SourceSession({ root: opts.root ?? "/", dryRun: true });
+  const session = new SourceSession({ root: opts.root ?? "/", dryRun: true, env: opts.env });
   try {
     return await validateAll(args, opts, session);
   } finally {

@@ -4,7 +4,7 @@ import { formatDiagnostic } from "../report/diagnostic.js";
 import type { CommonFlags } from "./options.js";
 
 export default async function validate(args: string[], flags: CommonFlags): Promise<number> {
-  const results = await validatePlugins(args, { pluginsDirs: flags.pluginsDir, envPath: process.env.WAZO_TASKS_PLUGINS_PATH, root: path.resolve(flags.root ?? "/") });
+  const results = await validatePlugins(args, { pluginsDirs: flags.pluginsDir, envPath: process.env.WAZO_TASKS_PLUGINS_PATH, root: path.resolve(flags.root ?? "/"), env: process.env });
   let bad = 0;
   for (const r of results) {
     if (flags.json) process.stdout.write(JSON.stringify({ v: 1, type: "validate", ...r, diagnostics: r.diagnostics.map((d) => ({ ...d, source: undefined })) }) + "\n");

@@ -40,9 +40,11 @@ export interface Market {
   items: MarketItem[];
 }
 
-/** The market address in force and where it came from. */
-export async function marketUrl(flag: string | undefined, env: SourceEnv, root: string): Promise<{ url: string; from: string }> {
+/** The market address in force and where it came from: --market, then (with an environment) WAZO_TASKS_MARKET_URL and the config file, then the public market. */
+export async function marketUrl(flag: string | undefined, env: SourceEnv | undefined, root: string): Promise<{ url: string; from: string }> {
   if (flag) return { url: flag, from: "--market" };
+  // A library call that did not hand its environment reads neither it nor the config file.
+  if (!env) return { url: DEFAULT_MARKET_URL, from: "the default" };
   if (env.WAZO_TASKS_MARKET_URL) return { url: env.WAZO_TASKS_MARKET_URL, from: "WAZO_TASKS_MARKET_URL" };
   const { configPath } = await import("../asterisk/settings.js");
   const file = configPath(root);

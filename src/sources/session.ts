@@ -108,7 +108,7 @@ export class SourceSession {
 
   /** The market, read once per run. */
   market(): Promise<Market> {
-    return (this.marketRead ??= marketUrl(this.opts.market, this.env, this.opts.root).then((m) => readMarket(m.url)));
+    return (this.marketRead ??= marketUrl(this.opts.market, this.opts.env, this.opts.root).then((m) => readMarket(m.url)));
   }
 
   /**

@@ -57,3 +57,22 @@ test("market versions: the newest for this Wazo, an exact one, at least one", ()
   assert.equal(pick("24.05", "3.0"), "no version 3.0 of acme/x in the market (it has 2.0, 1.10, 1.9)");
   assert.match(pick("23.10", undefined, "1.10"), /no version of acme\/x 1\.10 or later in the market is for Wazo 23\.10: 2\.0 \(Wazo >= 25\.01\)/);
 });
+
+test("the market address: --market, then only with an environment WAZO_TASKS_MARKET_URL and the config file", async () => {
+  const { mkdtemp, mkdir, writeFile, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { marketUrl } = await import("../../src/sources/market.js");
+  const root = await mkdtemp(join(tmpdir(), "wt-market-url-"));
+  try {
+    await mkdir(join(root, "etc/wazo-tasks"), { recursive: true });
+    await writeFile(join(root, "etc/wazo-tasks/config.yml"), "market:\n  url: file:///srv/from-config.json\n");
+    assert.deepEqual(await marketUrl("file:///flag.json", {}, root), { url: "file:///flag.json", from: "--market" });
+    assert.equal((await marketUrl(undefined, { WAZO_TASKS_MARKET_URL: "file:///env.json" }, root)).url, "file:///env.json");
+    assert.equal((await marketUrl(undefined, {}, root)).url, "file:///srv/from-config.json");
+    // A library call that did not pass its environment: neither the variable nor the config file.
+    assert.equal((await marketUrl(undefined, undefined, root)).from, "the default");
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
