@@ -118,19 +118,5 @@ export async function syncDir(dir: string): Promise<void> {
   await fsyncPath(dir).catch(() => undefined);
 }
 
-/** Replaces a small state file atomically and durably: temp file, flush, rename, flush of the folder. */
-export async function replaceFileDurably(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp`;
-  const fh = await open(tmp, "w", 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined); // a full disk leaves no half-written temp file
-    throw e;
-  }
-  await fh.close();
-  await rename(tmp, file);
-  await syncDir(path.dirname(file));
-}
+/** Replaces a small state file atomically and durably (one implementation, in state/). */
+export { replaceStateFile as replaceFileDurably } from "../state/durable.js";
