@@ -13,6 +13,7 @@ import { refineIoError } from "../model/failure.js";
 import { stateDir } from "../state/manifest.js";
 import { ensureRootId, readRootId, rootIdPath } from "../state/root-id.js";
 import { ioFailure } from "../state/io-failure.js";
+import { createWhole } from "../util/create-file.js";
 
 export interface Lock {
   release(): Promise<void>;
@@ -74,29 +75,9 @@ function isStale(h: Holder): boolean {
   return !alive(h.pid);
 }
 
-/** Tries to create the lock; false when it exists. */
-async function tryCreate(file: string): Promise<boolean> {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
-  const fh = await open(tmp, "wx", 0o644);
-  try {
-    // No flush: after a power cut the lock is stale anyway (an empty one too, once old enough).
-    await fh.writeFile(JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), host: hostname() }) + "\n");
-  } catch (e) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fh.close();
-  try {
-    await link(tmp, file);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw e;
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
-}
+/** Tries to create the lock; false when it exists. No flush: after a power cut the lock is
+ * stale anyway (an empty one too, once old enough). */
+const tryCreate = (file: string) => createWhole(file, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), host: hostname() }) + "\n");
 
 /** Moves a stale lock away; if what was moved is not the lock judged stale, puts it back. */
 async function takeOver(file: string, stale: Holder): Promise<void> {

@@ -5,9 +5,10 @@
  * folders made to hold the state folder, so they — and only they — go with the last plugin.
  */
 import { randomUUID } from "node:crypto";
-import { link, open, readFile, unlink } from "node:fs/promises";
+import { open, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
 import { isPlainRelative, stateDir } from "./paths.js";
+import { createWhole } from "../util/create-file.js";
 
 export { isPlainRelative };
 
@@ -39,31 +40,13 @@ export async function ensureRootId(root: string, created: string[] = []): Promis
   if (have) return have;
   const file = rootIdPath(root);
   const mine: RootId = { id: randomUUID(), created };
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fh = await open(tmp, "w", 0o644);
-  try {
-    // Flushed by the first journal that records it (syncRootId), not here: a run that changes
-    // nothing does not wait for the disk.
-    await fh.writeFile(JSON.stringify(mine) + "\n");
-  } catch (e) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fh.close();
-  try {
-    // A link never replaces: an unreadable root-id is kept for a human to look at, and a
-    // concurrent creator's id wins.
-    await link(tmp, file).catch(async (e: NodeJS.ErrnoException) => {
-      if (e.code !== "EEXIST") throw e;
-      const again = await readRootId(root);
-      if (!again) {
-        await unlink(file);
-        await link(tmp, file);
-      }
-    });
-  } finally {
-    await unlink(tmp).catch(() => undefined);
+  // Not flushed here but by the first journal that records it (syncRootId): a run that changes
+  // nothing does not wait for the disk. A link never replaces: a concurrent creator's id wins, and
+  // only a file that is not a root id at all is replaced.
+  const data = JSON.stringify(mine) + "\n";
+  if (!(await createWhole(file, data)) && !(await readRootId(root))) {
+    await unlink(file);
+    await createWhole(file, data);
   }
   return (await readRootId(root)) ?? mine;
 }
