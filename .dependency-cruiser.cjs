@@ -29,7 +29,9 @@ module.exports = {
     ...LAYERS.slice(0, -1).map((names, i) => ({
       name: `layer:${names.join("|")}`,
       severity: "error",
-      comment: `${names.join(", ")} may import only from ${LAYERS.slice(0, i + 1).flat().join(", ")}`,
+      comment: `${names.join(", ")} may import only from ${LAYERS.slice(0, i + 1)
+        .flat()
+        .join(", ")}`,
       from: { path: pattern(names) },
       to: { path: pattern(LAYERS.slice(i + 1).flat()) },
     })),

@@ -93,7 +93,8 @@ function freshRoot(label: string, dirs: string[] = ["/etc/asterisk/extensions_ex
 const removeRoot = (root: string) => rmSync(root, { recursive: true, force: true });
 
 /** Displayed command lines: temp paths shortened. */
-const show = (argv: string[]) => argv.map((a) => (a === CLI && CLI !== BUILT_CLI ? "dist/cli/main.js (snapshot)" : a.replace(tmp, "$TMP").replace(REPO + "/", ""))).join(" ");
+const show = (argv: string[]) =>
+  argv.map((a) => (a === CLI && CLI !== BUILT_CLI ? "dist/cli/main.js (snapshot)" : a.replace(tmp, "$TMP").replace(REPO + "/", ""))).join(" ");
 
 const servers: FakeAmiProcess[] = [];
 let pbx: Pbx | undefined;
@@ -221,11 +222,16 @@ function makeLoop(pluginsDir: string, names: string[], root: string, pbx: Pbx): 
 }
 
 function installMany(pluginsDir: string, names: string[], root: string, pbx: Pbx | undefined, extra: string[] = []): Command {
-  return { argv: [NODE, CLI, "install", ...names, "--root", root, "--plugins-dir", pluginsDir, ...extra], env: baseEnv(pbx ? { WAZO_TASKS_AMI_URL: pbx.amiUrl } : {}) };
+  return {
+    argv: [NODE, CLI, "install", ...names, "--root", root, "--plugins-dir", pluginsDir, ...extra],
+    env: baseEnv(pbx ? { WAZO_TASKS_AMI_URL: pbx.amiUrl } : {}),
+  };
 }
 
 const largeNote = (pbx: Pbx) =>
-  pbx.kind === "real" ? `${LARGE_EXTENSIONS.toLocaleString("en")} extensions (15,000 priorities) loaded into the real Asterisk first` : `fake AMI reload delay ${FAKE_LARGE_RELOAD_MS} ms (≈ ${LARGE_EXTENSIONS.toLocaleString("en")} extensions)`;
+  pbx.kind === "real"
+    ? `${LARGE_EXTENSIONS.toLocaleString("en")} extensions (15,000 priorities) loaded into the real Asterisk first`
+    : `fake AMI reload delay ${FAKE_LARGE_RELOAD_MS} ms (≈ ${LARGE_EXTENSIONS.toLocaleString("en")} extensions)`;
 
 async function rowTwenty(pbx: Pbx, plugins: { dir: string; names: string[] }): Promise<Row> {
   const reloads = { a: [] as number[], b: [] as number[] };
@@ -239,8 +245,18 @@ async function rowTwenty(pbx: Pbx, plugins: { dir: string; names: string[] }): P
   await pbx.large(true);
   const [ra, rb] = await interleave(
     [
-      { label: `wazo-tasks install p01…p${PLUGIN_COUNT}`, prepare: () => pbx.prepare("twenty"), command: (root: string) => installMany(plugins.dir, plugins.names, root, pbx), after: check("a") },
-      { label: `${PLUGIN_COUNT} × make install`, prepare: () => pbx.prepare("twenty"), command: (root: string) => makeLoop(plugins.dir, plugins.names, root, pbx), after: check("b") },
+      {
+        label: `wazo-tasks install p01…p${PLUGIN_COUNT}`,
+        prepare: () => pbx.prepare("twenty"),
+        command: (root: string) => installMany(plugins.dir, plugins.names, root, pbx),
+        after: check("a"),
+      },
+      {
+        label: `${PLUGIN_COUNT} × make install`,
+        prepare: () => pbx.prepare("twenty"),
+        command: (root: string) => makeLoop(plugins.dir, plugins.names, root, pbx),
+        after: check("b"),
+      },
     ],
     { warmup: 1, runs: runsFor(5), what: "3 twenty plugins", progress },
   ).finally(() => pbx.large(false));
@@ -256,7 +272,10 @@ async function rowTwenty(pbx: Pbx, plugins: { dir: string; names: string[] }): P
     target: `B/A ≥ 12; reloads 1 vs ${PLUGIN_COUNT}`,
     met: speedup >= 12 && okReloads,
     notes: [largeNote(pbx), ...[standInNote(rb, ra)].filter((x): x is string => x !== undefined)],
-    commands: { a: show(installMany(plugins.dir, plugins.names, "$ROOT", pbx).argv), b: show(makeLoop(plugins.dir, plugins.names, "$ROOT", pbx).argv) + `  (BENCH_PLUGINS="${plugins.names[0]} … ${plugins.names[plugins.names.length - 1]}")` },
+    commands: {
+      a: show(installMany(plugins.dir, plugins.names, "$ROOT", pbx).argv),
+      b: show(makeLoop(plugins.dir, plugins.names, "$ROOT", pbx).argv) + `  (BENCH_PLUGINS="${plugins.names[0]} … ${plugins.names[plugins.names.length - 1]}")`,
+    },
   };
 }
 
@@ -320,7 +339,8 @@ async function rowBig(big: BigPlugin): Promise<Row> {
     if (!measured) {
       // Warm-up: the whole tree, once per side.
       const got = filesUnder(copied);
-      if (got.files !== big.files || got.bytes !== big.bytes) throw new Error(`row 5 ${side}: copied ${got.files} files / ${got.bytes} bytes, expected ${big.files} / ${big.bytes}`);
+      if (got.files !== big.files || got.bytes !== big.bytes)
+        throw new Error(`row 5 ${side}: copied ${got.files} files / ${got.bytes} bytes, expected ${big.files} / ${big.bytes}`);
     } else if (!existsSync(path.join(copied, "lang9/set9/f4999.wav"))) throw new Error(`row 5 ${side}: the last file is missing`);
     removeRoot(root);
     sync(); // untimed: each run starts with no dirty pages left by the previous one
@@ -416,7 +436,9 @@ async function measureStandIn(ami: FakeAmiProcess): Promise<NonNullable<typeof s
   }
   ami.takeReloads();
   const result = { medianMs: median(ms[0]), nodeStartMs: median(ms[1]), nativeStartMs: median(ms[2]), ms: ms[0] };
-  progress(`stand-in asterisk -x: ${result.medianMs.toFixed(0)} ms a call; node -e 0 ${result.nodeStartMs.toFixed(0)} ms; /bin/true ${result.nativeStartMs.toFixed(1)} ms`);
+  progress(
+    `stand-in asterisk -x: ${result.medianMs.toFixed(0)} ms a call; node -e 0 ${result.nodeStartMs.toFixed(0)} ms; /bin/true ${result.nativeStartMs.toFixed(1)} ms`,
+  );
   return result;
 }
 
@@ -484,7 +506,8 @@ try {
     // The same files, so the same start-up: dist/ copied, what it reads next to it linked back.
     const app = path.join(tmp, "app");
     cpSync(path.join(REPO, "dist"), path.join(app, "dist"), { recursive: true });
-    for (const f of ["package.json", "node_modules", "plugins-examples", "schema"]) if (existsSync(path.join(REPO, f))) symlinkSync(path.join(REPO, f), path.join(app, f));
+    for (const f of ["package.json", "node_modules", "plugins-examples", "schema"])
+      if (existsSync(path.join(REPO, f))) symlinkSync(path.join(REPO, f), path.join(app, f));
     CLI = path.join(app, "dist/cli/main.js");
   }
   const distAtStart = distFingerprint();
@@ -537,18 +560,34 @@ try {
     `PBX: ${pbxNote}`,
     table(rows),
     "",
-    ...rows.flatMap((r) => [`${r.id}. A: ${r.commands.a}`, ...(r.commands.b ? [`   B: ${r.commands.b}`] : []), ...r.notes.map((n) => `   note: ${n}`), ...(r.loadAverage ? [`   load average ${r.loadAverage[0]} → ${r.loadAverage[1]}`] : [])]),
+    ...rows.flatMap((r) => [
+      `${r.id}. A: ${r.commands.a}`,
+      ...(r.commands.b ? [`   B: ${r.commands.b}`] : []),
+      ...r.notes.map((n) => `   note: ${n}`),
+      ...(r.loadAverage ? [`   load average ${r.loadAverage[0]} → ${r.loadAverage[1]}`] : []),
+    ]),
     "",
     `medians of ${[...new Set(rows.filter((r) => !r.skipped).map((r) => r.a.ms.length))].join("/")} interleaved runs after a warm-up; ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.os}, ${machine.date}; ${((Date.now() - started) / 1000).toFixed(0)} s`,
-    ...(few.length ? [`WARNING: ${few.length > 1 ? "rows" : "row"} ${few.map((r) => r.id).join(", ")} ${few.length > 1 ? "have" : "has"} fewer than 5 counted runs (--runs)`] : []),
+    ...(few.length
+      ? [`WARNING: ${few.length > 1 ? "rows" : "row"} ${few.map((r) => r.id).join(", ")} ${few.length > 1 ? "have" : "has"} fewer than 5 counted runs (--runs)`]
+      : []),
     ...(Math.max(machine.loadAverage.start, os.loadavg()[0]) > machine.cores * 0.75
-      ? [`WARNING: the machine was busy (load average up to ${Math.max(machine.loadAverage.start, os.loadavg()[0]).toFixed(1)} on ${machine.cores} cores): absolute times are inflated and ratios noisier; run again on an idle machine`]
+      ? [
+          `WARNING: the machine was busy (load average up to ${Math.max(machine.loadAverage.start, os.loadavg()[0]).toFixed(1)} on ${machine.cores} cores): absolute times are inflated and ratios noisier; run again on an idle machine`,
+        ]
       : []),
   ];
   machine.loadAverage.end = Number(os.loadavg()[0].toFixed(2));
   const distChanged = distFingerprint() !== distAtStart;
-  if (distChanged) out.push(flags.snapshot ? "note: dist/ was rebuilt during the run; the snapshot taken at the start was measured" : "WARNING: dist/ was rebuilt during the run (another build?): rows may mix two versions; run again, or use --snapshot");
-  out.push(`load average (1 min) ${machine.loadAverage.start} at the start, ${machine.loadAverage.end} at the end; commit ${machine.commit ?? "?"}${machine.uncommittedSrc ? ` + ${machine.uncommittedSrc} uncommitted src/ files` : ""}`);
+  if (distChanged)
+    out.push(
+      flags.snapshot
+        ? "note: dist/ was rebuilt during the run; the snapshot taken at the start was measured"
+        : "WARNING: dist/ was rebuilt during the run (another build?): rows may mix two versions; run again, or use --snapshot",
+    );
+  out.push(
+    `load average (1 min) ${machine.loadAverage.start} at the start, ${machine.loadAverage.end} at the end; commit ${machine.commit ?? "?"}${machine.uncommittedSrc ? ` + ${machine.uncommittedSrc} uncommitted src/ files` : ""}`,
+  );
   process.stdout.write(`${out.join("\n")}\n`);
   const results = {
     machine,

@@ -16,7 +16,9 @@ function find(dir) {
 }
 
 const filters = process.argv.slice(2);
-const files = find("test").filter((f) => !filters.length || filters.some((x) => f.includes(x))).sort();
+const files = find("test")
+  .filter((f) => !filters.length || filters.some((x) => f.includes(x)))
+  .sort();
 if (!files.length) {
   console.error("no test files found");
   process.exit(1);

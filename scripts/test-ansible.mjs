@@ -26,7 +26,9 @@ const missing = [
 if (missing.length) {
   if (!has("apt-get") || process.getuid?.() !== 0) {
     if (missing.includes("ansible-core")) {
-      console.error("test-ansible: ansible-playbook is missing; install ansible-core (Debian: apt-get install -y ansible-core python3-voluptuous python3-pycodestyle)");
+      console.error(
+        "test-ansible: ansible-playbook is missing; install ansible-core (Debian: apt-get install -y ansible-core python3-voluptuous python3-pycodestyle)",
+      );
       process.exit(1);
     }
   } else {
@@ -44,7 +46,13 @@ if (missing.length) {
 const tmp = mkdtempSync(path.join(os.tmpdir(), "wt-ansible-"));
 let status = 1;
 try {
-  const env = { ...process.env, ANSIBLE_HOME: path.join(tmp, "home"), ANSIBLE_CONFIG: path.join(tmp, "none.cfg"), ANSIBLE_NOCOLOR: "1", ANSIBLE_COLLECTIONS_PATH: path.join(tmp, "collections") };
+  const env = {
+    ...process.env,
+    ANSIBLE_HOME: path.join(tmp, "home"),
+    ANSIBLE_CONFIG: path.join(tmp, "none.cfg"),
+    ANSIBLE_NOCOLOR: "1",
+    ANSIBLE_COLLECTIONS_PATH: path.join(tmp, "collections"),
+  };
   sh(["ansible-galaxy", "collection", "build", "ansible", "--output-path", path.join(tmp, "build")], { env });
   const tarball = readdirSync(path.join(tmp, "build")).find((f) => f.endsWith(".tar.gz"));
   sh(["ansible-galaxy", "collection", "install", path.join(tmp, "build", tarball), "-p", path.join(tmp, "collections")], { env });

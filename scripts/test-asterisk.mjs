@@ -33,8 +33,11 @@ if (!existsSync(BUILD) || !existsSync(INSTANCE)) {
 
 const filters = process.argv.slice(2);
 const testDir = path.join(REPO, "test", "real-asterisk");
-const files = readdirSync(testDir).filter((f) => f.endsWith(".test.ts")).map((f) => path.join(testDir, f))
-  .filter((f) => !filters.length || filters.some((x) => f.includes(x))).sort();
+const files = readdirSync(testDir)
+  .filter((f) => f.endsWith(".test.ts"))
+  .map((f) => path.join(testDir, f))
+  .filter((f) => !filters.length || filters.some((x) => f.includes(x)))
+  .sort();
 if (!files.length) {
   console.error("test:asterisk: no test files found");
   process.exit(1);
@@ -54,14 +57,18 @@ function stopInstance() {
   spawnSync(path.join(dir, "stop"), [], { stdio: "inherit", timeout: 30_000 });
   if (pid && !gone(pid, 5000)) {
     // stop only ever signals this instance's own pid; this is the last resort.
-    try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
     if (!gone(pid, 5000)) console.error(`test:asterisk: Asterisk (pid ${pid}) is still running`);
   }
 }
 
 /** Waits up to `ms` for `pid` to exit (synchronously: this also runs from the exit handler). */
 function gone(pid, ms) {
-  for (const end = Date.now() + ms; alive(pid); ) {
+  for (const end = Date.now() + ms; alive(pid);) {
     if (Date.now() > end) return false;
     spawnSync("sleep", ["0.1"]);
   }
@@ -156,10 +163,12 @@ function runTests(port) {
   const env = { ...inherited, WAZO_TASKS_TEST_ASTERISK_DIR: dir, WAZO_TASKS_TEST_AMI_PORT: String(port), WAZO_TASKS_TEST_ASTERISK_BIN: asterisk };
   // One file at a time: the files share the instance and reload its dialplan.
   testRun = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...files], { cwd: REPO, env, stdio: "inherit" });
-  return new Promise((resolve) => testRun.on("close", (c) => {
-    testRun = undefined;
-    resolve(c ?? 1);
-  }));
+  return new Promise((resolve) =>
+    testRun.on("close", (c) => {
+      testRun = undefined;
+      resolve(c ?? 1);
+    }),
+  );
 }
 
 function readPid() {

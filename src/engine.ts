@@ -93,7 +93,9 @@ async function withRoot<T>(opts: RunOptions, ctx: { emit: Emit; timer: PhaseTime
   let lock: Lock | undefined;
   try {
     await ctx.timer.time("lock", async () => {
-      lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT, (pid) => emit({ type: "info", message: `waiting for the lock held by pid ${pid}` }));
+      lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT, (pid) =>
+        emit({ type: "info", message: `waiting for the lock held by pid ${pid}` }),
+      );
       await recoverRoot(root, emit);
       // A corrupt pending.json is refused now, not after the commit that would add to it.
       await readPending(root);
@@ -118,7 +120,12 @@ function makeContext(opts: RunOptions, emit: Emit) {
   };
 }
 
-async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: Emit, work: (ctx: ReturnType<typeof makeContext>) => Promise<{ plan: Plan; result?: ApplyResult; preview?: { changing: number; unchanged: number } }>): Promise<RunSummary> {
+async function summarize(
+  kind: "install" | "uninstall",
+  opts: RunOptions,
+  emit: Emit,
+  work: (ctx: ReturnType<typeof makeContext>) => Promise<{ plan: Plan; result?: ApplyResult; preview?: { changing: number; unchanged: number } }>,
+): Promise<RunSummary> {
   const started = Date.now();
   const ctx = makeContext(opts, emit);
   let summary: Omit<RunSummary, "durationMs">;
@@ -136,7 +143,22 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
       failed: result?.handlerFailed ? 1 : 0,
       reloads: result?.reloads ?? [],
       restarts: result?.restarts ?? [],
-      plugins: plan.plugins.map((p) => ({ name: p.name, version: p.version, action: p.action, status: opts.dryRun ? (p.changed ? "would change" : "unchanged") : result?.rolledBack ? "rolled back" : p.changed ? (result?.handlerFailed ? "applied, handler failed" : "changed") : "unchanged" })),
+      plugins: plan.plugins.map((p) => ({
+        name: p.name,
+        version: p.version,
+        action: p.action,
+        status: opts.dryRun
+          ? p.changed
+            ? "would change"
+            : "unchanged"
+          : result?.rolledBack
+            ? "rolled back"
+            : p.changed
+              ? result?.handlerFailed
+                ? "applied, handler failed"
+                : "changed"
+              : "unchanged",
+      })),
       ...(failure ? { error: errorText(failure), failure } : {}),
       diagnostics: [],
       plan,
@@ -145,7 +167,20 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
     const failure = failureOf(await refineIoError(e));
     await attachDiffs(failure.diagnostics);
     for (const diagnostic of failure.diagnostics) emit({ type: "diagnostic", diagnostic });
-    summary = { ok: false, exitCode: failure.exitCode, dryRun: opts.dryRun === true, changed: 0, unchanged: 0, failed: 1, reloads: [], restarts: [], plugins: [], error: errorText(failure), failure, diagnostics: failure.diagnostics };
+    summary = {
+      ok: false,
+      exitCode: failure.exitCode,
+      dryRun: opts.dryRun === true,
+      changed: 0,
+      unchanged: 0,
+      failed: 1,
+      reloads: [],
+      restarts: [],
+      plugins: [],
+      error: errorText(failure),
+      failure,
+      diagnostics: failure.diagnostics,
+    };
   } finally {
     await ctx.close();
   }
@@ -158,7 +193,20 @@ async function summarize(kind: "install" | "uninstall", opts: RunOptions, emit: 
 
 /** The sources of a run (git cache, market): `opts.sources`, or a new session. */
 export function sourcesFor(opts: RunOptions): SourceSession {
-  return opts.sources ?? new SourceSession({ root: path.resolve(opts.root ?? "/"), dryRun: opts.dryRun, emit: opts.emit, env: opts.env, ref: opts.ref, subdirectory: opts.subdirectory, market: opts.market, wazoVersion: opts.wazoVersion, upgradeFrom: opts.upgradeFrom });
+  return (
+    opts.sources ??
+    new SourceSession({
+      root: path.resolve(opts.root ?? "/"),
+      dryRun: opts.dryRun,
+      emit: opts.emit,
+      env: opts.env,
+      ref: opts.ref,
+      subdirectory: opts.subdirectory,
+      market: opts.market,
+      wazoVersion: opts.wazoVersion,
+      upgradeFrom: opts.upgradeFrom,
+    })
+  );
 }
 
 /** Loads the plugins named on the command line (names, folders, git URLs, market names). */
@@ -170,7 +218,8 @@ export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin
     const plugins = await loadSources(args, session, search, scanOnce(search));
     for (const p of plugins) for (const line of p.loadOutput ?? []) opts.emit?.({ type: "output", plugin: p.name, stream: "stdout", line });
     // wazo-plugind plugins: depends (installed first), Wazo version range, debian_depends.
-    if (plugins.some((p) => p.kind === "rules")) return await (await import("./rules/prepare.js")).prepareRules(plugins, { ...opts, root: path.resolve(opts.root ?? "/"), sources: session });
+    if (plugins.some((p) => p.kind === "rules"))
+      return await (await import("./rules/prepare.js")).prepareRules(plugins, { ...opts, root: path.resolve(opts.root ?? "/"), sources: session });
     return plugins;
   } catch (e) {
     throw isTaskFailure(e) ? session.relabel(e) : e;
@@ -242,7 +291,11 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
         const built = buildInstallPlan(expanded, facts, manifests, { force: opts.force, reinstall: opts.reinstall, now: new Date().toISOString() });
         return expanded.some((e) => e.rules) ? (await import("./rules/plugin.js")).finishRulesInstall(built, expanded) : built;
       });
-      if (same.length) plan = { ...plan, plugins: plugins.map((p) => plan.plugins.find((x) => x.name === p.name) ?? same.find((x) => x.name === p.name)).filter((x) => x !== undefined) };
+      if (same.length)
+        plan = {
+          ...plan,
+          plugins: plugins.map((p) => plan.plugins.find((x) => x.name === p.name) ?? same.find((x) => x.name === p.name)).filter((x) => x !== undefined),
+        };
       announce(plan, plugins, emit);
       emitUpToDate(same, emit);
       if (opts.dryRun) {
@@ -251,7 +304,13 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
       }
       await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
       throwIfAborted(opts.signal);
-      const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: (opts as InternalRunOptions).fault, signal: opts.signal });
+      const result = await applyPlan(plan, {
+        ...ctx,
+        noReload: opts.noReload,
+        staging: root !== "/",
+        fault: (opts as InternalRunOptions).fault,
+        signal: opts.signal,
+      });
       installed = !result.rolledBack;
       return { plan, result: { ...result, unchanged: result.unchanged + same.length } };
     });
@@ -273,7 +332,12 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
           if (!manifests.has(n) && byName.length > 1)
             throw invalid(`"${n}" names several installed plugins: ${byName.map((x) => x.name).join(", ")}`, [], "give NAMESPACE/NAME");
           const m = manifests.get(n) ?? byName[0];
-          if (!m) throw invalid(`plugin "${n}" is not installed in ${root}`, [], manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there");
+          if (!m)
+            throw invalid(
+              `plugin "${n}" is not installed in ${root}`,
+              [],
+              manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there",
+            );
           return m;
         });
         const extra = new Map<string, Expanded>();
@@ -290,7 +354,13 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
       if (opts.dryRun) return { plan, preview: await ctx.timer.time("plan", () => emitPreview(plan, emit)) };
       await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
       throwIfAborted(opts.signal);
-      const result = await applyPlan(plan, { ...ctx, noReload: opts.noReload, staging: root !== "/", fault: (opts as InternalRunOptions).fault, signal: opts.signal });
+      const result = await applyPlan(plan, {
+        ...ctx,
+        noReload: opts.noReload,
+        staging: root !== "/",
+        fault: (opts as InternalRunOptions).fault,
+        signal: opts.signal,
+      });
       // Fetched trees nothing installed comes from any more (git and market plugins).
       if (!result.rolledBack) await dropCachedTrees(root, chosen);
       return { plan, result };
@@ -307,7 +377,9 @@ function emitPlan(plan: Plan, emit: Emit) {
       version: p.version,
       action: p.action,
       changed: p.changed,
-      steps: p.steps.filter((s) => s.kind !== "state" && s.kind !== "preserve").map((s) => ({ kind: s.kind, target: s.label, changes: s.ops.filter((o) => o.change !== "none").length, notSimulated: s.notSimulated === true })),
+      steps: p.steps
+        .filter((s) => s.kind !== "state" && s.kind !== "preserve")
+        .map((s) => ({ kind: s.kind, target: s.label, changes: s.ops.filter((o) => o.change !== "none").length, notSimulated: s.notSimulated === true })),
     })),
     handlers: plan.handlers.map(handlerLabel),
   });
@@ -332,7 +404,8 @@ function announce(plan: Plan, plugins: Plugin[], emit: Emit) {
 async function preflight(plan: Plan, opts: RunOptions, ctx: ReturnType<typeof makeContext>): Promise<void> {
   if (opts.noReload) return;
   const reloads = plan.handlers.some((h) => "reload" in h);
-  const commands = plan.plugins.some((p) => p.changed && (p.asterisk.length || p.verify.length)) || plan.handlers.some((h) => "reload" in h && h.reload === "dialplan");
+  const commands =
+    plan.plugins.some((p) => p.changed && (p.asterisk.length || p.verify.length)) || plan.handlers.some((h) => "reload" in h && h.reload === "dialplan");
   if (!reloads && !commands) return;
   // Reload for the handlers; Command for asterisk steps and the dialplan checks after a reload.
   const actions = [...(reloads ? ["Reload"] : []), ...(commands ? ["Command"] : [])];
@@ -343,7 +416,10 @@ async function preflight(plan: Plan, opts: RunOptions, ctx: ReturnType<typeof ma
     if (isTaskFailure(e)) throw e;
     const f = failureOf(e);
     const { reason, diagnostics, hint, exitCode: _x, message: _m, ...facts } = f;
-    throw new TaskFailure(reason === "reload-failed" ? "ami-failed" : reason, `cannot use Asterisk: ${f.message}; nothing was changed`, diagnostics, hint, { ...facts, exitCode: reason === "internal" ? 70 : 1 });
+    throw new TaskFailure(reason === "reload-failed" ? "ami-failed" : reason, `cannot use Asterisk: ${f.message}; nothing was changed`, diagnostics, hint, {
+      ...facts,
+      exitCode: reason === "internal" ? 70 : 1,
+    });
   }
 }
 

@@ -6,10 +6,29 @@
 export { installPlugins, uninstallPlugins, planInstall, type RunOptions, type RunSummary } from "./engine.js";
 export { reloadAsterisk, type ReloadOptions, type ReloadResult } from "./reload.js";
 export { verifyPlugins, type VerifyOptions, type VerifyResult } from "./verify.js";
-export { createAmiClient, parseAmiUrl, AmiError, type AmiClient, type AmiClientOptions, type AmiConfig, type AmiErrorCode, type AmiErrorReason } from "./asterisk/ami-client.js";
+export {
+  createAmiClient,
+  parseAmiUrl,
+  AmiError,
+  type AmiClient,
+  type AmiClientOptions,
+  type AmiConfig,
+  type AmiErrorCode,
+  type AmiErrorReason,
+} from "./asterisk/ami-client.js";
 export type { AmiOption, Environment } from "./asterisk/connect.js";
 export type { AmiFlags } from "./asterisk/settings.js";
-export { TaskFailure, isTaskFailure, FAILURE_REASONS, EXIT_CODES, type FailureReason, type Failure, type FailureFacts, type ExitCode, type Diagnostic } from "./model/diagnostic.js";
+export {
+  TaskFailure,
+  isTaskFailure,
+  FAILURE_REASONS,
+  EXIT_CODES,
+  type FailureReason,
+  type Failure,
+  type FailureFacts,
+  type ExitCode,
+  type Diagnostic,
+} from "./model/diagnostic.js";
 export { upgradePlugins } from "./upgrade.js";
 export type { SourceRecord } from "./sources/types.js";
 export type { Handler, Manifest } from "./state/manifest.js";

@@ -12,7 +12,12 @@ import { handlerLabel } from "./model/plan.js";
 export async function checkRoot(root: string): Promise<void> {
   const s = await stat(root).catch((e: unknown) => (isErrnoError(e) && e.code === "ENOENT" ? undefined : Promise.reject(e)));
   if (s && !s.isDirectory())
-    throw new TaskFailure("io", `the root ${root} is not a folder`, [], "--root names the staging root folder (created when missing)", { path: root, operation: "stat", code: "ENOTDIR", exitCode: 2 });
+    throw new TaskFailure("io", `the root ${root} is not a folder`, [], "--root names the staging root folder (created when missing)", {
+      path: root,
+      operation: "stat",
+      code: "ENOTDIR",
+      exitCode: 2,
+    });
 }
 
 /** The failure of a run whose files were applied: a reload, check or verification after them failed. */
@@ -20,10 +25,19 @@ export function handlerFailure(result: ApplyResult): Failure | undefined {
   if (result.rolledBack) return { reason: "dialplan-lost", message: result.rolledBack, diagnostics: [], exitCode: 3 };
   if (!result.handlerFailed) return undefined;
   const reason = result.failedReason ?? "reload-failed";
-  return { reason, message: handlerFailureMessage(result), ...(result.pending.length ? { hint: "run `wazo-tasks reload --pending` once fixed" } : {}), diagnostics: [], exitCode: 3, ...result.failedFacts };
+  return {
+    reason,
+    message: handlerFailureMessage(result),
+    ...(result.pending.length ? { hint: "run `wazo-tasks reload --pending` once fixed" } : {}),
+    diagnostics: [],
+    exitCode: 3,
+    ...result.failedFacts,
+  };
 }
 
 function handlerFailureMessage(result: ApplyResult): string {
   if (result.failedWhat) return `files applied, but ${result.failedWhat}`;
-  return result.pending.length ? `files applied, but ${result.pending.map(handlerLabel).join(", ")} failed` : "files applied, but a verification or an asterisk command failed (see above)";
+  return result.pending.length
+    ? `files applied, but ${result.pending.map(handlerLabel).join(", ")} failed`
+    : "files applied, but a verification or an asterisk command failed (see above)";
 }

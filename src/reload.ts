@@ -106,7 +106,13 @@ export async function reloadAsterisk(opts: ReloadOptions): Promise<ReloadResult>
         if (check.missing.length) {
           failed++;
           const lost = check.missing.map((m) => `${m.extension}@${m.context} of ${m.plugin}`).join(", ");
-          result.failure ??= new TaskFailure("dialplan-lost", `the dialplan reload left installed plugins' extensions unloaded: ${lost}`, [], "run `wazo-tasks verify --dialplan` and check the Asterisk log", { plugin: check.missing[0]!.plugin, exitCode: 1 }).toFailure();
+          result.failure ??= new TaskFailure(
+            "dialplan-lost",
+            `the dialplan reload left installed plugins' extensions unloaded: ${lost}`,
+            [],
+            "run `wazo-tasks verify --dialplan` and check the Asterisk log",
+            { plugin: check.missing[0]!.plugin, exitCode: 1 },
+          ).toFailure();
         }
       }
     }
@@ -124,7 +130,20 @@ export async function reloadAsterisk(opts: ReloadOptions): Promise<ReloadResult>
   if (result.failure) Object.assign(result, { ok: false, exitCode: result.failure.exitCode, failure: publicFailure(result.failure) });
   const durationMs = Date.now() - started;
   const error = result.failure && errorText(result.failure);
-  emit({ type: "summary", ok: result.ok, exitCode: result.exitCode, dryRun: false, changed: 0, unchanged: 0, failed, reloads: result.reloads, restarts: result.restarts, plugins: [], ...(error ? { error, failure: result.failure } : {}), durationMs });
+  emit({
+    type: "summary",
+    ok: result.ok,
+    exitCode: result.exitCode,
+    dryRun: false,
+    changed: 0,
+    unchanged: 0,
+    failed,
+    reloads: result.reloads,
+    restarts: result.restarts,
+    plugins: [],
+    ...(error ? { error, failure: result.failure } : {}),
+    durationMs,
+  });
   return { ...result, durationMs };
 }
 
@@ -143,5 +162,9 @@ async function clearPending(root: string, manifests: Awaited<ReturnType<typeof r
     if (left.length === m.reloadPending.length) continue;
     await replaceFileDurably(manifestPath(root, m.name), serializeManifest({ ...m, reloadPending: left }));
   }
-  if (pending) await writePending(root, (await readPending(root)).filter((h) => !done.has(handlerKey(h))));
+  if (pending)
+    await writePending(
+      root,
+      (await readPending(root)).filter((h) => !done.has(handlerKey(h))),
+    );
 }

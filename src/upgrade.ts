@@ -14,10 +14,21 @@ export async function upgradeTargets(names: string[], root: string): Promise<Man
   if (!names.length) return [...manifests.values()].filter((m) => m.origin).sort((a, b) => a.name.localeCompare(b.name));
   return names.map((n) => {
     const short = [...manifests.values()].filter((m) => m.name.endsWith(`/${n}`));
-    if (!manifests.has(n) && short.length > 1) throw invalid(`"${n}" names several installed plugins: ${short.map((m) => m.name).join(", ")}`, [], "give NAMESPACE/NAME");
+    if (!manifests.has(n) && short.length > 1)
+      throw invalid(`"${n}" names several installed plugins: ${short.map((m) => m.name).join(", ")}`, [], "give NAMESPACE/NAME");
     const m = manifests.get(n) ?? short[0];
-    if (!m) throw invalid(`plugin "${n}" is not installed in ${root}`, [], manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there");
-    if (!m.origin) throw invalid(`${m.name} was installed from the folder ${m.source}, not from git or the market: there is nothing to fetch`, [], `install it again from its folder: wazo-tasks install ${m.source}`);
+    if (!m)
+      throw invalid(
+        `plugin "${n}" is not installed in ${root}`,
+        [],
+        manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there",
+      );
+    if (!m.origin)
+      throw invalid(
+        `${m.name} was installed from the folder ${m.source}, not from git or the market: there is nothing to fetch`,
+        [],
+        `install it again from its folder: wazo-tasks install ${m.source}`,
+      );
     return m;
   });
 }
@@ -27,5 +38,8 @@ export async function upgradePlugins(names: string[], opts: RunOptions = {}): Pr
   const root = path.resolve(opts.root ?? "/");
   const targets = await upgradeTargets(names, root);
   if (!targets.length) return undefined;
-  return installPlugins(targets.map((m) => m.name), { ...opts, upgradeFrom: new Map(targets.map((m) => [m.name, m.origin!])) });
+  return installPlugins(
+    targets.map((m) => m.name),
+    { ...opts, upgradeFrom: new Map(targets.map((m) => [m.name, m.origin!])) },
+  );
 }

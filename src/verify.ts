@@ -72,12 +72,24 @@ export async function verifyPlugins(opts: VerifyOptions = {}): Promise<VerifyRes
     const { manifests } = state;
     repairs = state.repairs;
     const wanted = opts.plugins ?? [];
-    for (const a of wanted) if (!manifests.has(a)) throw invalid(`plugin "${a}" is not installed in ${root}`, [], manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there");
+    for (const a of wanted)
+      if (!manifests.has(a))
+        throw invalid(
+          `plugin "${a}" is not installed in ${root}`,
+          [],
+          manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there",
+        );
     const chosen = [...manifests.values()].filter((m) => !wanted.length || wanted.includes(m.name));
     plugins = chosen.map((m) => m.name);
     drift.push(...(await findDrift(root, chosen)));
     const where = root === "/" ? "" : ` --root ${root}`;
-    for (const c of state.corrupt) drift.push({ plugin: path.basename(c.file, ".json"), path: c.file, kind: "corrupt", detail: `${c.problem}; \`wazo-tasks verify --repair${where}\` rebuilds it or sets it aside` });
+    for (const c of state.corrupt)
+      drift.push({
+        plugin: path.basename(c.file, ".json"),
+        path: c.file,
+        kind: "corrupt",
+        detail: `${c.problem}; \`wazo-tasks verify --repair${where}\` rebuilds it or sets it aside`,
+      });
     if (opts.dialplan) {
       throwIfAborted(opts.signal, "before asking Asterisk");
       const ast = opts.asterisk ?? (await controlFor(opts, root, false));
@@ -85,22 +97,49 @@ export async function verifyPlugins(opts: VerifyOptions = {}): Promise<VerifyRes
         const check = await checkLoadedDialplan(chosen, [], ast);
         if (!check) throw new TaskFailure("ami-failed", `cannot check the dialplan through ${ast.transport}`, [], "configure AMI (docs/ami.md)");
         dialplanChecked = check.checked;
-        for (const m of check.missing) drift.push({ plugin: m.plugin, path: m.file, kind: "not-loaded", detail: `${m.extension}@${m.context} is not loaded in Asterisk`, extension: m.extension, context: m.context });
+        for (const m of check.missing)
+          drift.push({
+            plugin: m.plugin,
+            path: m.file,
+            kind: "not-loaded",
+            detail: `${m.extension}@${m.context} is not loaded in Asterisk`,
+            extension: m.extension,
+            context: m.context,
+          });
       } finally {
         if (!opts.asterisk) await ast.close();
       }
     }
-    if (drift.length) failure = { reason: "drift", message: `${drift.length} path(s) drifted from the installed state`, hint: "reinstall the plugin to restore it, or uninstall it", diagnostics: [], exitCode: 1 };
+    if (drift.length)
+      failure = {
+        reason: "drift",
+        message: `${drift.length} path(s) drifted from the installed state`,
+        hint: "reinstall the plugin to restore it, or uninstall it",
+        diagnostics: [],
+        exitCode: 1,
+      };
   } catch (e) {
     failure = publicFailure(failureOf(e));
   } finally {
     await lock?.release();
   }
-  return { ok: !failure, exitCode: failure?.exitCode ?? 0, plugins, drift, ...(dialplanChecked === undefined ? {} : { dialplanChecked }), ...(failure ? { failure } : {}), ...(repairs ? { repairs } : {}), durationMs: Date.now() - started };
+  return {
+    ok: !failure,
+    exitCode: failure?.exitCode ?? 0,
+    plugins,
+    drift,
+    ...(dialplanChecked === undefined ? {} : { dialplanChecked }),
+    ...(failure ? { failure } : {}),
+    ...(repairs ? { repairs } : {}),
+    durationMs: Date.now() - started,
+  };
 }
 
 /** The manifests to compare, and corrupt state files: reported, or with `repair` repaired first. */
-async function checkedState(root: string, repair: boolean): Promise<{ manifests: Map<string, Manifest>; corrupt: CorruptState[]; repairs?: VerifyResult["repairs"] }> {
+async function checkedState(
+  root: string,
+  repair: boolean,
+): Promise<{ manifests: Map<string, Manifest>; corrupt: CorruptState[]; repairs?: VerifyResult["repairs"] }> {
   const state = await readManifestsChecked(root);
   const pending = (await readPendingChecked(root)).corrupt;
   const corrupt = [...state.corrupt, ...(pending ? [pending] : [])];

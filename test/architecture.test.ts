@@ -19,7 +19,11 @@ interface Violation {
 
 function cruise(): string[] {
   const bin = path.join(REPO, "node_modules/dependency-cruiser/bin/dependency-cruise.mjs");
-  const r = spawnSync(process.execPath, [bin, "--config", ".dependency-cruiser.cjs", "--output-type", "json", "src"], { cwd: REPO, encoding: "utf8", maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [bin, "--config", ".dependency-cruiser.cjs", "--output-type", "json", "src"], {
+    cwd: REPO,
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
   assert.ok(r.stdout.trim().startsWith("{"), `dependency-cruiser did not answer: ${r.stderr}`);
   const result = JSON.parse(r.stdout) as { summary: { violations: Violation[]; totalCruised: number } };
   assert.ok(result.summary.totalCruised > 50, `only ${result.summary.totalCruised} modules were read: is the TypeScript parser (@swc/core) installed?`);

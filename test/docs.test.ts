@@ -42,7 +42,16 @@ const CHECKOUT = "/home/me/wazo-tasks";
 const COMMAND_TIMEOUT = 20_000;
 const ROOT_COMMANDS = new Set(["install", "uninstall", "list", "validate", "show", "reload", "convert", "verify", "recover", "upgrade", "market"]);
 /** git for documents: commit ids depend only on the content. */
-const DOC_GIT_ENV = { GIT_AUTHOR_NAME: "Doc", GIT_AUTHOR_EMAIL: "doc@example.org", GIT_COMMITTER_NAME: "Doc", GIT_COMMITTER_EMAIL: "doc@example.org", GIT_AUTHOR_DATE: "2026-01-01T00:00:00Z", GIT_COMMITTER_DATE: "2026-01-01T00:00:00Z", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
+const DOC_GIT_ENV = {
+  GIT_AUTHOR_NAME: "Doc",
+  GIT_AUTHOR_EMAIL: "doc@example.org",
+  GIT_COMMITTER_NAME: "Doc",
+  GIT_COMMITTER_EMAIL: "doc@example.org",
+  GIT_AUTHOR_DATE: "2026-01-01T00:00:00Z",
+  GIT_COMMITTER_DATE: "2026-01-01T00:00:00Z",
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_CONFIG_GLOBAL: "/dev/null",
+};
 
 interface Item {
   doc: string;
@@ -78,7 +87,8 @@ export function extract(doc: string, text: string): Item[] {
       items.push({ doc, line: i + 1, kind: "file", text: file[1], body: body.join("\n") + "\n", exit: 0, needsAmi: false });
     } else if (lang === "yaml" || lang === "yml") {
       const content = body.join("\n");
-      if (/^\s*(install:|- [a-z]+:)/m.test(content)) items.push({ doc, line: i + 1, kind: "yaml", text: "", body: content, exit: 0, needsAmi: false, expectInvalid: /^# invalid/.test(body[0] ?? "") });
+      if (/^\s*(install:|- [a-z]+:)/m.test(content))
+        items.push({ doc, line: i + 1, kind: "yaml", text: "", body: content, exit: 0, needsAmi: false, expectInvalid: /^# invalid/.test(body[0] ?? "") });
     } else if (["console", "sh", "shell", "bash", "shell-session", ""].includes(lang)) {
       let current: Item | undefined;
       for (const [k, raw] of body.entries()) {
@@ -89,7 +99,15 @@ export function extract(doc: string, text: string): Item[] {
           const comment = /\s+#\s+(.*)$/.exec(full);
           const note = comment?.[1] ?? "";
           const exit = /\bexit (\d+)/.exec(note);
-          current = { doc, line: start + k + 1, kind: "command", text: comment ? full.slice(0, comment.index) : full, output: dollar ? [] : undefined, exit: exit ? Number(exit[1]) : 0, needsAmi: /needs AMI/i.test(note) };
+          current = {
+            doc,
+            line: start + k + 1,
+            kind: "command",
+            text: comment ? full.slice(0, comment.index) : full,
+            output: dollar ? [] : undefined,
+            exit: exit ? Number(exit[1]) : 0,
+            needsAmi: /needs AMI/i.test(note),
+          };
           items.push(current);
         } else if (current?.output && raw.trim() !== "" && raw.trim() !== "...") current.output.push(raw);
         else if (!dollar && raw.trim() === "") continue;
@@ -181,7 +199,10 @@ function assertShown(expected: string[], stdout: string[], stderr: string[], whe
   }
 }
 
-function spawnNode(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; program?: string }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function spawnNode(
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; program?: string },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(opts.program ?? process.execPath, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -204,7 +225,15 @@ const TRACKED = (() => {
 })();
 const isTracked = (rel: string) => (TRACKED ? TRACKED.has(rel) : existsSync(path.join(REPO, rel)));
 
-const DOCS = [path.join(REPO, "README.md"), ...(existsSync(path.join(REPO, "docs")) ? (await readdir(path.join(REPO, "docs"))).filter((f) => f.endsWith(".md")).sort().map((f) => path.join(REPO, "docs", f)) : [])];
+const DOCS = [
+  path.join(REPO, "README.md"),
+  ...(existsSync(path.join(REPO, "docs"))
+    ? (await readdir(path.join(REPO, "docs")))
+        .filter((f) => f.endsWith(".md"))
+        .sort()
+        .map((f) => path.join(REPO, "docs", f))
+    : []),
+];
 const TSX_CLI = path.join(REPO, "node_modules/tsx/dist/cli.mjs");
 
 describe("documentation", { timeout: 600_000, concurrency: true }, () => {
@@ -216,7 +245,27 @@ describe("documentation", { timeout: 600_000, concurrency: true }, () => {
   });
 
   test("the extractor finds commands, output, files and exit codes", () => {
-    const items = extract("x.md", ["`a/b.yml`:", "", "```yaml", "install:", "  - reload: dialplan", "```", "```console", "$ wazo-tasks list --root ./r # exit 2", "out 1", "...", "out 2", "$ export A=1", "```", "```sh", "npx wazo-tasks install x", "```"].join("\n"));
+    const items = extract(
+      "x.md",
+      [
+        "`a/b.yml`:",
+        "",
+        "```yaml",
+        "install:",
+        "  - reload: dialplan",
+        "```",
+        "```console",
+        "$ wazo-tasks list --root ./r # exit 2",
+        "out 1",
+        "...",
+        "out 2",
+        "$ export A=1",
+        "```",
+        "```sh",
+        "npx wazo-tasks install x",
+        "```",
+      ].join("\n"),
+    );
     assert.deepEqual(
       items.map((i) => [i.kind, i.text, i.output, i.exit]),
       [
@@ -235,7 +284,25 @@ describe("documentation", { timeout: 600_000, concurrency: true }, () => {
       .filter((e) => e.isDirectory() && existsSync(path.join(REPO, "plugins-examples", e.name, "tasks.ts")))
       .map((e) => path.join("plugins-examples", e.name, "tasks.ts"));
     assert.ok(files.length >= 1);
-    const r = await spawnNode([tsc, "--ignoreConfig", "--noEmit", "--strict", "--skipLibCheck", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--types", "node", ...files], { cwd: REPO, env: process.env });
+    const r = await spawnNode(
+      [
+        tsc,
+        "--ignoreConfig",
+        "--noEmit",
+        "--strict",
+        "--skipLibCheck",
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "--target",
+        "es2022",
+        "--types",
+        "node",
+        ...files,
+      ],
+      { cwd: REPO, env: process.env },
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
@@ -294,7 +361,12 @@ describe("documentation", { timeout: 600_000, concurrency: true }, () => {
         }
         if (argv[0] === "cat") {
           const text = await readFile(path.join(work, argv[1]), "utf8");
-          if (item.output?.length) assert.deepEqual(norm(text), item.output.map((l) => norm(l)[0] ?? ""), `${where}: cat`);
+          if (item.output?.length)
+            assert.deepEqual(
+              norm(text),
+              item.output.map((l) => norm(l)[0] ?? ""),
+              `${where}: cat`,
+            );
           return;
         }
         if (argv[0] === "npx") argv = argv.slice(1);
@@ -310,7 +382,10 @@ describe("documentation", { timeout: 600_000, concurrency: true }, () => {
         if (argv[0] === "git") {
           result = await spawnNode(argv.slice(1), { cwd: work, env: { ...process.env, ...runEnv, ...DOC_GIT_ENV }, program: "git" });
         } else if (argv[0] === "tsx") {
-          result = await spawnNode([TSX_CLI, ...argv.slice(1)], { cwd: work, env: { ...process.env, NO_COLOR: "1", WAZO_TASKS_AMI_URL: "", WAZO_TASKS_PLUGINS_PATH: "", ...runEnv } });
+          result = await spawnNode([TSX_CLI, ...argv.slice(1)], {
+            cwd: work,
+            env: { ...process.env, NO_COLOR: "1", WAZO_TASKS_AMI_URL: "", WAZO_TASKS_PLUGINS_PATH: "", ...runEnv },
+          });
         } else if (argv[0] === "wazo-tasks") {
           const args = argv.slice(1);
           let root = "";
@@ -331,7 +406,14 @@ describe("documentation", { timeout: 600_000, concurrency: true }, () => {
         const raw = `--- stdout\n${result.stdout}--- stderr\n${result.stderr}`;
         assert.equal(result.code, item.exit, `${where}: exit code ${result.code}, the document says ${item.exit}\n${raw}`);
         if (redirect) await writeFile(path.join(work, redirect), result.stdout);
-        if (item.output?.length) assertShown(item.output.flatMap((l) => norm(l)), norm(result.stdout), norm(result.stderr), where, raw);
+        if (item.output?.length)
+          assertShown(
+            item.output.flatMap((l) => norm(l)),
+            norm(result.stdout),
+            norm(result.stderr),
+            where,
+            raw,
+          );
       };
 
       for (const item of items) {
@@ -340,7 +422,11 @@ describe("documentation", { timeout: 600_000, concurrency: true }, () => {
           const { TasksSchema, StepSchema } = await import(path.join(REPO, "dist/load/schema.js"));
           const value = load(item.body!);
           const ok = Array.isArray(value) ? value.every((s) => StepSchema.safeParse(s).success) : TasksSchema.safeParse(value).success;
-          assert.equal(ok, !item.expectInvalid, `${where}: this yaml block should be ${item.expectInvalid ? "invalid" : "a valid descriptor (or list of steps)"}`);
+          assert.equal(
+            ok,
+            !item.expectInvalid,
+            `${where}: this yaml block should be ${item.expectInvalid ? "invalid" : "a valid descriptor (or list of steps)"}`,
+          );
           continue;
         }
         if (item.kind === "file") {
@@ -369,7 +455,27 @@ describe("documentation", { timeout: 600_000, concurrency: true }, () => {
       if (scripts.length)
         await t.test(`${doc}: its TypeScript files type-check against the package's types`, async () => {
           const tsc = path.join(REPO, "node_modules/typescript/bin/tsc");
-          const r = await spawnNode([tsc, "--ignoreConfig", "--noEmit", "--strict", "--skipLibCheck", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--types", "node", "--typeRoots", path.join(REPO, "node_modules/@types"), ...scripts], { cwd: work, env: process.env });
+          const r = await spawnNode(
+            [
+              tsc,
+              "--ignoreConfig",
+              "--noEmit",
+              "--strict",
+              "--skipLibCheck",
+              "--module",
+              "nodenext",
+              "--moduleResolution",
+              "nodenext",
+              "--target",
+              "es2022",
+              "--types",
+              "node",
+              "--typeRoots",
+              path.join(REPO, "node_modules/@types"),
+              ...scripts,
+            ],
+            { cwd: work, env: process.env },
+          );
           assert.equal(r.code, 0, r.stdout + r.stderr);
         });
     });

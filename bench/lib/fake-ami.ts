@@ -87,7 +87,10 @@ export async function startFakeAmi(repo: string, dir: string, opts: { reloadDela
       // The server appends synchronously before answering, so a finished run's lines are all there.
       const text = readFileSync(logFile).subarray(offset, size).toString("utf8");
       offset = size;
-      const actions = text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
+      const actions = text
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, string>);
       return { total: actions.filter(isReload).length, actions: actions.length };
     },
     async stop() {

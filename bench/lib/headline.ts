@@ -54,7 +54,16 @@ export async function rowAnsible(c: RowContext): Promise<HeadlineRow> {
   if (which.status !== 0) {
     const skipped = "ansible-playbook not found (Debian package ansible-core): row skipped";
     c.progress(`7 ${name}: ${skipped}`);
-    return { id: 7, name, a: { label: "install helloworld", ms: [], median: NaN, min: NaN, max: NaN }, target, met: undefined, notes: [skipped], commands: { a: "—" }, skipped };
+    return {
+      id: 7,
+      name,
+      a: { label: "install helloworld", ms: [], median: NaN, min: NaN, max: NaN },
+      target,
+      met: undefined,
+      notes: [skipped],
+      commands: { a: "—" },
+      skipped,
+    };
   }
   const dir = path.join(c.tmp, "ansible");
   mkdirSync(dir, { recursive: true });
@@ -67,7 +76,9 @@ export async function rowAnsible(c: RowContext): Promise<HeadlineRow> {
   writeFileSync(path.join(dir, "inventory"), "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n");
   const ansible = (root: string): Command => ({
     argv: ["ansible-playbook", "-i", path.join(dir, "inventory"), play, "-e", `root=${root}`],
-    env: c.pbx.asteriskEnv(c.baseEnv({ ANSIBLE_NOCOLOR: "1", ANSIBLE_LOCAL_TEMP: path.join(dir, "tmp"), ANSIBLE_HOME: path.join(dir, "home"), ANSIBLE_RETRY_FILES_ENABLED: "0" })),
+    env: c.pbx.asteriskEnv(
+      c.baseEnv({ ANSIBLE_NOCOLOR: "1", ANSIBLE_LOCAL_TEMP: path.join(dir, "tmp"), ANSIBLE_HOME: path.join(dir, "home"), ANSIBLE_RETRY_FILES_ENABLED: "0" }),
+    ),
   });
   const reloads = { a: [] as number[], b: [] as number[] };
   const check = (side: "a" | "b") => async (root: string, r: { stdout: string }, measured: boolean) => {
@@ -85,7 +96,14 @@ export async function rowAnsible(c: RowContext): Promise<HeadlineRow> {
   );
   const ratio = ra.median / rb.median;
   return {
-    id: 7, name, a: ra, b: rb, ratio, reloads, target, met: ratio <= 0.1,
+    id: 7,
+    name,
+    a: ra,
+    b: rb,
+    ratio,
+    reloads,
+    target,
+    met: ratio <= 0.1,
     notes: [`${which.stdout.split("\n")[0]}; local connection, no fact gathering`],
     commands: { a: c.show(installHello(c, "$ROOT").argv), b: c.show(ansible("$ROOT").argv) },
   };
@@ -96,7 +114,9 @@ export async function rowDirty(c: RowContext): Promise<HeadlineRow> {
   const name = "one plugin, 1.5 GiB dirty";
   const dirty = path.join(c.tmp, "dirty.bin");
   const sameFs = (a: string, b: string) => statSync(a).dev === statSync(b).dev;
-  const notes = [`before each A run (untimed): dd if=/dev/zero of=$TMP/dirty.bin bs=1M count=${DIRTY_MIB}, no flush; removed after the run (its pages are dropped, never written)`];
+  const notes = [
+    `before each A run (untimed): dd if=/dev/zero of=$TMP/dirty.bin bs=1M count=${DIRTY_MIB}, no flush; removed after the run (its pages are dropped, never written)`,
+  ];
   const dirtyNow = () => Number(/^Dirty:\s+(\d+)/m.exec(readFileSync("/proc/meminfo", "utf8"))?.[1] ?? 0) / 1024;
   const seen: number[] = [];
   const [ra, rb] = await interleave(
@@ -136,7 +156,17 @@ export async function rowDirty(c: RowContext): Promise<HeadlineRow> {
   ).finally(() => rmSync(dirty, { force: true }));
   notes.push(`dirty memory (/proc/meminfo Dirty) after each dd: ${seen.map((m) => `${m.toFixed(0)} MiB`).join(", ")}`);
   const ratio = ra.median / rb.median;
-  return { id: 8, name, a: ra, b: rb, ratio, target: "A/B ≤ 1.30", met: ratio <= 1.3, notes, commands: { a: c.show(installHello(c, "$ROOT").argv), b: c.show(installHello(c, "$ROOT").argv) } };
+  return {
+    id: 8,
+    name,
+    a: ra,
+    b: rb,
+    ratio,
+    target: "A/B ≤ 1.30",
+    met: ratio <= 1.3,
+    notes,
+    commands: { a: c.show(installHello(c, "$ROOT").argv), b: c.show(installHello(c, "$ROOT").argv) },
+  };
 }
 
 /** Row 9: the dry run of one plugin against Node's own start-up. */
@@ -160,7 +190,17 @@ export async function rowDryHello(c: RowContext): Promise<HeadlineRow> {
   );
   rmSync(root, { recursive: true, force: true });
   const ratio = ra.median / rb.median;
-  return { id: 9, name: "dry run, helloworld", a: ra, b: rb, ratio, target: "A/B ≤ 1.50", met: ratio <= 1.5, notes: [], commands: { a: c.show(a.argv), b: c.show(b.argv) } };
+  return {
+    id: 9,
+    name: "dry run, helloworld",
+    a: ra,
+    b: rb,
+    ratio,
+    target: "A/B ≤ 1.50",
+    met: ratio <= 1.5,
+    notes: [],
+    commands: { a: c.show(a.argv), b: c.show(b.argv) },
+  };
 }
 
 /** Row 10: plugins-examples/helloworld-ts against the same plugin with its tasks.yml equivalent. */
@@ -181,14 +221,25 @@ export async function rowTasksTs(c: RowContext): Promise<HeadlineRow> {
   };
   const [ra, rb] = await interleave(
     [
-      { label: "install helloworld-ts (tasks.ts)", prepare: () => c.pbx.prepare("ts"), command: (root: string) => installHello(c, root, ts), after: check("a") },
+      {
+        label: "install helloworld-ts (tasks.ts)",
+        prepare: () => c.pbx.prepare("ts"),
+        command: (root: string) => installHello(c, root, ts),
+        after: check("a"),
+      },
       { label: "install (the same, tasks.yml)", prepare: () => c.pbx.prepare("yml"), command: (root: string) => installHello(c, root, yml), after: check("b") },
     ],
     { warmup: 1, runs: c.runsFor(7), what: "10 tasks.ts vs tasks.yml", progress: c.progress },
   );
   const ratio = ra.median / rb.median;
   return {
-    id: 10, name: "tasks.ts vs tasks.yml", a: ra, b: rb, ratio, target: "A/B ≤ 1.50", met: ratio <= 1.5,
+    id: 10,
+    name: "tasks.ts vs tasks.yml",
+    a: ra,
+    b: rb,
+    ratio,
+    target: "A/B ≤ 1.50",
+    met: ratio <= 1.5,
     notes: ["tasks.ts is loaded through tsx (tsImport): its start-up is most of A's extra time"],
     commands: { a: c.show(installHello(c, "$ROOT", ts).argv), b: c.show(installHello(c, "$ROOT", yml).argv) },
   };

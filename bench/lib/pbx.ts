@@ -42,7 +42,9 @@ const BASELINE = new Set(["example.conf", "zz-bench-large.conf"]);
 
 /** The shared Asterisk folder and a built binary, when both are there (never builds one). */
 export function findRealAsterisk(repo: string): { instanceSh: string; binary: string } | { missing: string } {
-  const candidates = [process.env.BENCH_SHARED_ASTERISK, path.join(repo, "../shared/asterisk"), path.join(repo, "../../shared/asterisk")].filter((x): x is string => !!x);
+  const candidates = [process.env.BENCH_SHARED_ASTERISK, path.join(repo, "../shared/asterisk"), path.join(repo, "../../shared/asterisk")].filter(
+    (x): x is string => !!x,
+  );
   const dir = candidates.find((d) => existsSync(path.join(d, "instance.sh")));
   if (!dir) return { missing: `no ../shared/asterisk/instance.sh (looked in ${candidates.join(", ")})` };
   const prefix = process.env.WAZO_TASKS_ASTERISK_PREFIX ?? path.join(os.homedir(), ".cache/wazo-tasks/asterisk-22.10.1");
@@ -67,7 +69,10 @@ export async function startRealPbx(found: { instanceSh: string; binary: string }
   const calls = path.join(dir, "asterisk-calls.log");
   mkdirSync(bin, { recursive: true });
   // `asterisk -x CMD` / `-rx CMD` against this instance; every call is logged, to count reloads.
-  writeFileSync(path.join(bin, "asterisk"), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${calls}'\nexec '${found.binary}' -C '${path.join(inst, "etc/asterisk/asterisk.conf")}' "$@"\n`);
+  writeFileSync(
+    path.join(bin, "asterisk"),
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> '${calls}'\nexec '${found.binary}' -C '${path.join(inst, "etc/asterisk/asterisk.conf")}' "$@"\n`,
+  );
   chmodSync(path.join(bin, "asterisk"), 0o755);
   let offset = 0;
   const rx = (cmd: string) => execFileSync(path.join(inst, "rx"), [cmd], { encoding: "utf8", timeout: 60_000 });
@@ -98,7 +103,8 @@ export async function startRealPbx(found: { instanceSh: string; binary: string }
       if (on) writeFileSync(file, largeDialplan());
       else rmSync(file, { force: true });
       rx("dialplan reload");
-      if (on && !rx(`dialplan show ${10000 + LARGE_EXTENSIONS - 1}@bench-large`).includes(`${10000 + LARGE_EXTENSIONS - 1}`)) throw new Error("bench: the 5,000-extension dialplan did not load into the real Asterisk");
+      if (on && !rx(`dialplan show ${10000 + LARGE_EXTENSIONS - 1}@bench-large`).includes(`${10000 + LARGE_EXTENSIONS - 1}`))
+        throw new Error("bench: the 5,000-extension dialplan did not load into the real Asterisk");
     },
     async stop() {
       try {
@@ -111,7 +117,12 @@ export async function startRealPbx(found: { instanceSh: string; binary: string }
 }
 
 /** The fake: a server without delay, and one taking a 5,000-extension reload's time for `large`. */
-export async function startFakePbx(repo: string, dir: string, fixtureBin: string, freshRoot: (label: string, dirs?: string[]) => string): Promise<Pbx & { servers: FakeAmiProcess[] }> {
+export async function startFakePbx(
+  repo: string,
+  dir: string,
+  fixtureBin: string,
+  freshRoot: (label: string, dirs?: string[]) => string,
+): Promise<Pbx & { servers: FakeAmiProcess[] }> {
   const fast = await startFakeAmi(repo, dir, { name: "ami-fast" });
   const slow = await startFakeAmi(repo, dir, { name: "ami-large", reloadDelayMs: FAKE_LARGE_RELOAD_MS });
   let current = fast;

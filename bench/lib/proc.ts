@@ -96,7 +96,10 @@ export interface SideResult {
  * Runs the sides interleaved (A B A B …): `warmup` rounds that are not counted, then `runs`
  * counted rounds. Returns one result per side.
  */
-export async function interleave(sides: Side<any>[], opts: { warmup: number; runs: number; what: string; progress?: (line: string) => void }): Promise<SideResult[]> {
+export async function interleave(
+  sides: Side<any>[],
+  opts: { warmup: number; runs: number; what: string; progress?: (line: string) => void },
+): Promise<SideResult[]> {
   const samples: number[][] = sides.map(() => []);
   for (let round = 0; round < opts.warmup + opts.runs; round++) {
     const measured = round >= opts.warmup;
@@ -108,7 +111,9 @@ export async function interleave(sides: Side<any>[], opts: { warmup: number; run
       if (measured) samples[i].push(r.ms);
       last.push(r.ms);
     }
-    opts.progress?.(`${opts.what}: ${measured ? `run ${round - opts.warmup + 1}/${opts.runs}` : "warm-up"} ${last.map((ms, i) => `${"AB"[i] ?? i}=${ms.toFixed(0)} ms`).join(" ")}`);
+    opts.progress?.(
+      `${opts.what}: ${measured ? `run ${round - opts.warmup + 1}/${opts.runs}` : "warm-up"} ${last.map((ms, i) => `${"AB"[i] ?? i}=${ms.toFixed(0)} ms`).join(" ")}`,
+    );
   }
   return sides.map((s, i) => ({ label: s.label, ms: samples[i], median: median(samples[i]), min: Math.min(...samples[i]), max: Math.max(...samples[i]) }));
 }

@@ -57,7 +57,10 @@ async function checkTime(tmp: string): Promise<boolean> {
   const timeFile = path.join(tmp, "rss-cal-time.txt");
   try {
     await runChecked(
-      { argv: [TIME, "-f", "%M", "-o", timeFile, process.execPath, "--import", HOOK, "-e", "Buffer.alloc(100 * 1024 * 1024, 1)"], env: { ...process.env, BENCH_RSS_FILE: selfFile } },
+      {
+        argv: [TIME, "-f", "%M", "-o", timeFile, process.execPath, "--import", HOOK, "-e", "Buffer.alloc(100 * 1024 * 1024, 1)"],
+        env: { ...process.env, BENCH_RSS_FILE: selfFile },
+      },
       "calibrating /usr/bin/time",
     );
     const t = Number(readFileSync(timeFile, "utf8").trim().split("\n").pop());

@@ -42,10 +42,16 @@ export function probableCause(file: string, changed: string[], order: ReadonlyMa
  * Asks Asterisk for every extension of the installed plugins (and those of `removed`, which
  * must be gone). Undefined when the transport cannot tell.
  */
-export async function checkLoadedDialplan(installed: Manifest[], removed: { plugin: string; extensions: Manifest["extensions"] }[], control: AsteriskControl): Promise<{ checked: number; missing: Missing[] } | undefined> {
+export async function checkLoadedDialplan(
+  installed: Manifest[],
+  removed: { plugin: string; extensions: Manifest["extensions"] }[],
+  control: AsteriskControl,
+): Promise<{ checked: number; missing: Missing[] } | undefined> {
   const expected = new Map<string, Missing>();
   for (const m of installed) for (const x of m.extensions) expected.set(`${x.extension}@${x.context}`, { plugin: m.name, ...x, expect: "present" });
-  for (const r of removed) for (const x of r.extensions) if (!expected.has(`${x.extension}@${x.context}`)) expected.set(`${x.extension}@${x.context}`, { plugin: r.plugin, ...x, expect: "absent" });
+  for (const r of removed)
+    for (const x of r.extensions)
+      if (!expected.has(`${x.extension}@${x.context}`)) expected.set(`${x.extension}@${x.context}`, { plugin: r.plugin, ...x, expect: "absent" });
   // Pipelined over the one connection (answers are matched by ActionID).
   const list = [...expected.values()];
   const found = await mapPool(list, 8, (x) => control.hasExtension(x.extension, x.context).catch(() => undefined));
@@ -70,7 +76,13 @@ export async function checkDialplanAfterReload(plan: Plan, ctx: HandlerContext, 
   }
   const { changed, order } = await changedDialplanFiles(plan);
   for (const m of missing) m.cause = m.expect === "present" ? probableCause(m.file, changed, order) : undefined;
-  failedAfterApply(result, "dialplan-lost", `after the dialplan reload ${missing.map((m) => `${m.extension}@${m.context} of ${m.plugin} is ${m.expect === "present" ? "not loaded" : "still loaded"}`).join(", ")}`, undefined, { plugin: missing[0]!.plugin });
+  failedAfterApply(
+    result,
+    "dialplan-lost",
+    `after the dialplan reload ${missing.map((m) => `${m.extension}@${m.context} of ${m.plugin} is ${m.expect === "present" ? "not loaded" : "still loaded"}`).join(", ")}`,
+    undefined,
+    { plugin: missing[0]!.plugin },
+  );
   if (!missing.some((m) => m.cause)) {
     ctx.emit({ type: "dialplan-check", checked: expected.size, status: "failed", missing });
     return false;

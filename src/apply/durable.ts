@@ -54,9 +54,11 @@ export class Flusher {
     const all = [...new Set([...this.inodes, ...this.dirs])];
     this.inodes.clear();
     this.dirs.clear();
-    await mapPool(all, PARALLEL_FLUSHES, (p) => fsyncPath(p).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== "ENOENT") throw e;
-    }));
+    await mapPool(all, PARALLEL_FLUSHES, (p) =>
+      fsyncPath(p).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== "ENOENT") throw e;
+      }),
+    );
   }
 }
 
@@ -77,17 +79,29 @@ export async function writeBatch(ops: WriteOp[], flusher: Flusher, hooks: BatchH
       throw e;
     }
   };
-  await mapPool(ops, PARALLEL_WRITES, each(async (op) => {
-    await flusher.ensureDir(path.dirname(op.path));
-    await writeTemp(op.path, { source: op.source, content: op.content }, op.mode, op.sourceMode);
-    hooks.written(op);
-  }));
-  await mapPool(ops, PARALLEL_FLUSHES, each((op) => fsyncPath(tempPathFor(op.path))));
-  await mapPool(ops, PARALLEL_WRITES, each(async (op) => {
-    await rename(tempPathFor(op.path), op.path);
-    flusher.entryChanged(op.path);
-    hooks.renamed(op);
-  }));
+  await mapPool(
+    ops,
+    PARALLEL_WRITES,
+    each(async (op) => {
+      await flusher.ensureDir(path.dirname(op.path));
+      await writeTemp(op.path, { source: op.source, content: op.content }, op.mode, op.sourceMode);
+      hooks.written(op);
+    }),
+  );
+  await mapPool(
+    ops,
+    PARALLEL_FLUSHES,
+    each((op) => fsyncPath(tempPathFor(op.path))),
+  );
+  await mapPool(
+    ops,
+    PARALLEL_WRITES,
+    each(async (op) => {
+      await rename(tempPathFor(op.path), op.path);
+      flusher.entryChanged(op.path);
+      hooks.renamed(op);
+    }),
+  );
 }
 
 export interface BatchHooks {
@@ -122,10 +136,14 @@ export class WriteQueue<T> {
     this.pending = [];
     this.paths.clear();
     const owner = new Map(batch.map((x) => [x.op, x.owner]));
-    await writeBatch(batch.map((x) => x.op), this.flusher, {
-      written: this.hooks.written,
-      renamed: (op) => this.hooks.renamed(owner.get(op)!),
-      failed: (op) => this.hooks.failed(owner.get(op)!),
-    });
+    await writeBatch(
+      batch.map((x) => x.op),
+      this.flusher,
+      {
+        written: this.hooks.written,
+        renamed: (op) => this.hooks.renamed(owner.get(op)!),
+        failed: (op) => this.hooks.failed(owner.get(op)!),
+      },
+    );
   }
 }

@@ -54,10 +54,17 @@ function stepStatus(step: PlannedStep): { status: StepStatus; detail?: string } 
   const kept = step.ops.find((o) => o.op === "remove" && o.kept);
   if (kept && kept.op === "remove") return { status: "kept", detail: kept.kept };
   const n = step.ops.filter(changes).length;
-  if (n === 0) return { status: step.ops.some((o) => o.op === "run") ? "skipped" : "unchanged", detail: step.ops.some((o) => o.op === "run") ? "nothing changed" : undefined };
+  if (n === 0)
+    return {
+      status: step.ops.some((o) => o.op === "run") ? "skipped" : "unchanged",
+      detail: step.ops.some((o) => o.op === "run") ? "nothing changed" : undefined,
+    };
   const files = step.ops.filter((o) => o.op === "write").length;
   const by = step.viaMake ? "by make" : undefined;
-  return { status: "changed", detail: files > 1 ? `${step.ops.filter((o) => o.op === "write" && changes(o)).length} of ${files} files${by ? `, ${by}` : ""}` : by };
+  return {
+    status: "changed",
+    detail: files > 1 ? `${step.ops.filter((o) => o.op === "write" && changes(o)).length} of ${files} files${by ? `, ${by}` : ""}` : by,
+  };
 }
 
 const PARALLEL_FILES = 16;
@@ -78,7 +85,11 @@ function batches(ops: Op[]): Op[][] {
 const phase = (s: PlannedStep) => (s.kind === "preserve" ? 0 : s.kind === "state" ? 2 : 1);
 
 export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
-  const steps = plan.plugins.flatMap((p) => p.steps).map((s, i) => ({ s, i })).sort((a, b) => phase(a.s) - phase(b.s) || a.i - b.i).map((x) => x.s);
+  const steps = plan.plugins
+    .flatMap((p) => p.steps)
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => phase(a.s) - phase(b.s) || a.i - b.i)
+    .map((x) => x.s);
   const result: ApplyResult = { changed: 0, unchanged: 0, pending: [], handlerFailed: false, reloads: [], restarts: [] };
   // SIGINT/SIGTERM during the run: stop after the operation in flight and roll back, rather
   // than die with the journal open.
@@ -103,7 +114,8 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     // because of this run's files is undone with the journal, then reloaded again.
     try {
       await timed("reload", () => runHandlers(plan, opts, result));
-      if (journal && result.reloads.includes("dialplan") && (await timed("dialplanCheck", () => checkDialplanAfterReload(plan, opts, result, journal!)))) journal = undefined;
+      if (journal && result.reloads.includes("dialplan") && (await timed("dialplanCheck", () => checkDialplanAfterReload(plan, opts, result, journal!))))
+        journal = undefined;
     } finally {
       if (journal) await timed("apply", () => commitTransaction(plan.root));
     }
@@ -111,7 +123,11 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     if (result.pending.length)
       await recordPending(plan, result.pending).catch((e: unknown) => {
         result.handlerFailed = true;
-        opts.emit({ type: "warning", plugin: "", message: `the files were applied, but the pending ${result.pending.map(handlerLabel).join(", ")} could not be recorded (${causeOf(e)}): run them by hand, e.g. \`wazo-tasks reload\`` });
+        opts.emit({
+          type: "warning",
+          plugin: "",
+          message: `the files were applied, but the pending ${result.pending.map(handlerLabel).join(", ")} could not be recorded (${causeOf(e)}): run them by hand, e.g. \`wazo-tasks reload\``,
+        });
       });
     return result;
   } finally {
@@ -193,7 +209,9 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
     const plugin = current?.plugin;
     if (failures.length) {
       const { message, hint } = rollbackIncomplete(plan.root, failures);
-      throw new TaskFailure(isErrnoError(e) ? "io" : e instanceof TaskFailure ? e.reason : "apply-failed", `${where}${cause}; ${message}`, [], hint, { plugin });
+      throw new TaskFailure(isErrnoError(e) ? "io" : e instanceof TaskFailure ? e.reason : "apply-failed", `${where}${cause}; ${message}`, [], hint, {
+        plugin,
+      });
     }
     opts.emit({ type: "rolledback", cause });
     const message = `${where}${cause}; every change of this run was rolled back`;
@@ -238,18 +256,42 @@ async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: ApplyOptions
       return;
     case "make": {
       const { runMake } = await import("../make/runner.js");
-      const r = await runMake(op.dir, op.target, { destdir: op.destdir, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
+      const r = await runMake(op.dir, op.target, {
+        destdir: op.destdir,
+        timeoutMs: 10 * 60_000,
+        onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }),
+      });
       if (r.notFound) throw new TaskFailure("make-failed", r.message, [], undefined, { command: `make ${op.target}` });
       const facts = { command: `make ${op.target}`, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) };
-      if (!r.ok) throw new TaskFailure("make-failed", `make ${op.target} failed (${r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}`, [], undefined, facts);
+      if (!r.ok)
+        throw new TaskFailure(
+          "make-failed",
+          `make ${op.target} failed (${r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}`,
+          [],
+          undefined,
+          facts,
+        );
       programWrote(plan, plugin, flusher);
       return;
     }
     case "run": {
       // DESTDIR tells a program (often a converted Makefile line) where the staging root is.
       const env = childEnv(process.env, { DESTDIR: root === "/" ? "" : root });
-      const r = await runProcess(op.argv, { cwd: op.cwd, env, contain: true, timeoutMs: 10 * 60_000, onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }) });
-      if (!r.ok) throw new TaskFailure("command-failed", `${op.display} failed (${describeExit(r)})${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`, [], undefined, { command: op.display, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) });
+      const r = await runProcess(op.argv, {
+        cwd: op.cwd,
+        env,
+        contain: true,
+        timeoutMs: 10 * 60_000,
+        onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }),
+      });
+      if (!r.ok)
+        throw new TaskFailure(
+          "command-failed",
+          `${op.display} failed (${describeExit(r)})${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`,
+          [],
+          undefined,
+          { command: op.display, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) },
+        );
       programWrote(plan, plugin, flusher);
       return;
     }
@@ -309,7 +351,8 @@ async function refreshMadeManifest(plan: Plan, step: PlannedStep): Promise<void>
   }
   p.manifest = { ...p.manifest, files };
   const content = serializeManifest(p.manifest);
-  for (const op of step.ops) if (op.op === "write" && op.display === manifestPath(plan.root, p.name)) Object.assign(op, { content, size: content.length, sha256: sha256(content) });
+  for (const op of step.ops)
+    if (op.op === "write" && op.display === manifestPath(plan.root, p.name)) Object.assign(op, { content, size: content.length, sha256: sha256(content) });
 }
 
 /** Emits a progress event at most every 200 ms once a run has been copying for a second. */

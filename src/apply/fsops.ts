@@ -31,9 +31,10 @@ export async function fsyncPath(p: string): Promise<void> {
   }
 }
 
-const removeIfThere = (p: string) => unlink(p).catch((e: NodeJS.ErrnoException) => {
-  if (e.code !== "ENOENT") throw e;
-});
+const removeIfThere = (p: string) =>
+  unlink(p).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== "ENOENT") throw e;
+  });
 
 /**
  * Writes `target`'s content to its temp name, with its mode, and nothing more: the caller

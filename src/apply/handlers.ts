@@ -22,7 +22,13 @@ export interface HandlerContext {
 const oneLine = (e: unknown) => ((e as Error).message ?? String(e)).split("\n")[0];
 
 /** Records the first thing that failed after the files were applied (the run's failure). */
-export function failedAfterApply(result: ApplyResult, reason: NonNullable<ApplyResult["failedReason"]>, what: string, e?: unknown, facts: FailureFacts = {}): void {
+export function failedAfterApply(
+  result: ApplyResult,
+  reason: NonNullable<ApplyResult["failedReason"]>,
+  what: string,
+  e?: unknown,
+  facts: FailureFacts = {},
+): void {
   result.handlerFailed = true;
   if (result.failedReason) return;
   result.failedReason = reason;
@@ -104,7 +110,9 @@ export async function runHandlers(plan: Plan, ctx: HandlerContext, result: Apply
         if (found === undefined) emit({ ...base, status: "skipped", message: `cannot check through ${ast.transport}` });
         else if (found === (v.expect === "present")) emit({ ...base, status: "ok" });
         else {
-          failedAfterApply(result, "verify-failed", `${v.extension}@${v.context} is ${found ? "still loaded" : "not loaded"} after the reload`, undefined, { plugin: p.name });
+          failedAfterApply(result, "verify-failed", `${v.extension}@${v.context} is ${found ? "still loaded" : "not loaded"} after the reload`, undefined, {
+            plugin: p.name,
+          });
           emit({ ...base, status: "failed", message: `${v.extension}@${v.context} is ${found ? "still loaded" : "not loaded"} after the reload` });
         }
       } catch (e) {

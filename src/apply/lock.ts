@@ -82,14 +82,22 @@ const tryCreate = (file: string) => createWhole(file, JSON.stringify({ pid: proc
 /** Moves a stale lock away; if what was moved is not the lock judged stale, puts it back. */
 async function takeOver(file: string, stale: Holder): Promise<void> {
   const aside = `${file}.stale.${process.pid}`;
-  if (!(await rename(file, aside).then(() => true, () => false))) return;
+  if (
+    !(await rename(file, aside).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
   const moved = await lstat(aside).catch(() => undefined);
   if (moved && moved.ino !== stale.ino) await link(aside, file).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
 }
 
 const describe = (h: Holder | undefined) =>
-  h?.pid === undefined ? "an unknown process (the lock file is empty or unreadable)" : `pid ${h.pid}${h.host && h.host !== hostname() ? ` on ${h.host}` : ""}${h.startedAt ? `, started ${h.startedAt}` : ""}`;
+  h?.pid === undefined
+    ? "an unknown process (the lock file is empty or unreadable)"
+    : `pid ${h.pid}${h.host && h.host !== hostname() ? ` on ${h.host}` : ""}${h.startedAt ? `, started ${h.startedAt}` : ""}`;
 
 export async function acquireLock(root: string, timeoutMs: number, onWait?: (pid: number) => void): Promise<Lock> {
   const dir = stateDir(root);
@@ -122,7 +130,12 @@ export async function acquireLock(root: string, timeoutMs: number, onWait?: (pid
       continue;
     }
     if (Date.now() >= deadline)
-      throw new TaskFailure("lock-held", `another wazo-tasks run (${describe(holder)}) holds the lock ${file}`, [], "wait for it to finish, or raise --lock-timeout");
+      throw new TaskFailure(
+        "lock-held",
+        `another wazo-tasks run (${describe(holder)}) holds the lock ${file}`,
+        [],
+        "wait for it to finish, or raise --lock-timeout",
+      );
     if (!told && holder.pid !== undefined) onWait?.(holder.pid);
     told = true;
     await sleep(25 + Math.random() * 50);
@@ -147,10 +160,24 @@ function folderChain(root: string, first: string, dir: string): string[] {
 async function release(root: string, file: string): Promise<void> {
   const dir = stateDir(root);
   const left = (await readdir(dir).catch(() => [] as string[])).filter((n) => n !== "lock" && n !== "root-id");
-  const empty = left.length === 0 || (left.length === 1 && left[0] === "installed" && (await rmdir(path.join(dir, "installed")).then(() => true, () => false)));
+  const empty =
+    left.length === 0 ||
+    (left.length === 1 &&
+      left[0] === "installed" &&
+      (await rmdir(path.join(dir, "installed")).then(
+        () => true,
+        () => false,
+      )));
   const made = empty ? ((await readRootId(root))?.created ?? []) : [];
   if (empty) await rm(rootIdPath(root), { force: true }).catch(() => undefined);
   await unlink(file).catch(() => undefined);
   if (!empty) return;
-  for (const d of [...made].reverse()) if (!(await rmdir(path.join(root, d)).then(() => true, () => false))) break;
+  for (const d of [...made].reverse())
+    if (
+      !(await rmdir(path.join(root, d)).then(
+        () => true,
+        () => false,
+      ))
+    )
+      break;
 }

@@ -9,7 +9,13 @@ import type { Emit } from "../model/event.js";
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 
 export async function recoverIfInterrupted(root: string, emit: Emit, lockTimeoutMs = DEFAULT_LOCK_TIMEOUT_MS): Promise<void> {
-  if (!(await stat(path.join(txnDir(root), "journal.json")).then(() => true, () => false))) return;
+  if (
+    !(await stat(path.join(txnDir(root), "journal.json")).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
   const lock = await acquireLock(root, lockTimeoutMs);
   try {
     await recoverRoot(root, emit);

@@ -15,7 +15,12 @@ export async function recoverRoot(root: string, emit: Emit): Promise<boolean> {
   const failures = await rollback(root, journal);
   if (failures.length) {
     const { message, hint } = rollbackIncomplete(root, failures);
-    throw new TaskFailure("runtime", `an interrupted ${journal.command} (pid ${journal.pid}, started ${journal.startedAt}) could not be rolled back: ${message}`, [], hint);
+    throw new TaskFailure(
+      "runtime",
+      `an interrupted ${journal.command} (pid ${journal.pid}, started ${journal.startedAt}) could not be rolled back: ${message}`,
+      [],
+      hint,
+    );
   }
   emit({ type: "recovered", root, paths: journal.entries.length, startedAt: journal.startedAt, command: journal.command });
   return true;

@@ -73,7 +73,14 @@ async function journalOps(root: string, command: string, ops: Op[]): Promise<Jou
   const exists = new Map<string, Promise<boolean>>();
   const dirExists = (d: string) => {
     let e = exists.get(d);
-    if (!e) exists.set(d, (e = lstat(d).then(() => true, () => false)));
+    if (!e)
+      exists.set(
+        d,
+        (e = lstat(d).then(
+          () => true,
+          () => false,
+        )),
+      );
     return e;
   };
   for (const op of ops) {
@@ -81,10 +88,11 @@ async function journalOps(root: string, command: string, ops: Op[]): Promise<Jou
       // Folders the run will create on the way are journaled first, so rollback removes them last.
       if (op.op !== "remove" && op.op !== "chmod") {
         const missing: string[] = [];
-        for (let d = path.dirname(p); d !== path.dirname(d) && d.startsWith(root + path.sep) && !seen.has(d) && !(await dirExists(d)); d = path.dirname(d)) missing.unshift(d);
-        for (const d of missing) if (!seen.has(d)) seen.add(d), created.add(d), paths.push(d);
+        for (let d = path.dirname(p); d !== path.dirname(d) && d.startsWith(root + path.sep) && !seen.has(d) && !(await dirExists(d)); d = path.dirname(d))
+          missing.unshift(d);
+        for (const d of missing) if (!seen.has(d)) (seen.add(d), created.add(d), paths.push(d));
       }
-      if (!seen.has(p)) seen.add(p), paths.push(p);
+      if (!seen.has(p)) (seen.add(p), paths.push(p));
     }
   }
   const entries: JournalEntry[] = await mapPool(paths, 32, async (p, i) => ({
@@ -162,7 +170,8 @@ async function checkInside(root: string, rootReal: string, rel: string): Promise
   for (let d = path.dirname(entryPath(root, rel)); ; d = path.dirname(d)) {
     const real = await realpath(d).catch(() => undefined);
     if (real === undefined && d.length > root.length) continue;
-    if (real !== undefined && real !== rootReal && !real.startsWith(rootReal + path.sep)) throw new Error(`${path.relative(root, d) || "."} leads outside the root (to ${real}): left alone`);
+    if (real !== undefined && real !== rootReal && !real.startsWith(rootReal + path.sep))
+      throw new Error(`${path.relative(root, d) || "."} leads outside the root (to ${real}): left alone`);
     return;
   }
 }

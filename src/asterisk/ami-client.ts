@@ -113,7 +113,10 @@ class Client implements AmiClient {
       const first = output.find((line) => line.trim() !== "") ?? "no output";
       throw new AmiError("action-failed", `CLI command '${cli}' failed on ${this.where}: ${first}`, { action: "Command", output });
     }
-    throw new AmiError("action-failed", `Asterisk on ${this.where} refused CLI command '${cli}': ${answer.message ?? "no reason given"}`, { action: "Command", output });
+    throw new AmiError("action-failed", `Asterisk on ${this.where} refused CLI command '${cli}': ${answer.message ?? "no reason given"}`, {
+      action: "Command",
+      output,
+    });
   }
 
   async reload(module: string): Promise<void> {

@@ -126,7 +126,11 @@ export class AmiConnection {
         socket.destroy();
       };
       const authFailed = () =>
-        new AmiError("auth-failed", `The Asterisk manager at ${where} refused the login of user '${user}' (wrong user name or secret? see /etc/asterisk/manager.conf)`, { action: "Login" });
+        new AmiError(
+          "auth-failed",
+          `The Asterisk manager at ${where} refused the login of user '${user}' (wrong user name or secret? see /etc/asterisk/manager.conf)`,
+          { action: "Login" },
+        );
       const timer = setTimeout(() => {
         const what = greeted ? "answer the login" : "send its greeting (is this an AMI port?)";
         done(new AmiError("timeout", `The Asterisk manager at ${where} did not ${what} within ${timeoutMs} ms`, { action: "Login" }));
@@ -147,7 +151,14 @@ export class AmiConnection {
       // depends on the module calling back, which nothing in it guarantees.
       this.onLoginAnswer = (answer) => (answer.response.toLowerCase() === "success" ? undefined : done(authFailed()));
       socket.once("connect", () => {
-        this.logAll(logLines(">", [["Action", "Login"], ["Username", user], ["Secret", config.secret], ["Event", "off"]]));
+        this.logAll(
+          logLines(">", [
+            ["Action", "Login"],
+            ["Username", user],
+            ["Secret", config.secret],
+            ["Event", "off"],
+          ]),
+        );
         // Success is taken from the module's callback: that is when it marks itself
         // authenticated and starts sending our actions instead of holding them back.
         this.manager.login((error) => done(error ? authFailed() : undefined));
@@ -171,7 +182,9 @@ export class AmiConnection {
     if (message.response === "Error" && text === "Permission denied") {
       pending.reject(new AmiError("permission-denied", permissionMessage(this.config.username, this.where, [pending.action]), { action: pending.action }));
     } else if (message.response === "Error" && text.startsWith("Invalid/unknown command")) {
-      pending.reject(new AmiError("unknown-action", `The Asterisk manager at ${this.where} does not know the action '${pending.action}'`, { action: pending.action }));
+      pending.reject(
+        new AmiError("unknown-action", `The Asterisk manager at ${this.where} does not know the action '${pending.action}'`, { action: pending.action }),
+      );
     } else {
       pending.resolve(message);
     }
@@ -197,7 +210,9 @@ export class AmiConnection {
         return Promise.reject(new TypeError(`AMI ${action}: header '${name}' contains a line break or colon`));
       }
       if (Buffer.byteLength(`${name}: ${value}\r\n`) > MAX_LINE_BYTES) {
-        return Promise.reject(new AmiError("action-failed", `AMI ${action}: header '${name}' is longer than the ${MAX_LINE_BYTES} bytes per line Asterisk accepts`, { action }));
+        return Promise.reject(
+          new AmiError("action-failed", `AMI ${action}: header '${name}' is longer than the ${MAX_LINE_BYTES} bytes per line Asterisk accepts`, { action }),
+        );
       }
     }
     if (this.state !== "ready") {

@@ -11,7 +11,14 @@ export function amiControl(settings: AmiSettings, opts: { log?: (line: string) =
   const facts = { ami: { user: settings.username, host: settings.host, port: settings.port } };
   const get = () =>
     (client ??= createAmiClient(
-      { host: settings.host, port: settings.port, username: settings.username, secret: settings.secret, timeoutMs: opts.timeoutMs ?? settings.timeoutMs, actionTimeoutMs: settings.actionTimeoutMs },
+      {
+        host: settings.host,
+        port: settings.port,
+        username: settings.username,
+        secret: settings.secret,
+        timeoutMs: opts.timeoutMs ?? settings.timeoutMs,
+        actionTimeoutMs: settings.actionTimeoutMs,
+      },
       { log: opts.log },
     ).catch((e: Error) => {
       throw new AsteriskError(`${e.message} (AMI settings from ${settings.origin})`, e instanceof AmiError ? e.reason : "ami-unreachable", facts);

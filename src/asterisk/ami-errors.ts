@@ -32,7 +32,10 @@ export type AmiErrorCode =
 export type AmiFailureReason = AmiErrorCode;
 
 /** The reasons an AmiError can have: the same strings as a run's Failure. */
-export type AmiErrorReason = Extract<FailureReason, "invalid-url" | "ami-unreachable" | "ami-timeout" | "ami-auth" | "ami-permission" | "ami-failed" | "reload-failed">;
+export type AmiErrorReason = Extract<
+  FailureReason,
+  "invalid-url" | "ami-unreachable" | "ami-timeout" | "ami-auth" | "ami-permission" | "ami-failed" | "reload-failed"
+>;
 
 const REASON_OF: Record<AmiErrorCode, AmiErrorReason> = {
   "invalid-url": "invalid-url",
@@ -102,10 +105,7 @@ const WRITE_CLASSES: Record<string, string> = {
 
 /** The manager.conf permission an action needs, as a phrase for error messages. */
 export function requiredPermission(action: string): string {
-  return (
-    WRITE_CLASSES[action.toLowerCase()] ??
-    `the write class it needs (see \`manager show command ${action}\` on the Asterisk CLI)`
-  );
+  return WRITE_CLASSES[action.toLowerCase()] ?? `the write class it needs (see \`manager show command ${action}\` on the Asterisk CLI)`;
 }
 
 /** One-line message for actions the AMI user may not run. */

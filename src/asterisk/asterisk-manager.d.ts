@@ -94,20 +94,8 @@ declare module "asterisk-manager" {
      * With a `port`, connects and logs in at once with no way to observe the outcome. Pass
      * `undefined` and call `connect()` then `login()` yourself. Works with or without `new`.
      */
-    new (
-      port: number | undefined,
-      host: string,
-      username: string,
-      password: string,
-      events?: boolean,
-    ): Manager.Instance;
-    (
-      port: number | undefined,
-      host: string,
-      username: string,
-      password: string,
-      events?: boolean,
-    ): Manager.Instance;
+    new (port: number | undefined, host: string, username: string, password: string, events?: boolean): Manager.Instance;
+    (port: number | undefined, host: string, username: string, password: string, events?: boolean): Manager.Instance;
   }
 
   const Manager: ManagerConstructor;

@@ -30,14 +30,22 @@ export interface ConnectOptions {
 }
 
 /** The control a library call asked for: nothing is read from the environment unless `ami` is "auto". */
-export async function controlFor(o: { ami?: AmiOption; amiFlags?: AmiFlags; env?: Environment; amiLog?: (line: string) => void }, root: string, staging: boolean): Promise<AsteriskControl> {
+export async function controlFor(
+  o: { ami?: AmiOption; amiFlags?: AmiFlags; env?: Environment; amiLog?: (line: string) => void },
+  root: string,
+  staging: boolean,
+): Promise<AsteriskControl> {
   if (o.ami === "auto") {
     const env = o.env ?? process.env;
     return connectAsterisk({ ami: await resolveAmiSettings(o.amiFlags ?? {}, env, root), staging, log: o.amiLog, envPath: env.PATH ?? "" });
   }
   if (o.ami === undefined) {
     if (staging) return noAsterisk("no `ami` option given (staging root)");
-    throw invalid("this run needs to reload Asterisk, but no `ami` option was given", [], 'pass ami: "ami://USER:SECRET@127.0.0.1:5038", an AmiConfig, or "auto" to read the environment as the command line does (docs/api.md), or noReload: true');
+    throw invalid(
+      "this run needs to reload Asterisk, but no `ami` option was given",
+      [],
+      'pass ami: "ami://USER:SECRET@127.0.0.1:5038", an AmiConfig, or "auto" to read the environment as the command line does (docs/api.md), or noReload: true',
+    );
   }
   const config = typeof o.ami === "string" ? parseAmiUrl(o.ami) : o.ami;
   const origin = (config as Partial<AmiSettings>).origin ?? "the ami option";

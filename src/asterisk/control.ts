@@ -6,7 +6,17 @@ import { FAILURE_REASONS, type FailureFacts, type FailureReason } from "../model
 import { describeExit, runProcess, which } from "../util/process.js";
 
 /** The reasons of the first release (and AMI error codes), as failure reasons. */
-const OLD_REASONS: Record<string, FailureReason> = { unreachable: "ami-unreachable", "connection-refused": "ami-unreachable", "socket-closed": "ami-unreachable", timeout: "ami-timeout", "auth-failed": "ami-auth", "permission-denied": "ami-permission", "unknown-command": "ami-failed", "unknown-action": "ami-failed", "action-failed": "ami-failed" };
+const OLD_REASONS: Record<string, FailureReason> = {
+  unreachable: "ami-unreachable",
+  "connection-refused": "ami-unreachable",
+  "socket-closed": "ami-unreachable",
+  timeout: "ami-timeout",
+  "auth-failed": "ami-auth",
+  "permission-denied": "ami-permission",
+  "unknown-command": "ami-failed",
+  "unknown-action": "ami-failed",
+  "action-failed": "ami-failed",
+};
 
 /** A failure talking to Asterisk or systemd, with a one-line message (never containing a secret). */
 export class AsteriskError extends Error {
@@ -50,7 +60,10 @@ export function rxControl(executable: string, timeoutMs = 30_000): AsteriskContr
     const r = await runProcess([executable, "-rx", cli], { timeoutMs });
     const text = r.tail.join("\n");
     if (!r.ok || /Unable to connect to remote asterisk/i.test(text))
-      throw new AsteriskError(`asterisk -rx '${cli}' failed: ${r.tail.find((l) => l.trim()) ?? describeExit(r)}`, "ami-unreachable", { command: `asterisk -rx '${cli}'`, exitStatus: r.exitCode });
+      throw new AsteriskError(`asterisk -rx '${cli}' failed: ${r.tail.find((l) => l.trim()) ?? describeExit(r)}`, "ami-unreachable", {
+        command: `asterisk -rx '${cli}'`,
+        exitStatus: r.exitCode,
+      });
     if (/^No such command/im.test(text)) throw new AsteriskError(`asterisk -rx '${cli}': ${r.tail[0]}`, "ami-failed", { command: `asterisk -rx '${cli}'` });
     return r.tail;
   };
@@ -95,7 +108,11 @@ export async function systemctlControl(timeoutMs = 120_000): Promise<ServiceCont
     async restart(unit) {
       if (!exe) throw new AsteriskError("systemctl not found on PATH", "reload-failed", { command: `systemctl restart ${unit}` });
       const r = await runProcess([exe, "restart", unit], { timeoutMs });
-      if (!r.ok) throw new AsteriskError(`systemctl restart ${unit}: ${describeExit(r)}${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`, "reload-failed", { command: `systemctl restart ${unit}`, exitStatus: r.exitCode });
+      if (!r.ok)
+        throw new AsteriskError(`systemctl restart ${unit}: ${describeExit(r)}${r.tail.length ? `: ${r.tail[r.tail.length - 1]}` : ""}`, "reload-failed", {
+          command: `systemctl restart ${unit}`,
+          exitStatus: r.exitCode,
+        });
     },
   };
 }

@@ -42,7 +42,12 @@ export function parseAmiUrlSafe(url: string): Omit<AmiSettings, "origin"> {
     throw invalid("WAZO_TASKS_AMI_URL is not a valid URL", [], "use ami://USER:SECRET@HOST:PORT");
   }
   if (u.protocol !== "ami:" || !u.username) throw invalid("WAZO_TASKS_AMI_URL must look like ami://USER:SECRET@HOST:PORT");
-  return { host: u.hostname || "127.0.0.1", port: u.port ? Number(u.port) : 5038, username: decodeURIComponent(u.username), secret: decodeURIComponent(u.password) };
+  return {
+    host: u.hostname || "127.0.0.1",
+    port: u.port ? Number(u.port) : 5038,
+    username: decodeURIComponent(u.username),
+    secret: decodeURIComponent(u.password),
+  };
 }
 
 /** The AMI settings in force, or undefined when none are configured. */
@@ -75,10 +80,13 @@ async function readConfig(root: string): Promise<Omit<AmiSettings, "origin"> | u
   // zod is loaded only when there is a configuration file to check.
   const { ConfigSchema } = await import("./config-schema.js");
   const r = ConfigSchema.safeParse(parsed.doc.value ?? {});
-  if (!r.success) throw invalid("invalid configuration file", withoutSecrets(issuesToDiagnostics(r.error, parsed.doc.value, ConfigSchema, [], yamlLocator(parsed.doc))));
+  if (!r.success)
+    throw invalid("invalid configuration file", withoutSecrets(issuesToDiagnostics(r.error, parsed.doc.value, ConfigSchema, [], yamlLocator(parsed.doc))));
   const ami = r.data.ami;
   if (!ami) return undefined;
-  const secret = ami.secret_file ? await readSecretFile(path.isAbsolute(ami.secret_file) ? path.join(root, ami.secret_file) : path.join(path.dirname(file), ami.secret_file), file) : ami.secret;
+  const secret = ami.secret_file
+    ? await readSecretFile(path.isAbsolute(ami.secret_file) ? path.join(root, ami.secret_file) : path.join(path.dirname(file), ami.secret_file), file)
+    : ami.secret;
   if (secret === undefined) throw invalid(`${file}: ami needs secret_file (or secret)`);
   return { host: ami.host, port: ami.port, username: ami.username, secret };
 }
@@ -86,5 +94,7 @@ async function readConfig(root: string): Promise<Omit<AmiSettings, "origin"> | u
 /** The configuration file holds the secret: its errors name the line but never show it, nor a
  * value found under a secret key. */
 function withoutSecrets(diagnostics: Diagnostic[]): Diagnostic[] {
-  return diagnostics.map(({ source: _source, ...d }) => (/"secret[^"]*"/.test(d.message) ? { ...d, message: d.message.replace(/, not .*$/s, " (its value is not shown)") } : d));
+  return diagnostics.map(({ source: _source, ...d }) =>
+    /"secret[^"]*"/.test(d.message) ? { ...d, message: d.message.replace(/, not .*$/s, " (its value is not shown)") } : d,
+  );
 }

@@ -25,7 +25,12 @@ export default async function market(args: string[], flags: CommonFlags): Promis
           wouldInstall: typeof pick === "string" ? null : pick.version,
           why: typeof pick === "string" ? pick : undefined,
           installed: installed.get(name)?.version ?? null,
-          versions: item.versions.map((v) => ({ version: v.version, method: v.method, minWazoVersion: v.min_wazo_version ?? undefined, maxWazoVersion: v.max_wazo_version ?? undefined })),
+          versions: item.versions.map((v) => ({
+            version: v.version,
+            method: v.method,
+            minWazoVersion: v.min_wazo_version ?? undefined,
+            maxWazoVersion: v.max_wazo_version ?? undefined,
+          })),
         };
       })
       .filter((r) => !text || [r.name, r.displayName, r.description].some((f) => f?.toLowerCase().includes(text)))

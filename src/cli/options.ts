@@ -52,7 +52,8 @@ export function parsePort(v: string): string {
 }
 
 /** Adds `--lock-timeout` (every command that takes the root's lock). */
-export const lockOption = (cmd: Command) => cmd.addOption(new Option("--lock-timeout <seconds>", "how long to wait for another run on the same root").default("10").argParser(parseSeconds));
+export const lockOption = (cmd: Command) =>
+  cmd.addOption(new Option("--lock-timeout <seconds>", "how long to wait for another run on the same root").default("10").argParser(parseSeconds));
 
 export function commonOptions(cmd: Command, what: { plan?: boolean; search?: boolean; ami?: boolean; lock?: boolean }): Command {
   cmd.option("--root <dir>", "staging root: every absolute target is taken under it (default /)");
@@ -90,7 +91,12 @@ export function runOptions(flags: CommonFlags, emit: Emit): InternalRunOptions {
     // The command line reads its environment: flags, WAZO_TASKS_AMI_URL, the config file, PATH.
     ami: "auto",
     env: process.env,
-    amiFlags: { amiHost: flags.amiHost, amiPort: flags.amiPort ? Number(flags.amiPort) : undefined, amiUser: flags.amiUser, amiSecretFile: flags.amiSecretFile },
+    amiFlags: {
+      amiHost: flags.amiHost,
+      amiPort: flags.amiPort ? Number(flags.amiPort) : undefined,
+      amiUser: flags.amiUser,
+      amiSecretFile: flags.amiSecretFile,
+    },
     amiLog: flags.verbose ? (line) => emit({ type: "info", message: `ami ${line}` }) : undefined,
     fault: faultFromEnv(),
     previewBuild: flags.previewBuild === true,
@@ -117,7 +123,11 @@ function faultFromEnv(): InternalRunOptions["fault"] {
   if (!v) return undefined;
   const [main, extra] = v.split(",");
   const [n, how] = main.split(":");
-  const fault: NonNullable<InternalRunOptions["fault"]> = { after: Number(n), kill: how === "kill", errno: how?.startsWith("errno=") ? how.slice(6) : undefined };
+  const fault: NonNullable<InternalRunOptions["fault"]> = {
+    after: Number(n),
+    kill: how === "kill",
+    errno: how?.startsWith("errno=") ? how.slice(6) : undefined,
+  };
   const rb = /^rollback=(\d+):errno=(E[A-Z]+)$/.exec(extra ?? "");
   if (rb) Object.assign(fault, { rollbackAfter: Number(rb[1]), rollbackErrno: rb[2] });
   return fault;

@@ -16,16 +16,21 @@ const program = new Command("wazo-tasks")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride()
   .configureOutput({ outputError: (s, write) => write(s) })
-  .addHelpText("after", "\nExamples:\n  wazo-tasks install helloworld --root ./demo-root\n  wazo-tasks install helloworld --dry-run\n  wazo-tasks list --installed\n\nExit codes: 0 done, 1 failed (nothing applied, or rolled back), 2 invalid input, 3 applied but a reload or verification failed, 70 internal error, 75 the root is locked by another run.");
+  .addHelpText(
+    "after",
+    "\nExamples:\n  wazo-tasks install helloworld --root ./demo-root\n  wazo-tasks install helloworld --dry-run\n  wazo-tasks list --installed\n\nExit codes: 0 done, 1 failed (nothing applied, or rolled back), 2 invalid input, 3 applied but a reload or verification failed, 70 internal error, 75 the root is locked by another run.",
+  );
 
 type Action = (args: string[], flags: CommonFlags) => Promise<number>;
-const run = (load: () => Promise<{ default: Action }>) => async (...a: unknown[]) => {
-  const cmd = a[a.length - 1] as Command;
-  const flags = cmd.optsWithGlobals() as CommonFlags;
-  const args = (cmd.args ?? []) as string[];
-  const action = (await load()).default;
-  process.exitCode = await action(args, flags);
-};
+const run =
+  (load: () => Promise<{ default: Action }>) =>
+  async (...a: unknown[]) => {
+    const cmd = a[a.length - 1] as Command;
+    const flags = cmd.optsWithGlobals() as CommonFlags;
+    const args = (cmd.args ?? []) as string[];
+    const action = (await load()).default;
+    process.exitCode = await action(args, flags);
+  };
 
 // Building a command and its options costs commander about 0.5–1 ms each: when the first
 // argument names a command, only that one is built (help, suggestions and everything else,
@@ -35,7 +40,13 @@ const asked = process.argv[2];
 const wanted = (name: string) => !COMMANDS.includes(asked) || asked === name;
 
 if (wanted("install"))
-  commonOptions(program.command("install").argument("<plugin...>", "plugin names, folders, git URLs (URL#REF) or market names (NAMESPACE/NAME[@VERSION])").description("install plugins (planned together, one reload)"), { plan: true, search: true })
+  commonOptions(
+    program
+      .command("install")
+      .argument("<plugin...>", "plugin names, folders, git URLs (URL#REF) or market names (NAMESPACE/NAME[@VERSION])")
+      .description("install plugins (planned together, one reload)"),
+    { plan: true, search: true },
+  )
     .option("--force", "overwrite files not owned by the plugin (originals kept) and admin edits")
     .option("--allow-absolute", "run a Makefile that ignores DESTDIR even under --root")
     .option("--preview-build", "with --dry-run: run wazo/rules build and package in a temporary folder to show their files (runs plugin code)")
@@ -45,11 +56,20 @@ if (wanted("install"))
     .option("--subdirectory <dir>", "git: the plugin's folder in the repository (one git plugin)")
     .option("--market <url>", "the market's address (default: WAZO_TASKS_MARKET_URL, the config file, then the public market)")
     .option("--reinstall", "run everything again, even for a plugin installed from the same source at the same commit")
-    .addHelpText("after", "\nExamples:\n  wazo-tasks install helloworld --root ./demo-root --dry-run\n  wazo-tasks install https://github.com/OWNER/REPO.git --ref v2\n  wazo-tasks install NAMESPACE/NAME")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  wazo-tasks install helloworld --root ./demo-root --dry-run\n  wazo-tasks install https://github.com/OWNER/REPO.git --ref v2\n  wazo-tasks install NAMESPACE/NAME",
+    )
     .action(run(() => import("./install.js")));
 
 if (wanted("upgrade"))
-  commonOptions(program.command("upgrade").argument("[plugin...]", "installed plugins (default: every one installed from git or the market)").description("fetch git and market plugins again and install what changed"), { plan: true })
+  commonOptions(
+    program
+      .command("upgrade")
+      .argument("[plugin...]", "installed plugins (default: every one installed from git or the market)")
+      .description("fetch git and market plugins again and install what changed"),
+    { plan: true },
+  )
     .option("--force", "overwrite admin edits and files not owned by the plugin")
     .option("--market <url>", "the market's address (default: WAZO_TASKS_MARKET_URL, the config file, then the public market)")
     .option("--wazo-version <version>", "Wazo version for the market and min/max_wazo_version")
@@ -58,14 +78,22 @@ if (wanted("upgrade"))
     .action(run(() => import("./upgrade.js")));
 
 if (wanted("market"))
-  commonOptions(program.command("market").argument("[text]", "only plugins whose name or description holds this text").description("list the market's plugins: the version each would install here, and what is installed"), {})
+  commonOptions(
+    program
+      .command("market")
+      .argument("[text]", "only plugins whose name or description holds this text")
+      .description("list the market's plugins: the version each would install here, and what is installed"),
+    {},
+  )
     .option("--market <url>", "the market's address (default: WAZO_TASKS_MARKET_URL, the config file, then the public market)")
     .option("--wazo-version <version>", "Wazo version to pick versions for (default: WAZO_VERSION, then <root>/usr/share/wazo/WAZO-VERSION)")
     .addHelpText("after", "\nExample:\n  wazo-tasks market hello --json")
     .action(run(() => import("./market.js")));
 
 if (wanted("uninstall"))
-  commonOptions(program.command("uninstall").argument("<plugin...>", "installed plugin names").description("remove what install put there, then reload"), { plan: true })
+  commonOptions(program.command("uninstall").argument("<plugin...>", "installed plugin names").description("remove what install put there, then reload"), {
+    plan: true,
+  })
     .option("--force", "also remove files an admin changed since install")
     .addHelpText("after", "\nExample:\n  wazo-tasks uninstall helloworld --root ./demo-root")
     .action(run(() => import("./uninstall.js")));
@@ -77,23 +105,41 @@ if (wanted("list"))
     .action(run(() => import("./list.js")));
 
 if (wanted("validate"))
-  commonOptions(program.command("validate").argument("<plugin...>", "plugin names or folders").description("check plugins without touching any target (every problem listed)"), { search: true })
+  commonOptions(
+    program
+      .command("validate")
+      .argument("<plugin...>", "plugin names or folders")
+      .description("check plugins without touching any target (every problem listed)"),
+    { search: true },
+  )
     .addHelpText("after", "\nExample:\n  wazo-tasks validate ./my-plugin")
     .action(run(() => import("./validate.js")));
 
 if (wanted("show"))
-  commonOptions(program.command("show").argument("<plugin>", "plugin name or folder").description("metadata, executor and the plan it would run on this root"), { search: true })
+  commonOptions(
+    program.command("show").argument("<plugin>", "plugin name or folder").description("metadata, executor and the plan it would run on this root"),
+    { search: true },
+  )
     .addHelpText("after", "\nExample:\n  wazo-tasks show helloworld --root ./demo-root")
     .action(run(() => import("./show.js")));
 
 if (wanted("reload"))
-  commonOptions(program.command("reload").argument("[target...]", "dialplan (default) or Asterisk module names").description("reload the dialplan or modules, then check every plugin's dialplan"), { ami: true })
+  commonOptions(
+    program
+      .command("reload")
+      .argument("[target...]", "dialplan (default) or Asterisk module names")
+      .description("reload the dialplan or modules, then check every plugin's dialplan"),
+    { ami: true },
+  )
     .option("--pending", "run the reloads and restarts that earlier runs could not")
     .addHelpText("after", "\nExamples:\n  wazo-tasks reload\n  wazo-tasks reload res_pjsip.so\n  wazo-tasks reload --pending")
     .action(run(() => import("./reload.js")));
 
 if (wanted("convert"))
-  commonOptions(program.command("convert").argument("<plugin>", "Makefile plugin name or folder").description("turn a plugin's Makefile into an equivalent tasks.yml"), { search: true })
+  commonOptions(
+    program.command("convert").argument("<plugin>", "Makefile plugin name or folder").description("turn a plugin's Makefile into an equivalent tasks.yml"),
+    { search: true },
+  )
     .option("--write", "write tasks.yml into the plugin folder instead of printing it")
     .option("--strict", "refuse when a recipe line cannot be translated (instead of keeping it as a run: step)")
     .option("--force", "replace an existing tasks.yml")
@@ -101,7 +147,13 @@ if (wanted("convert"))
     .action(run(() => import("./convert.js")));
 
 if (wanted("verify"))
-  commonOptions(program.command("verify").argument("[plugin...]", "installed plugins (default: all)").description("compare the disk with the installed state; exit 1 on drift"), { ami: true })
+  commonOptions(
+    program
+      .command("verify")
+      .argument("[plugin...]", "installed plugins (default: all)")
+      .description("compare the disk with the installed state; exit 1 on drift"),
+    { ami: true },
+  )
     .option("--dialplan", "also ask Asterisk that every plugin's extensions are loaded")
     .option("--repair", "rebuild a corrupt manifest from the disk, or set it aside when nothing can be saved (installed files stay)")
     .addHelpText("after", "\nExample:\n  wazo-tasks verify --root ./demo-root")

@@ -30,14 +30,18 @@ export default async function recover(_args: string[], flags: CommonFlags): Prom
 async function discard(root: string, flags: CommonFlags): Promise<number> {
   const d = await discardJournal(root);
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ v: 1, type: "summary", ok: true, exitCode: 0, discarded: d ? { paths: d.paths, command: d.command, movedTo: d.to } : null }) + "\n");
+    process.stdout.write(
+      JSON.stringify({ v: 1, type: "summary", ok: true, exitCode: 0, discarded: d ? { paths: d.paths, command: d.command, movedTo: d.to } : null }) + "\n",
+    );
     return 0;
   }
   if (!d) {
     if (!flags.quiet) process.stdout.write(`nothing to discard in ${root}\n`);
     return 0;
   }
-  const what = d.readable ? `${d.paths.length} path(s) it would have put back are left as they are now` : "the journal could not be read: the paths it held are not known";
+  const what = d.readable
+    ? `${d.paths.length} path(s) it would have put back are left as they are now`
+    : "the journal could not be read: the paths it held are not known";
   process.stdout.write(`discarded the journal of an interrupted ${d.command ?? "run"}: ${what}\n`);
   for (const p of d.paths) process.stdout.write(`  /${p.replace(/^\/+/, "")}\n`);
   process.stdout.write(`the journal and the originals it kept were moved to ${d.to}\n`);

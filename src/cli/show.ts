@@ -17,13 +17,27 @@ export default async function show(args: string[], flags: CommonFlags): Promise<
       const plan = await planInstall(p.origin ? args.slice(0, 1) : [p.dir], { ...opts, dryRun: true, noLint: true, emit: () => {} });
       const extensions = plan.plugins[0]?.manifest?.extensions ?? [];
       const installed = (await readManifests(plan.root)).get(p.name);
-      const meta = { name: p.name, version: p.version, description: p.description, kind: p.kind, dir: p.dir, descriptor: p.tasksFile ?? p.makefile, extensions, ...(p.origin ? { origin: p.origin } : {}), ...(installed?.origin ? { installedOrigin: installed.origin } : {}) };
+      const meta = {
+        name: p.name,
+        version: p.version,
+        description: p.description,
+        kind: p.kind,
+        dir: p.dir,
+        descriptor: p.tasksFile ?? p.makefile,
+        extensions,
+        ...(p.origin ? { origin: p.origin } : {}),
+        ...(installed?.origin ? { installedOrigin: installed.origin } : {}),
+      };
       if (flags.json) process.stdout.write(JSON.stringify({ v: 1, type: "show", ...meta }) + "\n");
       else {
         const ext = extensions.length ? extensions.map((x) => `${x.extension}@${x.context} (${x.file})`).join("\n              ") : "none";
         const from = p.origin ? `  source:     ${describeSource(p.origin)}\n` : "";
-        const inst = installed ? `  installed:  ${installed.version}${installed.origin ? ` from ${describeSource(installed.origin)}` : ` from the folder ${installed.source}`}\n` : "";
-        process.stdout.write(`${p.name} ${p.version}: ${p.description}\n  folder:     ${p.dir}\n${from}  executor:   ${p.kind}${meta.descriptor ? ` (${meta.descriptor})` : ""}\n  extensions: ${ext}\n${inst}  plan on ${opts.root ?? "/"}:\n`);
+        const inst = installed
+          ? `  installed:  ${installed.version}${installed.origin ? ` from ${describeSource(installed.origin)}` : ` from the folder ${installed.source}`}\n`
+          : "";
+        process.stdout.write(
+          `${p.name} ${p.version}: ${p.description}\n  folder:     ${p.dir}\n${from}  executor:   ${p.kind}${meta.descriptor ? ` (${meta.descriptor})` : ""}\n  extensions: ${ext}\n${inst}  plan on ${opts.root ?? "/"}:\n`,
+        );
       }
       const summary = await installPlugins(p.origin ? args.slice(0, 1) : [p.dir], { ...opts, dryRun: true });
       return summary.exitCode;

@@ -111,7 +111,10 @@ class Walker {
 
   async exists(target: string): Promise<boolean> {
     if (this.overlay.has(target)) return true;
-    return stat(path.join(this.root, target)).then((s) => s.isFile(), () => false);
+    return stat(path.join(this.root, target)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   }
 
   async file(target: string, depth: number): Promise<void> {
@@ -171,7 +174,10 @@ export function globMatch(pattern: string, target: string): boolean {
     if (c === "*") re += "[^/]*";
     else if (c === "?") re += "[^/]";
     else if (end > 0) {
-      re += `[${glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
+      re += `[${glob
+        .slice(i + 1, end)
+        .replace(/^!/, "^")
+        .replace(/\\/g, "\\\\")}]`;
       i = end;
     } else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
   }

@@ -26,7 +26,15 @@ export function handleExten(st: ParserState, line: LogicalLine, section: Section
   const p: Place = { st, line, section };
   const { comma, openBracket } = splitExtension(value);
   if (openBracket >= 0) {
-    report(p, at, [issue("error", openBracket, value.length - openBracket, "unbalanced '[' in extension pattern", "close the character class with ']'; Asterisk reads the whole line as the extension")]);
+    report(p, at, [
+      issue(
+        "error",
+        openBracket,
+        value.length - openBracket,
+        "unbalanced '[' in extension pattern",
+        "close the character class with ']'; Asterisk reads the whole line as the extension",
+      ),
+    ]);
     return;
   }
   const field = comma < 0 ? value : value.slice(0, comma);
@@ -64,7 +72,15 @@ function extensionName(field: string): string {
 
 function patternIssues(extension: string, index: number): Issue[] {
   if (extension === "_." || extension === "_!") {
-    return [issue("warning", index, extension.length, `'${extension}' matches every extension, including h, i and t`, `Asterisk loads it but warns that it "can have unexpected behavior"; use '_X${extension[1]}'`)];
+    return [
+      issue(
+        "warning",
+        index,
+        extension.length,
+        `'${extension}' matches every extension, including h, i and t`,
+        `Asterisk loads it but warns that it "can have unexpected behavior"; use '_X${extension[1]}'`,
+      ),
+    ];
   }
   return [];
 }
@@ -81,7 +97,10 @@ function addPriority(p: Place, kind: "exten" | "same", field: string, rest: stri
   const app = comma < 0 ? "" : rest.slice(comma + 1);
   if (app.trim() === "") {
     // Asterisk adds the priority with no application, silently; it does nothing when reached.
-    const message = kind === "exten" ? "exten has no application: Asterisk adds a priority that does nothing" : "same has no application: Asterisk adds a priority that does nothing";
+    const message =
+      kind === "exten"
+        ? "exten has no application: Asterisk adds a priority that does nothing"
+        : "same has no application: Asterisk adds a priority that does nothing";
     report(p, at, [issue("warning", 0, rest.length, message, FIELDS_HINT)]);
   } else {
     reportApplication(p, app, at + comma + 1, parsed.priority.base.kind === "hint");
@@ -151,7 +170,15 @@ function claim(p: Place, key: string, priority: number | null, pr: Priority, kin
   const name = priority === HINT_PRIORITY ? "hint" : `priority ${priority}`;
   const earlier = taken.get(priority);
   if (earlier !== undefined) {
-    report(p, at, [issue("error", pr.index, pr.text.length, `${name} of this extension is already defined at line ${earlier}`, "Asterisk keeps the first and ignores this line")]);
+    report(p, at, [
+      issue(
+        "error",
+        pr.index,
+        pr.text.length,
+        `${name} of this extension is already defined at line ${earlier}`,
+        "Asterisk keeps the first and ignores this line",
+      ),
+    ]);
     return false;
   }
   taken.set(priority, p.line.line);

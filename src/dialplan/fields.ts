@@ -27,12 +27,7 @@ export function splitExtension(value: string): { comma: number; openBracket: num
   return { comma: -1, openBracket: depth > 0 ? openBracket : -1 };
 }
 
-export type PriorityBase =
-  | { kind: "number"; value: number }
-  | { kind: "next" }
-  | { kind: "same" }
-  | { kind: "hint" }
-  | { kind: "label"; name: string };
+export type PriorityBase = { kind: "number"; value: number } | { kind: "next" } | { kind: "same" } | { kind: "hint" } | { kind: "label"; name: string };
 
 export interface Priority {
   base: PriorityBase;
@@ -70,7 +65,15 @@ export function parsePriority(field: string): { priority?: Priority; issues: Iss
     // pbx_config reads the offset with sscanf("%d"): what is not a number there is ignored.
     const read = /^\d*/.exec(digits)![0];
     if (read !== digits) {
-      issues.push(issue("warning", index + plusAt, digits.length + 1, `'+${digits}' in priority '${text}' is read as ${read === "" ? "nothing" : `+${read}`}`, "write n+2 or 1+2"));
+      issues.push(
+        issue(
+          "warning",
+          index + plusAt,
+          digits.length + 1,
+          `'+${digits}' in priority '${text}' is read as ${read === "" ? "nothing" : `+${read}`}`,
+          "write n+2 or 1+2",
+        ),
+      );
     }
     plus = Number(read || 0);
     word = word.slice(0, plusAt);
@@ -112,7 +115,15 @@ export function checkApplication(app: string, hint: boolean): Issue[] {
   const open = app.indexOf("(");
   if (!hint && open >= 0 && app.lastIndexOf(")") < open) {
     // Asterisk loads it with the arguments up to the end of the line, and logs the warning.
-    found.push(issue("warning", open, app.length - open, "unbalanced parenthesis in application call: no closing ')'", "Asterisk warns \"No closing parenthesis found?\" and takes the rest of the line as the arguments; add the missing ')'"));
+    found.push(
+      issue(
+        "warning",
+        open,
+        app.length - open,
+        "unbalanced parenthesis in application call: no closing ')'",
+        "Asterisk warns \"No closing parenthesis found?\" and takes the rest of the line as the arguments; add the missing ')'",
+      ),
+    );
   }
   if (hint) return found;
   const head = open < 0 ? app.trimEnd() : app.slice(0, open);
@@ -120,9 +131,19 @@ export function checkApplication(app: string, hint: boolean): Issue[] {
   const lead = head.length - head.trimStart().length;
   const name = head.slice(lead);
   if (/\s$/.test(name) && name.trim() !== "") {
-    found.push(issue("warning", lead, name.length, `space between the application name '${name.trim()}' and '(' becomes part of the name`, "remove the space: Asterisk will not find the application"));
+    found.push(
+      issue(
+        "warning",
+        lead,
+        name.length,
+        `space between the application name '${name.trim()}' and '(' becomes part of the name`,
+        "remove the space: Asterisk will not find the application",
+      ),
+    );
   } else if (!/^[A-Za-z0-9_]+$/.test(name)) {
-    found.push(issue("warning", lead, Math.max(name.length, 1), `'${name}' is not a valid application name`, "write App(arguments), e.g. Playback(hello-world)"));
+    found.push(
+      issue("warning", lead, Math.max(name.length, 1), `'${name}' is not a valid application name`, "write App(arguments), e.g. Playback(hello-world)"),
+    );
   }
   const close = app.lastIndexOf(")");
   const tail = close > open ? app.slice(close + 1) : "";

@@ -63,7 +63,15 @@ function readOptions(header: Header, options: string, base: number): Issue[] {
   for (const option of options.split(",")) {
     if (option === "" || option.trim() !== option) {
       // Looked up verbatim as a section name (" !" or " tpl"), which cannot be found.
-      found.push(issue("error", index, Math.max(option.length, 1), `section option '${option}' is empty or has spaces`, `Asterisk looks for a template named exactly '${option}' and, not finding it, stops reading (the rest of this file and every later file in extensions_extra.d are dropped): write (!,name) without spaces`));
+      found.push(
+        issue(
+          "error",
+          index,
+          Math.max(option.length, 1),
+          `section option '${option}' is empty or has spaces`,
+          `Asterisk looks for a template named exactly '${option}' and, not finding it, stops reading (the rest of this file and every later file in extensions_extra.d are dropped): write (!,name) without spaces`,
+        ),
+      );
     } else if (option === "!") {
       header.template = true;
     } else if (option.startsWith("+")) {

@@ -30,10 +30,7 @@ interface Scanned {
   commentCol?: number;
 }
 
-export function splitLogicalLines(
-  text: string,
-  file: string,
-): { lines: LogicalLine[]; diagnostics: DialplanDiagnostic[] } {
+export function splitLogicalLines(text: string, file: string): { lines: LogicalLine[]; diagnostics: DialplanDiagnostic[] } {
   const diagnostics: DialplanDiagnostic[] = [];
   const error = (line: number, col: number, length: number, message: string, hint: string) =>
     diagnostics.push({ file, line, col, length, severity: "error", message, hint });
@@ -47,7 +44,13 @@ export function splitLogicalLines(
     // C strings end at NUL: Asterisk never sees the rest of such a line (lint.ts reports NULs).
     const raw = physical.split("\0")[0];
     if (Buffer.byteLength(raw, "utf8") >= MAX_LINE_BYTES) {
-      error(line, 1, raw.length, `line is too long (${Buffer.byteLength(raw, "utf8")} bytes)`, `Asterisk skips lines of ${MAX_LINE_BYTES} bytes or more; split it`);
+      error(
+        line,
+        1,
+        raw.length,
+        `line is too long (${Buffer.byteLength(raw, "utf8")} bytes)`,
+        `Asterisk skips lines of ${MAX_LINE_BYTES} bytes or more; split it`,
+      );
       return;
     }
     const scanned = scanLine(raw, line, state, error);
@@ -100,7 +103,13 @@ function scanLine(
     } else if (p >= i + 2 && raw[p - 1] === "-" && raw[p - 2] === "-") {
       keep(i, p + 1);
       if (state.depth === 0) {
-        error(line, p - 1, 3, "'--;' closes a block comment that is not open", "Asterisk's comment depth goes negative: it ignores the following lines up to the next ';--' and then reads block comments as dialplan");
+        error(
+          line,
+          p - 1,
+          3,
+          "'--;' closes a block comment that is not open",
+          "Asterisk's comment depth goes negative: it ignores the following lines up to the next ';--' and then reads block comments as dialplan",
+        );
       }
       state.depth--;
       state.open.pop();

@@ -59,7 +59,9 @@ export function notDialplanReason(text: string, target: string): string | undefi
   const firstLine = text.replace(/^\uFEFF/, "").split("\n", 1)[0];
   if (firstLine.startsWith("#!")) return "it starts with '#!'";
   if (!basename(target).endsWith(".conf")) return "its name does not end in .conf";
-  const meaningful = splitLogicalLines(text, target).lines.map((l) => l.text).filter((l) => !l.startsWith("#"));
+  const meaningful = splitLogicalLines(text, target)
+    .lines.map((l) => l.text)
+    .filter((l) => !l.startsWith("#"));
   if (meaningful.length > 0 && !meaningful.some((l) => l.startsWith("["))) return "it has no [context]";
   return undefined;
 }
@@ -70,10 +72,22 @@ function nulDiagnostic(file: string, text: string): DialplanDiagnostic | null {
     const lineEnd = text.indexOf("\n", at);
     const lineStart = text.lastIndexOf("\n", at) + 1;
     const before = text.slice(lineStart, at);
-    const after = text.slice(at + 1, lineEnd < 0 ? undefined : lineEnd).replace(/(^|[^\\]);.*$/, "$1").replace(/\0/g, "").trim();
+    const after = text
+      .slice(at + 1, lineEnd < 0 ? undefined : lineEnd)
+      .replace(/(^|[^\\]);.*$/, "$1")
+      .replace(/\0/g, "")
+      .trim();
     if (/(^|[^\\]);/.test(before) || after === "") continue;
     const { line, col } = positionOf(text, at);
-    return { file, line, col, length: 1, severity: "warning", message: "a NUL byte ends this line for Asterisk: the text after it is ignored", hint: "the file is probably binary or mis-encoded (UTF-16?); remove the byte" };
+    return {
+      file,
+      line,
+      col,
+      length: 1,
+      severity: "warning",
+      message: "a NUL byte ends this line for Asterisk: the text after it is ignored",
+      hint: "the file is probably binary or mis-encoded (UTF-16?); remove the byte",
+    };
   }
   return null;
 }

@@ -69,14 +69,24 @@ export function parseDialplan(text: string, file: string, context: DialplanConte
   for (const line of split.lines) parseLine(st, line);
   for (const p of st.pendingIncludes) {
     if (isKnownSection(st, p.target)) continue;
-    report(st, p.line, p.at, [issue("warning", 0, p.target.length, `include of '${p.target}', a context that no file of the dialplan defines`, "Asterisk includes nothing (\"tries to include nonexistent context\"); check the name")]);
+    report(st, p.line, p.at, [
+      issue(
+        "warning",
+        0,
+        p.target.length,
+        `include of '${p.target}', a context that no file of the dialplan defines`,
+        'Asterisk includes nothing ("tries to include nonexistent context"); check the name',
+      ),
+    ]);
   }
   return { contexts: st.contexts, extensions: st.extensions, diagnostics: sortDiagnostics(st.diagnostics) };
 }
 
 function parseLine(st: ParserState, l: LogicalLine): void {
   if (l.text.endsWith("\\")) {
-    report(st, l, 0, [issue("warning", l.text.length - 1, 1, "Asterisk has no line continuation: the '\\' is kept as text", "put the whole entry on one line")]);
+    report(st, l, 0, [
+      issue("warning", l.text.length - 1, 1, "Asterisk has no line continuation: the '\\' is kept as text", "put the whole entry on one line"),
+    ]);
   }
   if (l.text.startsWith("[")) parseSection(st, l);
   else if (l.text.startsWith("#")) parseDirective(st, l);
@@ -96,9 +106,18 @@ function parseSection(st: ParserState, l: LogicalLine): void {
   report(st, l, 0, issues);
   const sure = st.context.sectionsBefore !== undefined;
   const unknown = (index: number, length: number, message: string, fix: string) =>
-    report(st, l, 0, [issue(sure ? "error" : "warning", index, length, message, sure ? `Asterisk stops reading here: ${DROPS_TAIL}; ${fix}` : `unless a file read before this one defines it, ${DROPS_REST}`)]);
+    report(st, l, 0, [
+      issue(
+        sure ? "error" : "warning",
+        index,
+        length,
+        message,
+        sure ? `Asterisk stops reading here: ${DROPS_TAIL}; ${fix}` : `unless a file read before this one defines it, ${DROPS_REST}`,
+      ),
+    ]);
   for (const parent of header.inherits) {
-    if (!isKnownSection(st, parent.name)) unknown(parent.index, parent.name.length, `'${parent.name}' is not defined before this line`, `define [${parent.name}](!) earlier`);
+    if (!isKnownSection(st, parent.name))
+      unknown(parent.index, parent.name.length, `'${parent.name}' is not defined before this line`, `define [${parent.name}](!) earlier`);
   }
   if (header.append && !isKnownSection(st, header.name)) {
     unknown(1, header.name.length, `[${header.name}](+) adds to a section that is not defined before this line`, `write [${header.name}] without (+)`);
@@ -128,9 +147,25 @@ function parseDirective(st: ParserState, l: LogicalLine): void {
 function checkInclude(st: ParserState, l: LogicalLine, argument: string): void {
   const exists = st.context.includeExists?.(argument);
   if (exists === undefined) {
-    report(st, l, 0, [issue("warning", 0, l.text.length, "#include is not checked: where it points is unknown here", `if the file is missing when Asterisk loads the dialplan, ${DROPS_REST}; #tryinclude is safe`)]);
+    report(st, l, 0, [
+      issue(
+        "warning",
+        0,
+        l.text.length,
+        "#include is not checked: where it points is unknown here",
+        `if the file is missing when Asterisk loads the dialplan, ${DROPS_REST}; #tryinclude is safe`,
+      ),
+    ]);
   } else if (!exists) {
-    report(st, l, 0, [issue("error", 0, l.text.length, `#include of ${argument}, which does not exist`, `${DROPS_REST}; use #tryinclude for a file that may be missing; relative paths start at /etc/asterisk`)]);
+    report(st, l, 0, [
+      issue(
+        "error",
+        0,
+        l.text.length,
+        `#include of ${argument}, which does not exist`,
+        `${DROPS_REST}; use #tryinclude for a file that may be missing; relative paths start at /etc/asterisk`,
+      ),
+    ]);
   }
 }
 
@@ -144,7 +179,15 @@ function parseAssignment(st: ParserState, l: LogicalLine): void {
   }
   const eq = text.indexOf("=", escaped ? 2 : 0);
   if (eq < 0) {
-    report(st, l, 0, [issue("warning", 0, text.length, "line is not 'key = value'", "Asterisk ignores it (\"No '=' (equal sign)\"); every line must be [section], #directive, key = value or a ; comment")]);
+    report(st, l, 0, [
+      issue(
+        "warning",
+        0,
+        text.length,
+        "line is not 'key = value'",
+        "Asterisk ignores it (\"No '=' (equal sign)\"); every line must be [section], #directive, key = value or a ; comment",
+      ),
+    ]);
     return;
   }
   const key = text.slice(escaped ? 1 : 0, eq).trim();
@@ -166,15 +209,25 @@ function parseAssignment(st: ParserState, l: LogicalLine): void {
 /** A key with blanks, quotes or brackets means the '=' found belongs to the value. */
 function checkKey(st: ParserState, l: LogicalLine, key: string, eq: number): boolean {
   if (key === "") {
-    report(st, l, 0, [issue("warning", 0, eq + 1, "missing key before '='", "Asterisk ignores this line (\"No variable name\")")]);
+    report(st, l, 0, [issue("warning", 0, eq + 1, "missing key before '='", 'Asterisk ignores this line ("No variable name")')]);
     return false;
   }
   if (l.text[eq - 1] === "+") {
-    report(st, l, 0, [issue("warning", 0, eq + 1, `'${key}=' appends this text to the previous '${key.slice(0, -1).trim()}' line's value`, "use '=' or '=>' for a new line")]);
+    report(st, l, 0, [
+      issue("warning", 0, eq + 1, `'${key}=' appends this text to the previous '${key.slice(0, -1).trim()}' line's value`, "use '=' or '=>' for a new line"),
+    ]);
     return false;
   }
   if (/[\s(),"'$]/.test(key)) {
-    report(st, l, 0, [issue("warning", 0, l.text.length, "line is not 'key = value': the first '=' is inside the value", "Asterisk ignores it as an unknown key; a key such as 'exten' or 'same' and '=' or '=>' must come first")]);
+    report(st, l, 0, [
+      issue(
+        "warning",
+        0,
+        l.text.length,
+        "line is not 'key = value': the first '=' is inside the value",
+        "Asterisk ignores it as an unknown key; a key such as 'exten' or 'same' and '=' or '=>' must come first",
+      ),
+    ]);
     return false;
   }
   return true;
@@ -193,7 +246,15 @@ function dispatch(st: ParserState, l: LogicalLine, section: Section, key: string
   else if (name === "ignorepat") requireValue(st, l, name, value);
   else if (name === "switch" || name === "lswitch" || name === "eswitch") checkSwitch(st, l, name, value, at);
   else {
-    report(st, l, 0, [issue("warning", 0, key.length, `unknown key '${key}' in a context`, "Asterisk ignores it; known keys are exten, same, include, switch, lswitch, eswitch and ignorepat")]);
+    report(st, l, 0, [
+      issue(
+        "warning",
+        0,
+        key.length,
+        `unknown key '${key}' in a context`,
+        "Asterisk ignores it; known keys are exten, same, include, switch, lswitch, eswitch and ignorepat",
+      ),
+    ]);
   }
 }
 

@@ -80,12 +80,6 @@ export interface Issue {
 }
 
 /** Shorthand for building issues. */
-export function issue(
-  severity: Severity,
-  index: number,
-  length: number,
-  message: string,
-  hint?: string,
-): Issue {
+export function issue(severity: Severity, index: number, length: number, message: string, hint?: string): Issue {
   return hint === undefined ? { index, length, severity, message } : { index, length, severity, message, hint };
 }

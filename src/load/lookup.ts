@@ -33,7 +33,11 @@ export function searchDirs(opts: SearchOptions): string[] {
 
 export const isPathArgument = (arg: string) => arg.includes("/") || arg.startsWith(".");
 
-const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
+const isDir = (p: string) =>
+  stat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 
 export interface AvailablePlugin {
   name: string;
@@ -47,7 +51,10 @@ export async function listAvailable(opts: SearchOptions): Promise<AvailablePlugi
   for (const searchDir of searchDirs(opts)) {
     const entries = await readdir(searchDir, { withFileTypes: true }).catch(() => []);
     // Plain code-unit order: localeCompare's first call builds an ICU collator (≈ 5 ms of start-up).
-    const dirs = entries.filter((e) => e.isDirectory() || e.isSymbolicLink()).map((e) => e.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const dirs = entries
+      .filter((e) => e.isDirectory() || e.isSymbolicLink())
+      .map((e) => e.name)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const names = await Promise.all(dirs.map((d) => readPackageName(path.join(searchDir, d))));
     dirs.forEach((d, i) => {
       const name = names[i];

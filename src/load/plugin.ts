@@ -43,7 +43,11 @@ export interface Plugin {
 
 export type LoadResult = { ok: true; plugin: Plugin } | { ok: false; diagnostics: Diagnostic[] };
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** Descriptors, package.yml and Makefiles are small: a larger one is a mistake, not a plugin. */
 export const MAX_DESCRIPTOR_BYTES = 1024 * 1024;
@@ -54,11 +58,14 @@ export async function readText(file: string): Promise<string> {
   const st = await stat(file);
   const refuse = (message: string, hint: string) => invalid(`cannot read ${file}`, [{ severity: "error", file, message, hint }]);
   if (!st.isFile()) throw refuse(`${path.basename(file)} is ${kindOf(st)}, not a regular file`, `replace it with a regular file`);
-  if (st.size > MAX_DESCRIPTOR_BYTES) throw refuse(`${path.basename(file)} is ${(st.size / 1024 / 1024).toFixed(1)} MB; descriptors are limited to 1 MB`, "keep data files beside the descriptor and copy them with a step");
+  if (st.size > MAX_DESCRIPTOR_BYTES)
+    throw refuse(
+      `${path.basename(file)} is ${(st.size / 1024 / 1024).toFixed(1)} MB; descriptors are limited to 1 MB`,
+      "keep data files beside the descriptor and copy them with a step",
+    );
   const buf = await readFile(file);
   return buf.toString("utf8");
 }
-
 
 /** Loads and validates `dir`; every problem found is returned, not only the first. */
 export async function loadPlugin(dir: string): Promise<LoadResult> {
@@ -67,7 +74,17 @@ export async function loadPlugin(dir: string): Promise<LoadResult> {
   if (!(await exists(metaFile))) {
     // A wazo-plugind plugin (wazo/plugin.yml + wazo/rules), when there is no package.yml.
     if (await exists(path.join(abs, "wazo", "plugin.yml"))) return (await import("../rules/meta.js")).loadRulesPlugin(abs);
-    return { ok: false, diagnostics: [{ severity: "error", file: metaFile, message: "no package.yml in the plugin folder", hint: "a plugin folder holds package.yml (name, description, version) and tasks.yml, tasks.ts or a Makefile" }] };
+    return {
+      ok: false,
+      diagnostics: [
+        {
+          severity: "error",
+          file: metaFile,
+          message: "no package.yml in the plugin folder",
+          hint: "a plugin folder holds package.yml (name, description, version) and tasks.yml, tasks.ts or a Makefile",
+        },
+      ],
+    };
   }
   const diagnostics: Diagnostic[] = [];
   const metaText = await readText(metaFile);
@@ -101,7 +118,14 @@ async function loadExecutor(dir: string): Promise<{ ok: true; value: Executor } 
   }
   return {
     ok: false,
-    diagnostics: [{ severity: "error", file: path.join(dir, "tasks.yml"), message: "no tasks.yml, tasks.ts or Makefile in the plugin folder", hint: "add a tasks.yml (see docs/descriptor.md)" }],
+    diagnostics: [
+      {
+        severity: "error",
+        file: path.join(dir, "tasks.yml"),
+        message: "no tasks.yml, tasks.ts or Makefile in the plugin folder",
+        hint: "add a tasks.yml (see docs/descriptor.md)",
+      },
+    ],
   };
 }
 
@@ -121,10 +145,26 @@ async function loadTasksTs(file: string) {
   const r = await (await import("./tasks-ts.js")).evaluateTasksTs(file);
   const shown = r.output.slice(-5);
   if (!r.ok)
-    return { ok: false as const, diagnostics: [{ severity: "error" as const, file, line: r.line, col: r.col, source: r.line ? text : undefined, message: `cannot load tasks.ts: ${r.message}`, hint: shown.length ? `its last output:\n    ${shown.join("\n    ")}` : undefined }] };
+    return {
+      ok: false as const,
+      diagnostics: [
+        {
+          severity: "error" as const,
+          file,
+          line: r.line,
+          col: r.col,
+          source: r.line ? text : undefined,
+          message: `cannot load tasks.ts: ${r.message}`,
+          hint: shown.length ? `its last output:\n    ${shown.join("\n    ")}` : undefined,
+        },
+      ],
+    };
   const value = r.value;
   if (value === undefined)
-    return { ok: false as const, diagnostics: [{ severity: "error" as const, file, message: "tasks.ts has no default export", hint: "export default defineTasks({ install: [...] })" }] };
+    return {
+      ok: false as const,
+      diagnostics: [{ severity: "error" as const, file, message: "tasks.ts has no default export", hint: "export default defineTasks({ install: [...] })" }],
+    };
   const at = textLocator(file, text, value);
   const v = await validateTasks(value, at);
   if (!v.ok) return v;

@@ -21,11 +21,7 @@ export type PackageMeta = z.infer<typeof PackageSchema>;
 // Regular expressions rather than refinements, so the JSON Schema carries them too.
 const NO_DOTDOT = /^(?!(?:.*\/)?\.\.(?:\/|$))/;
 
-const absolutePath = z
-  .string()
-  .min(1)
-  .regex(/^\//, "must be an absolute path (starting with '/')")
-  .regex(NO_DOTDOT, "must not contain '..' segments");
+const absolutePath = z.string().min(1).regex(/^\//, "must be an absolute path (starting with '/')").regex(NO_DOTDOT, "must not contain '..' segments");
 
 const relativeSource = z
   .string()
@@ -125,18 +121,7 @@ export const STEP_SCHEMAS: { readonly [K in StepKind]: z.ZodType } = {
 };
 export { STEP_KINDS, stepKind, type StepKind };
 
-export const StepSchema = z.union([
-  CopyStep,
-  RemoveStep,
-  MkdirStep,
-  SymlinkStep,
-  ChmodStep,
-  ReloadStep,
-  RestartStep,
-  AsteriskStep,
-  RunStep,
-  VerifyStep,
-]);
+export const StepSchema = z.union([CopyStep, RemoveStep, MkdirStep, SymlinkStep, ChmodStep, ReloadStep, RestartStep, AsteriskStep, RunStep, VerifyStep]);
 export type Step = z.infer<typeof StepSchema>;
 export type CopyStep = z.infer<typeof CopyStep>;
 export type RemoveStep = z.infer<typeof RemoveStep>;
@@ -153,10 +138,7 @@ export type VerifyStep = z.infer<typeof VerifyStep>;
 export const TasksSchema = z
   .strictObject({
     install: z.array(StepSchema).min(1).describe("Steps run by `wazo-tasks install`, in order; handlers last."),
-    uninstall: z
-      .array(StepSchema)
-      .optional()
-      .describe("Extra steps for `wazo-tasks uninstall`. The files install created are always removed."),
+    uninstall: z.array(StepSchema).optional().describe("Extra steps for `wazo-tasks uninstall`. The files install created are always removed."),
   })
   .describe("wazo-tasks install descriptor (tasks.yml)");
 export type Tasks = z.infer<typeof TasksSchema>;

@@ -55,7 +55,8 @@ function answer(m: { ok: true; value: unknown } | { ok: false; message: string; 
 }
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0];
-const failed = (e: unknown) => answer({ ok: false, message: e instanceof ExitCalled ? e.message : `${e instanceof Error ? e.name : "error"}: ${firstLine(e)}` });
+const failed = (e: unknown) =>
+  answer({ ok: false, message: e instanceof ExitCalled ? e.message : `${e instanceof Error ? e.name : "error"}: ${firstLine(e)}` });
 process.on("uncaughtException", failed);
 process.on("unhandledRejection", (e) => answer({ ok: false, message: `unhandled rejection: ${firstLine(e)}` }));
 process.on("disconnect", () => process.kill(process.pid, "SIGKILL"));
@@ -120,7 +121,10 @@ function compiled(file: string, text: string): Promise<string> {
   return cached(hash(`${PACKAGE}\0${text}`), async () => {
     const { transform } = await import("esbuild");
     const { code } = await transform(text, { loader: "ts", format: "esm", target: "node20", sourcefile: file, logLevel: "silent" });
-    return code.replace(/(\bimport\s*(\{[^}]*\})?[^'"]*?from\s*)(["'])wazo-tasks\3/g, (_m, head: string, names?: string) => `${head}${JSON.stringify(ownModule(names))}`);
+    return code.replace(
+      /(\bimport\s*(\{[^}]*\})?[^'"]*?from\s*)(["'])wazo-tasks\3/g,
+      (_m, head: string, names?: string) => `${head}${JSON.stringify(ownModule(names))}`,
+    );
   });
 }
 
@@ -138,7 +142,9 @@ async function bundled(file: string): Promise<string> {
     logLevel: "silent",
     define: { "import.meta.url": JSON.stringify(pathToFileURL(file).href), __dirname: JSON.stringify(path.dirname(file)), __filename: JSON.stringify(file) },
     banner: { js: "import { createRequire as __wtRequire } from 'node:module'; const require = __wtRequire(import.meta.url);" },
-    plugins: [{ name: "wazo-tasks", setup: (b) => b.onResolve({ filter: /^wazo-tasks$/ }, () => ({ path: fileURLToPath(ownModule(undefined)), external: true })) }],
+    plugins: [
+      { name: "wazo-tasks", setup: (b) => b.onResolve({ filter: /^wazo-tasks$/ }, () => ({ path: fileURLToPath(ownModule(undefined)), external: true })) },
+    ],
   });
   const code = r.outputFiles[0].text;
   return cached(hash(code), async () => code);

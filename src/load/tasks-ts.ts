@@ -8,9 +8,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { childEnv, findOnPath } from "../util/process.js";
 
-export type TsResult =
-  | { ok: true; value: unknown; output: string[] }
-  | { ok: false; message: string; line?: number; col?: number; output: string[] };
+export type TsResult = { ok: true; value: unknown; output: string[] } | { ok: false; message: string; line?: number; col?: number; output: string[] };
 
 interface Job {
   id: number;
@@ -92,7 +90,8 @@ function start(): ChildProcess {
   });
   c.on("exit", (code, signal) => {
     if (child === c) child = undefined;
-    if (busy?.owner === c) finish(busy, { ok: false, message: `the process loading tasks.ts ended (${signal ? `killed by ${signal}` : `exit code ${code}`})`, output: [] });
+    if (busy?.owner === c)
+      finish(busy, { ok: false, message: `the process loading tasks.ts ended (${signal ? `killed by ${signal}` : `exit code ${code}`})`, output: [] });
   });
   c.on("error", (e) => {
     if (child === c) child = undefined;

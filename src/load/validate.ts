@@ -40,13 +40,7 @@ function describeType(v: unknown): string {
 }
 
 /** Converts the issues of one safeParse into diagnostics, prefixing `base` to their paths. */
-export function issuesToDiagnostics(
-  error: z.ZodError,
-  input: unknown,
-  schema: z.ZodType,
-  base: YamlPath,
-  at: Locator,
-): Diagnostic[] {
+export function issuesToDiagnostics(error: z.ZodError, input: unknown, schema: z.ZodType, base: YamlPath, at: Locator): Diagnostic[] {
   return error.issues.map((issue) => {
     const path = [...base, ...(issue.path as (string | number)[])];
     const value = valueAt(input, issue.path as (string | number)[]);

@@ -49,7 +49,7 @@ export function parseYaml(text: string, file: string): { ok: true; doc: YamlDocu
   const offsetOf = (path: YamlPath, key = false): number => {
     for (let n = path.length; n >= 0; n--) {
       const k = keyOf(path.slice(0, n));
-      const found = key && n === path.length ? keys.get(k) : values.get(k) ?? keys.get(k);
+      const found = key && n === path.length ? keys.get(k) : (values.get(k) ?? keys.get(k));
       if (found !== undefined) return found;
     }
     return 0;
@@ -128,7 +128,10 @@ function indexEvents(events: Event[], text: string, values: Map<string, number>,
 function tokenLength(text: string, offset: number): number {
   let end = offset;
   while (end < text.length && text[end] !== "\n" && text[end] !== "\r") end++;
-  const token = text.slice(offset, end).replace(/\s+#.*$/, "").trimEnd();
+  const token = text
+    .slice(offset, end)
+    .replace(/\s+#.*$/, "")
+    .trimEnd();
   return Math.max(1, token.length);
 }
 

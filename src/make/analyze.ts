@@ -159,7 +159,8 @@ function applyOutcome(out: Outcome, c: Command, line: RecipeLine, w: Walk, ignor
     case "steps":
       for (const step of out.steps) w.items.push({ kind: "step", line: line.line, step });
       if (out.writes.some((p) => !p.destdir)) w.absolute.push({ line: line.line, text: display(c.text, w.destdirVar) });
-      for (const message of out.warnings ?? []) w.warnings.push({ file: w.mk.file, line: line.line, col: line.col, message, severity: "warning", source: w.mk.source });
+      for (const message of out.warnings ?? [])
+        w.warnings.push({ file: w.mk.file, line: line.line, col: line.col, message, severity: "warning", source: w.mk.source });
   }
 }
 
@@ -201,5 +202,13 @@ function writesAbsolutePath(text: string): boolean {
 
 function automaticVars(rule: Rule): Record<string, string> {
   const all = rule.prereqs.join(" ");
-  return { "@": rule.target, "<": rule.prereqs[0] ?? "", "^": [...new Set(rule.prereqs)].join(" "), "+": all, "?": all, "|": rule.orderOnly.join(" "), "*": "" };
+  return {
+    "@": rule.target,
+    "<": rule.prereqs[0] ?? "",
+    "^": [...new Set(rule.prereqs)].join(" "),
+    "+": all,
+    "?": all,
+    "|": rule.orderOnly.join(" "),
+    "*": "",
+  };
 }

@@ -59,20 +59,38 @@ export async function captureMakeInstall(plugin: Plugin, predicted: Expanded, op
     killChildren("SIGTERM");
   };
   process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
-  const r = await runMake(plugin.dir, "install", { destdir: stage, env, timeoutMs: opts.timeoutMs ?? 10 * 60_000, onLine: (stream, line) => opts.emit?.({ type: "output", plugin: plugin.name, stream, line }) }).finally(() =>
-    process.off("SIGINT", onSignal).off("SIGTERM", onSignal),
-  );
+  const r = await runMake(plugin.dir, "install", {
+    destdir: stage,
+    env,
+    timeoutMs: opts.timeoutMs ?? 10 * 60_000,
+    onLine: (stream, line) => opts.emit?.({ type: "output", plugin: plugin.name, stream, line }),
+  }).finally(() => process.off("SIGINT", onSignal).off("SIGTERM", onSignal));
   const command = { command: "make install" };
-  if (signal.name) throw new TaskFailure("aborted", `${plugin.name}: make install interrupted by ${signal.name}; nothing was changed (make ran into a staging folder)`, [], undefined, { ...command, plugin: plugin.name });
+  if (signal.name)
+    throw new TaskFailure(
+      "aborted",
+      `${plugin.name}: make install interrupted by ${signal.name}; nothing was changed (make ran into a staging folder)`,
+      [],
+      undefined,
+      { ...command, plugin: plugin.name },
+    );
   if (r.notFound) throw new TaskFailure("make-failed", r.message, [], undefined, { ...command, plugin: plugin.name });
   if (!r.ok) {
-    const how = r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : r.error ?? `exit code ${r.exitCode}`;
-    throw new TaskFailure("make-failed", `${plugin.name}: make install failed (${how})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}\n  nothing was changed (make ran into a staging folder)`, [], undefined, { ...command, plugin: plugin.name, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) });
+    const how = r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : (r.error ?? `exit code ${r.exitCode}`);
+    throw new TaskFailure(
+      "make-failed",
+      `${plugin.name}: make install failed (${how})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}\n  nothing was changed (make ran into a staging folder)`,
+      [],
+      undefined,
+      { ...command, plugin: plugin.name, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) },
+    );
   }
   // `$(DESTDIR)/../x` lands beside the staging folder: outside the root, refused.
   const outside = (await readdir(base)).filter((n) => n !== "stage");
   if (outside.length)
-    throw invalid(`${plugin.name}: make install wrote outside DESTDIR (${outside.map((n) => `$(DESTDIR)/../${n}`).join(", ")}): refused, nothing was changed`, [{ severity: "error", file: plugin.makefile!, message: `writes outside $(DESTDIR): ${outside.join(", ")}`, hint: "install every file under $(DESTDIR)" }]);
+    throw invalid(`${plugin.name}: make install wrote outside DESTDIR (${outside.map((n) => `$(DESTDIR)/../${n}`).join(", ")}): refused, nothing was changed`, [
+      { severity: "error", file: plugin.makefile!, message: `writes outside $(DESTDIR): ${outside.join(", ")}`, hint: "install every file under $(DESTDIR)" },
+    ]);
   const staged = await stagedItems(plugin, stage);
   const steps = recordedSteps(await readFile(log, "utf8"));
   const calls = await expandSteps(plugin, "install", steps);
@@ -113,7 +131,10 @@ function recordedSteps(log: string): Step[] {
   const steps: Step[] = [];
   for (const line of log.split("\n").filter(Boolean)) {
     const [name, ...args] = line.split(SEP);
-    const out = SERVICE_COMMANDS[name]?.(args.map((text) => ({ text, glob: false })), { knownDirs: new Set() });
+    const out = SERVICE_COMMANDS[name]?.(
+      args.map((text) => ({ text, glob: false })),
+      { knownDirs: new Set() },
+    );
     if (out?.kind === "steps") steps.push(...out.steps);
     else if (out?.kind !== "noop") steps.push({ run: [name, ...args] } as Step);
   }

@@ -100,8 +100,15 @@ const INSTALL_OPTIONS: OptSpec = {
   flags: "dDcpvCT",
   values: "mogt",
   long: {
-    mode: "m", owner: "o", group: "g", directory: "d", "target-directory": "t", verbose: "v",
-    compare: "C", "preserve-timestamps": "p", "no-target-directory": "T",
+    mode: "m",
+    owner: "o",
+    group: "g",
+    directory: "d",
+    "target-directory": "t",
+    verbose: "v",
+    compare: "C",
+    "preserve-timestamps": "p",
+    "no-target-directory": "T",
   },
 };
 

@@ -53,8 +53,18 @@ export function convertMakefile(pluginDir: string, opts: ConvertOptions = {}): C
 /** The conversion proper, from an analysis (pluginDir is only used to check copy sources). */
 export function convertAnalysis(analysis: MakefileAnalysis, pluginDir: string, opts: ConvertOptions = {}): ConvertResult {
   const file = analysis.makefile.file;
-  const sink: Sink = { file, source: analysis.makefile.source, strict: opts.strict ?? false, warnings: analysis.diagnostics.filter((d) => d.severity === "warning"), errors: [] };
-  if (hasErrors(analysis.diagnostics)) return failed(analysis.diagnostics.filter((d) => d.severity !== "warning"), sink.warnings);
+  const sink: Sink = {
+    file,
+    source: analysis.makefile.source,
+    strict: opts.strict ?? false,
+    warnings: analysis.diagnostics.filter((d) => d.severity === "warning"),
+    errors: [],
+  };
+  if (hasErrors(analysis.diagnostics))
+    return failed(
+      analysis.diagnostics.filter((d) => d.severity !== "warning"),
+      sink.warnings,
+    );
   const installTarget = analysis.targets.get("install");
   if (!installTarget) return failed([whole(file, "no 'install' target")], sink.warnings);
   const uninstallTarget = analysis.targets.get("uninstall");
@@ -67,7 +77,10 @@ export function convertAnalysis(analysis: MakefileAnalysis, pluginDir: string, o
   const steps = { install: install.map((e) => e.step), uninstall: uninstall.map((e) => e.step) };
   const valid = TasksSchema.safeParse(uninstallTarget ? steps : { install: steps.install });
   if (!valid.success) {
-    return failed(valid.error.issues.map((i) => whole(file, `converted steps are invalid at ${i.path.join(".")}: ${i.message}`)), sink.warnings);
+    return failed(
+      valid.error.issues.map((i) => whole(file, `converted steps are invalid at ${i.path.join(".")}: ${i.message}`)),
+      sink.warnings,
+    );
   }
   const yaml = render(install, uninstallTarget ? uninstall : null);
   return { ok: true, yaml, steps, warnings: sink.warnings, makefile: file };
@@ -81,7 +94,15 @@ function entries(target: TargetAnalysis, sink: Sink): Entry[] {
       list.push({ step: item.step, line: item.line });
       continue;
     }
-    const diag: Diagnostic = { file: sink.file, line: item.line, col: item.col, message: `not translated: ${item.text}`, hint: item.reason, severity: "warning", source: sink.source };
+    const diag: Diagnostic = {
+      file: sink.file,
+      line: item.line,
+      col: item.col,
+      message: `not translated: ${item.text}`,
+      hint: item.reason,
+      severity: "warning",
+      source: sink.source,
+    };
     if (!item.runnable) sink.errors.push({ ...diag, message: `cannot be converted: ${item.text}`, severity: "error" });
     else if (sink.strict) sink.errors.push({ ...diag, severity: "error" });
     else {
@@ -108,7 +129,13 @@ function checkSources(list: Entry[], pluginDir: string, sink: Sink): void {
   for (const { step, line } of list) {
     if (!("copy" in step) || /[*?[]/.test(step.copy)) continue;
     if (!existsSync(join(pluginDir, step.copy))) {
-      addOnce(sink.warnings, { file: sink.file, line, message: `copy source '${step.copy}' is not in the plugin folder`, severity: "warning", source: sink.source });
+      addOnce(sink.warnings, {
+        file: sink.file,
+        line,
+        message: `copy source '${step.copy}' is not in the plugin folder`,
+        severity: "warning",
+        source: sink.source,
+      });
     }
   }
 }
@@ -127,7 +154,12 @@ function renderList(key: string, list: Entry[]): string {
   const lines = [`${key}:`];
   for (const e of list) {
     if (e.comment) lines.push(`  # ${e.comment.replace(/\s+/g, " ")}`);
-    lines.push(...dump([e.step], DUMP).trimEnd().split("\n").map((l) => `  ${l}`));
+    lines.push(
+      ...dump([e.step], DUMP)
+        .trimEnd()
+        .split("\n")
+        .map((l) => `  ${l}`),
+    );
   }
   return `${lines.join("\n")}\n`;
 }

@@ -102,12 +102,27 @@ export function matchingClose(text: string, from: number, open: string): number 
 const FUNCTIONS: Record<string, (args: string[]) => string> = {
   subst: ([from, to, s]) => s.split(from).join(to),
   strip: ([s]) => words(s).join(" "),
-  addprefix: ([p, s]) => words(s).map((w) => p + w).join(" "),
-  addsuffix: ([p, s]) => words(s).map((w) => w + p).join(" "),
-  notdir: ([s]) => words(s).map((w) => w.slice(w.lastIndexOf("/") + 1)).join(" "),
-  dir: ([s]) => words(s).map((w) => (w.includes("/") ? w.slice(0, w.lastIndexOf("/") + 1) : "./")).join(" "),
+  addprefix: ([p, s]) =>
+    words(s)
+      .map((w) => p + w)
+      .join(" "),
+  addsuffix: ([p, s]) =>
+    words(s)
+      .map((w) => w + p)
+      .join(" "),
+  notdir: ([s]) =>
+    words(s)
+      .map((w) => w.slice(w.lastIndexOf("/") + 1))
+      .join(" "),
+  dir: ([s]) =>
+    words(s)
+      .map((w) => (w.includes("/") ? w.slice(0, w.lastIndexOf("/") + 1) : "./"))
+      .join(" "),
   firstword: ([s]) => words(s)[0] ?? "",
-  patsubst: ([pat, rep, s]) => words(s).map((w) => patsubst(pat, rep, w)).join(" "),
+  patsubst: ([pat, rep, s]) =>
+    words(s)
+      .map((w) => patsubst(pat, rep, w))
+      .join(" "),
   // Handed to the shell instead: sh expands the same glob / runs the same command, in the same
   // folder, when the recipe runs (make does it a moment earlier, with the same result).
   wildcard: ([s]) => words(s).join(" "),
@@ -116,9 +131,34 @@ const FUNCTIONS: Record<string, (args: string[]) => string> = {
 
 // Functions make has but we cannot evaluate from the text alone; named so the reason is precise.
 const KNOWN_UNSUPPORTED = new Set([
-  "foreach", "call", "eval", "if", "or", "and", "origin", "value", "realpath",
-  "abspath", "filter", "filter-out", "sort", "word", "words", "wordlist", "lastword", "suffix",
-  "basename", "join", "findstring", "error", "warning", "info", "file", "flavor", "let", "intcmp",
+  "foreach",
+  "call",
+  "eval",
+  "if",
+  "or",
+  "and",
+  "origin",
+  "value",
+  "realpath",
+  "abspath",
+  "filter",
+  "filter-out",
+  "sort",
+  "word",
+  "words",
+  "wordlist",
+  "lastword",
+  "suffix",
+  "basename",
+  "join",
+  "findstring",
+  "error",
+  "warning",
+  "info",
+  "file",
+  "flavor",
+  "let",
+  "intcmp",
 ]);
 
 function reference(body: string, raw: string, ctx: ExpandContext, stack: ReadonlySet<string>): string {
@@ -135,7 +175,9 @@ function reference(body: string, raw: string, ctx: ExpandContext, stack: Readonl
   const sub = substitutionRef(body);
   if (sub) {
     const value = lookup(expand(sub.name, ctx, stack), ctx, stack);
-    return words(value).map((w) => patsubst(sub.from.includes("%") ? sub.from : `%${sub.from}`, sub.to.includes("%") ? sub.to : `%${sub.to}`, w)).join(" ");
+    return words(value)
+      .map((w) => patsubst(sub.from.includes("%") ? sub.from : `%${sub.from}`, sub.to.includes("%") ? sub.to : `%${sub.to}`, w))
+      .join(" ");
   }
   return lookup(expand(body, ctx, stack), ctx, stack);
 }

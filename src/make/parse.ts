@@ -228,7 +228,10 @@ function continuationEnd(lines: string[], i: number): number {
 
 /** Outside recipes, make turns backslash-newline and the whitespace around it into one space. */
 function joinLogical(physical: string[]): string {
-  return physical.map((l, k) => (k < physical.length - 1 ? l.slice(0, -1).trimEnd() : l)).map((l, k) => (k > 0 ? l.trimStart() : l)).join(" ");
+  return physical
+    .map((l, k) => (k < physical.length - 1 ? l.slice(0, -1).trimEnd() : l))
+    .map((l, k) => (k > 0 ? l.trimStart() : l))
+    .join(" ");
 }
 
 function stripComment(line: string): string {

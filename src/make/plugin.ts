@@ -40,7 +40,14 @@ export async function analyzePluginMakefile(plugin: Plugin): Promise<MakefileAna
   if (hasErrors(analysis.diagnostics)) throw invalid(`${plugin.name}: the Makefile cannot be read by make`, errors);
   const missing = (["install", "uninstall"] as const).filter((t) => !analysis.targets.has(t));
   if (missing.length)
-    throw invalid(`${plugin.name}: ${file} has no ${missing.map((t) => `'${t}'`).join(" or ")} target`, [{ severity: "error", file, message: `missing target${missing.length > 1 ? "s" : ""}: ${missing.join(", ")}`, hint: "a Makefile plugin needs install and uninstall targets" }]);
+    throw invalid(`${plugin.name}: ${file} has no ${missing.map((t) => `'${t}'`).join(" or ")} target`, [
+      {
+        severity: "error",
+        file,
+        message: `missing target${missing.length > 1 ? "s" : ""}: ${missing.join(", ")}`,
+        hint: "a Makefile plugin needs install and uninstall targets",
+      },
+    ]);
   return analysis;
 }
 
@@ -50,13 +57,34 @@ export async function expandMakePlugin(plugin: Plugin, target: "install" | "unin
   const t = analysis.targets.get(target)!;
   const file = plugin.makefile!;
   if (opts.staging && t.writesAbsoluteWithoutDestdir.length && !opts.allowAbsolute) {
-    const diagnostics: Diagnostic[] = t.writesAbsoluteWithoutDestdir.map((w) => ({ severity: "error", file, line: w.line, message: `writes to an absolute path without $(DESTDIR): ${w.text}` }));
-    throw invalid(`${plugin.name}: its Makefile ignores DESTDIR, so under --root it would write outside the root`, diagnostics, "prefix the paths with $(DESTDIR) in the Makefile, or pass --allow-absolute to run it anyway");
+    const diagnostics: Diagnostic[] = t.writesAbsoluteWithoutDestdir.map((w) => ({
+      severity: "error",
+      file,
+      line: w.line,
+      message: `writes to an absolute path without $(DESTDIR): ${w.text}`,
+    }));
+    throw invalid(
+      `${plugin.name}: its Makefile ignores DESTDIR, so under --root it would write outside the root`,
+      diagnostics,
+      "prefix the paths with $(DESTDIR) in the Makefile, or pass --allow-absolute to run it anyway",
+    );
   }
-  if (opts.needMake && !findOnPath("make", process.env.PATH)) throw invalid(`${plugin.name} is a Makefile plugin, but make is not on PATH`, [], "install GNU make (apt install make), or convert the plugin with `wazo-tasks convert`");
+  if (opts.needMake && !findOnPath("make", process.env.PATH))
+    throw invalid(
+      `${plugin.name} is a Makefile plugin, but make is not on PATH`,
+      [],
+      "install GNU make (apt install make), or convert the plugin with `wazo-tasks convert`",
+    );
   const conv = convertAnalysis(analysis, plugin.dir);
   const recipe = t.recipe.map((r) => ({ line: r.line, text: r.text }));
-  const info: MakeInfo = { target, dir: plugin.dir, makefile: file, convertible: conv.ok && t.untranslated.length === 0, recipe, honoursDestdir: t.writesAbsoluteWithoutDestdir.length === 0 };
+  const info: MakeInfo = {
+    target,
+    dir: plugin.dir,
+    makefile: file,
+    convertible: conv.ok && t.untranslated.length === 0,
+    recipe,
+    honoursDestdir: t.writesAbsoluteWithoutDestdir.length === 0,
+  };
   let steps: Step[] = [];
   if (conv.ok) steps = target === "install" ? conv.steps.install : conv.steps.uninstall;
   let expanded: Expanded;

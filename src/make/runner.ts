@@ -74,7 +74,15 @@ export async function runMake(pluginDir: string, target: string, opts: RunMakeOp
   if (opts.destdir !== undefined) args.push(`DESTDIR=${env.DESTDIR}`);
   const command = [make, ...args];
   if (!isDirectory(pluginDir)) return startFailure(command, `plugin folder not found: ${pluginDir}`);
-  const r = await runProcess(command, { cwd: pluginDir, env, timeoutMs: opts.timeoutMs, killGraceMs: opts.killGraceMs, onLine: opts.onLine, tailLines: opts.keepLines, contain: true });
+  const r = await runProcess(command, {
+    cwd: pluginDir,
+    env,
+    timeoutMs: opts.timeoutMs,
+    killGraceMs: opts.killGraceMs,
+    onLine: opts.onLine,
+    tailLines: opts.keepLines,
+    contain: true,
+  });
   return { ok: r.ok, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, lines: r.tail, durationMs: r.durationMs, command, error: r.error };
 }
 

@@ -68,7 +68,13 @@ function restarts(units: string[]): Outcome {
 const noop: Translator = () => ({ kind: "noop" });
 
 export const SERVICE_COMMANDS: Record<string, Translator> = {
-  asterisk, systemctl, service, true: noop, ":": noop, echo: noop, printf: noop,
+  asterisk,
+  systemctl,
+  service,
+  true: noop,
+  ":": noop,
+  echo: noop,
+  printf: noop,
 };
 
 const MAKE_HARMLESS = new Set(["-s", "--silent", "--quiet", "--no-print-directory", "-w", "--print-directory"]);

@@ -50,7 +50,8 @@ function tokenize(src: string, known: Record<string, string>): { tokens: Token[]
   while (i < src.length) {
     const c = src[i];
     if (c === " " || c === "\t") i++;
-    else if (c === "\\" && src[i + 1] === "\n") i += 2; // line continuation
+    else if (c === "\\" && src[i + 1] === "\n")
+      i += 2; // line continuation
     else if (c === "#") while (i < src.length && src[i] !== "\n") i++;
     else {
       const op = OPERATORS.find((o) => src.startsWith(o, i));
@@ -197,7 +198,11 @@ const OP_PROBLEMS: Record<string, string> = {
 function isTrueCommand(tokens: Token[], k: number): boolean {
   const t = tokens[k];
   const after = tokens[k + 1];
-  return t?.kind === "word" && (t.word.text === "true" || t.word.text === ":") && (after === undefined || (after.kind === "op" && (after.op === ";" || after.op === "&&")));
+  return (
+    t?.kind === "word" &&
+    (t.word.text === "true" || t.word.text === ":") &&
+    (after === undefined || (after.kind === "op" && (after.op === ";" || after.op === "&&")))
+  );
 }
 
 function toCommand(tokens: Token[], src: string): Command {

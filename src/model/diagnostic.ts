@@ -78,9 +78,29 @@ export type FailureReason =
 
 /** Every reason, in the order documented (for exhaustive tests and docs). */
 export const FAILURE_REASONS = [
-  "invalid-input", "invalid-url", "conflict", "admin-edit", "ami-auth", "ami-permission", "ami-unreachable", "ami-timeout", "ami-failed",
-  "reload-failed", "verify-failed", "dialplan-lost", "drift", "apply-failed", "make-failed", "command-failed", "rules-failed", "git-failed", "market-failed",
-  "lock-held", "io", "aborted", "internal",
+  "invalid-input",
+  "invalid-url",
+  "conflict",
+  "admin-edit",
+  "ami-auth",
+  "ami-permission",
+  "ami-unreachable",
+  "ami-timeout",
+  "ami-failed",
+  "reload-failed",
+  "verify-failed",
+  "dialplan-lost",
+  "drift",
+  "apply-failed",
+  "make-failed",
+  "command-failed",
+  "rules-failed",
+  "git-failed",
+  "market-failed",
+  "lock-held",
+  "io",
+  "aborted",
+  "internal",
 ] as const satisfies readonly FailureReason[];
 
 /** The exit codes of wazo-tasks (docs/cli.md#exit-codes). */
@@ -93,12 +113,33 @@ const LEGACY: Record<LegacyReason, FailureReason> = { invalid: "invalid-input", 
 
 /** The usual exit code of each reason; a failure may say otherwise (`reload` applies nothing: 1). */
 export const EXIT_CODES: Record<FailureReason | LegacyReason, ExitCode> = {
-  "invalid-input": 2, "invalid-url": 2, conflict: 2, "admin-edit": 2,
-  "ami-auth": 1, "ami-permission": 1, "ami-unreachable": 1, "ami-timeout": 1, "ami-failed": 1,
-  "reload-failed": 3, "verify-failed": 3, "dialplan-lost": 3,
-  drift: 1, "apply-failed": 1, "make-failed": 1, "command-failed": 1, "rules-failed": 1, "git-failed": 2, "market-failed": 2,
-  "lock-held": 75, io: 1, aborted: 1, internal: 70,
-  invalid: 2, runtime: 1, handler: 3, lock: 75,
+  "invalid-input": 2,
+  "invalid-url": 2,
+  conflict: 2,
+  "admin-edit": 2,
+  "ami-auth": 1,
+  "ami-permission": 1,
+  "ami-unreachable": 1,
+  "ami-timeout": 1,
+  "ami-failed": 1,
+  "reload-failed": 3,
+  "verify-failed": 3,
+  "dialplan-lost": 3,
+  drift: 1,
+  "apply-failed": 1,
+  "make-failed": 1,
+  "command-failed": 1,
+  "rules-failed": 1,
+  "git-failed": 2,
+  "market-failed": 2,
+  "lock-held": 75,
+  io: 1,
+  aborted: 1,
+  internal: 70,
+  invalid: 2,
+  runtime: 1,
+  handler: 3,
+  lock: 75,
 };
 
 /** The facts of a failure, where they apply. */
@@ -153,7 +194,14 @@ export class TaskFailure extends Error {
 
   /** The failure as a plain value (what results and the JSON summary carry). */
   toFailure(): Failure {
-    return { reason: this.reason, message: this.message, ...(this.hint ? { hint: this.hint } : {}), diagnostics: this.diagnostics, exitCode: this.exitCode, ...this.facts };
+    return {
+      reason: this.reason,
+      message: this.message,
+      ...(this.hint ? { hint: this.hint } : {}),
+      diagnostics: this.diagnostics,
+      exitCode: this.exitCode,
+      ...this.facts,
+    };
   }
 }
 

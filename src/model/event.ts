@@ -40,14 +40,28 @@ export type Event =
   | {
       type: "plan";
       command: "install" | "uninstall";
-      plugins: { name: string; version: string; action: PluginAction; changed: boolean; steps: { kind: string; target: string; changes: number; notSimulated: boolean }[] }[];
+      plugins: {
+        name: string;
+        version: string;
+        action: PluginAction;
+        changed: boolean;
+        steps: { kind: string; target: string; changes: number; notSimulated: boolean }[];
+      }[];
       handlers: string[];
     }
   | { type: "plugin"; name: string; version: string; action: PluginAction; previousVersion?: string; kind: string }
   | { type: "step"; plugin: string; kind: string; target: string; status: StepStatus; detail?: string; diff?: string; files?: StepFile[] }
   | { type: "output"; plugin: string; stream: "stdout" | "stderr"; line: string }
   | { type: "handler"; kind: "reload" | "restart" | "asterisk"; name: string; status: "done" | "failed" | "skipped" | "would run"; message?: string }
-  | { type: "verify"; plugin: string; extension: string; context: string; expect: "present" | "absent"; status: "ok" | "failed" | "would verify" | "skipped"; message?: string }
+  | {
+      type: "verify";
+      plugin: string;
+      extension: string;
+      context: string;
+      expect: "present" | "absent";
+      status: "ok" | "failed" | "would verify" | "skipped";
+      message?: string;
+    }
   | {
       type: "dialplan-check";
       /** Extensions checked, over all installed plugins. */

@@ -106,7 +106,13 @@ export async function refineIoError(e: unknown): Promise<unknown> {
   if (!isErrnoError(e) || e.syscall !== "mkdir" || e.code !== "ENOENT" || !e.path) return e;
   let missing = e.path;
   for (let up = path.dirname(missing); up !== missing; missing = up, up = path.dirname(up)) {
-    if (await stat(up).then(() => true, () => false)) break;
+    if (
+      await stat(up).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
   }
   try {
     await mkdir(missing);

@@ -48,7 +48,9 @@ export async function expandSteps(plugin: Plugin, list: "install" | "uninstall",
   const out: Expanded = { plugin, labels: [], kinds: [], items: [], handlers: [], asterisk: [], verify: [] };
   const errors: Diagnostic[] = [];
   const at = (i: number, key: string, message: string, hint?: string) =>
-    plugin.locate ? plugin.locate.diagnostic([list, i, key], message, { hint }) : { severity: "error" as const, file: plugin.tasksFile ?? plugin.dir, message, hint };
+    plugin.locate
+      ? plugin.locate.diagnostic([list, i, key], message, { hint })
+      : { severity: "error" as const, file: plugin.tasksFile ?? plugin.dir, message, hint };
   const pluginReal = await realpath(plugin.dir);
   for (const [i, step] of steps.entries()) {
     const kind = stepKind(step);
@@ -153,8 +155,18 @@ async function expandCopy(dir: string, dirReal: string, source: string, to: stri
 /** A regular file to copy, or why it cannot be copied (read before any change). */
 async function fileItem(source: string, target: string, mode: number | undefined, step: number): Promise<Desired | string> {
   const st = await stat(source);
-  if (!st.isFile()) return `"${source}" is ${kindOf(st)}: only regular files, folders and links can be copied\nremove it from the plugin folder, or leave it out of the copy`;
-  return { kind: "file", step, source, target, mode: mode ?? st.mode & 0o777, sourceMode: st.mode & 0o777, size: st.size, sha256: await sha256File(source, st.size) };
+  if (!st.isFile())
+    return `"${source}" is ${kindOf(st)}: only regular files, folders and links can be copied\nremove it from the plugin folder, or leave it out of the copy`;
+  return {
+    kind: "file",
+    step,
+    source,
+    target,
+    mode: mode ?? st.mode & 0o777,
+    sourceMode: st.mode & 0o777,
+    size: st.size,
+    sha256: await sha256File(source, st.size),
+  };
 }
 
 /**

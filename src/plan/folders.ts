@@ -10,6 +10,11 @@ export function folderKept(real: string, target: string, f: Fact, name: string, 
   const others = f.entries.filter((e) => owners.get(path.posix.join(target, e)) !== name);
   if (!others.length) return undefined;
   const shown = others.slice(0, 5).join(", ") + (others.length > 5 ? ` and ${others.length - 5} more` : "");
-  return { op: "remove", path: real, display: target, change: "none", kept: `${target} is not empty: kept, it holds ${others.length === 1 ? "a file" : `${others.length} files`} not installed by ${name} (${shown})` };
+  return {
+    op: "remove",
+    path: real,
+    display: target,
+    change: "none",
+    kept: `${target} is not empty: kept, it holds ${others.length === 1 ? "a file" : `${others.length} files`} not installed by ${name} (${shown})`,
+  };
 }
-

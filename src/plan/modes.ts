@@ -35,7 +35,13 @@ export function riskyModeDiagnostics(expanded: Expanded[]): Diagnostic[] {
       const risk = riskyMode(item.mode);
       if (!risk) continue;
       const at = e.plugin.locate?.diagnostic(["install", item.step], "");
-      out.push({ severity: "warning", file: e.plugin.tasksFile ?? e.plugin.makefile ?? e.plugin.dir, line: at?.line, message: `${item.target} would get mode ${octal(item.mode)} (${risk})`, hint: "use 0644 or 0755 unless the plugin really needs it; --strict refuses it" });
+      out.push({
+        severity: "warning",
+        file: e.plugin.tasksFile ?? e.plugin.makefile ?? e.plugin.dir,
+        line: at?.line,
+        message: `${item.target} would get mode ${octal(item.mode)} (${risk})`,
+        hint: "use 0644 or 0755 unless the plugin really needs it; --strict refuses it",
+      });
     }
   return out;
 }
@@ -43,6 +49,10 @@ export function riskyModeDiagnostics(expanded: Expanded[]): Diagnostic[] {
 /** Risky modes: warnings, or with --strict a refusal before anything changes. */
 export function checkModes(expanded: Expanded[], strict: boolean | undefined, emit: Emit): void {
   const found = riskyModeDiagnostics(expanded);
-  if (strict && found.length) throw invalid("setuid, setgid or world-writable modes refused (--strict)", found.map((d) => ({ ...d, severity: "error" as const })));
+  if (strict && found.length)
+    throw invalid(
+      "setuid, setgid or world-writable modes refused (--strict)",
+      found.map((d) => ({ ...d, severity: "error" as const })),
+    );
   for (const d of found) emit({ type: "diagnostic", diagnostic: d });
 }

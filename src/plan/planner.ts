@@ -6,7 +6,16 @@
 import path from "node:path";
 import { TaskFailure, type Diagnostic } from "../model/diagnostic.js";
 import { handlerKey, type Change, type FileOp, type Op, type Plan, type PlannedStep, type PluginPlan } from "../model/plan.js";
-import { MANIFEST_FORMAT, manifestPath, ownersOf, preservedPath, serializeManifest, type Handler, type Manifest, type ManifestEntry } from "../state/manifest.js";
+import {
+  MANIFEST_FORMAT,
+  manifestPath,
+  ownersOf,
+  preservedPath,
+  serializeManifest,
+  type Handler,
+  type Manifest,
+  type ManifestEntry,
+} from "../state/manifest.js";
 import { sha256 } from "../util/hash.js";
 import type { Expanded } from "./expand.js";
 import { escapeOf, rooted, unfitPath, type Fact, type Facts } from "./facts.js";
@@ -71,7 +80,8 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
     const recordedDirs = new Set<string>();
     const ensureParents = (target: string, step: PlannedStep) => {
       const missing: string[] = [];
-      for (let d = path.posix.dirname(target); d !== "/" && !recordedDirs.has(d); d = path.posix.dirname(d)) if (fact(d).type === "absent" || ours.has(d)) missing.unshift(d);
+      for (let d = path.posix.dirname(target); d !== "/" && !recordedDirs.has(d); d = path.posix.dirname(d))
+        if (fact(d).type === "absent" || ours.has(d)) missing.unshift(d);
       for (const d of missing) {
         if (fact(d).type === "absent" && !created.has(d)) {
           created.add(d);
@@ -92,12 +102,24 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
       }
       const esc = escapeOf(facts, replaces ? path.posix.dirname(target) : target);
       if (esc) {
-        conflicts.at(e, step, key, `target ${target} leads outside the root through ${esc.via} (to ${esc.to})`, "remove the symbolic link or install without it");
+        conflicts.at(
+          e,
+          step,
+          key,
+          `target ${target} leads outside the root through ${esc.via} (to ${esc.to})`,
+          "remove the symbolic link or install without it",
+        );
         return false;
       }
       const other = claimed.get(target);
       if (other) {
-        conflicts.at(e, step, key, `${target} is also a target of ${other === name ? "another step of this plugin" : `plugin "${other}"`} in this run`, "each path can have one owner");
+        conflicts.at(
+          e,
+          step,
+          key,
+          `${target} is also a target of ${other === name ? "another step of this plugin" : `plugin "${other}"`} in this run`,
+          "each path can have one owner",
+        );
         return false;
       }
       claimed.set(target, name);
@@ -114,27 +136,58 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
       if (f.type === "absent" || same) return true;
       // Only a file or a link can be kept and put back; never replace a FIFO, device or folder.
       if (f.type === "other" || f.type === "dir") {
-        conflicts.add(name, target, `${target} is a ${f.type === "dir" ? "folder" : "FIFO, socket or device"}, not a file or link`, "move it away; wazo-tasks never replaces one");
+        conflicts.add(
+          name,
+          target,
+          `${target} is a ${f.type === "dir" ? "folder" : "FIFO, socket or device"}, not a file or link`,
+          "move it away; wazo-tasks never replaces one",
+        );
         return false;
       }
       const recorded = prev?.files.find((x) => x.path === target);
       if (recorded) {
         if (recorded.type === "file" && f.type === "file" && recorded.sha256 !== f.sha256 && !opts.force) {
           conflicts.adminEdits++;
-          conflicts.add(name, target, `${target} was changed since it was installed (an admin edit?)`, "keep the edit by copying it into the plugin, or pass --force to overwrite it", diffWith);
+          conflicts.add(
+            name,
+            target,
+            `${target} was changed since it was installed (an admin edit?)`,
+            "keep the edit by copying it into the plugin, or pass --force to overwrite it",
+            diffWith,
+          );
           return false;
         }
         return true;
       }
       if (!opts.force) {
-        conflicts.add(name, target, `${target} already exists and is not owned by any plugin`, "pass --force to replace it (the original is kept and put back on uninstall)", diffWith);
+        conflicts.add(
+          name,
+          target,
+          `${target} already exists and is not owned by any plugin`,
+          "pass --force to replace it (the original is kept and put back on uninstall)",
+          diffWith,
+        );
         return false;
       }
       const backup = preservedPath(facts.root, name, target);
       // A link is kept as the link itself (its target), to be put back as it was.
-      preserved.push({ path: target, backup: path.relative(facts.root, backup), mode: f.type === "file" ? f.mode : 0o644, ...(f.type === "symlink" ? { link: f.target } : {}) });
+      preserved.push({
+        path: target,
+        backup: path.relative(facts.root, backup),
+        mode: f.type === "file" ? f.mode : 0o644,
+        ...(f.type === "symlink" ? { link: f.target } : {}),
+      });
       if (f.type === "file") {
-        preserveOps.push({ op: "write", path: backup, display: backup, source: rooted(facts.root, target), mode: f.mode, sha256: f.sha256, size: f.size, change: "create" });
+        preserveOps.push({
+          op: "write",
+          path: backup,
+          display: backup,
+          source: rooted(facts.root, target),
+          mode: f.mode,
+          sha256: f.sha256,
+          size: f.size,
+          change: "create",
+        });
       }
       return true;
     };
@@ -157,7 +210,17 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
           if (!guardOverwrite(item.target, f, same, item.source)) break;
           ensureParents(item.target, step);
           const change: Change = f.type === "absent" ? "create" : !same ? "update" : f.mode !== item.mode ? "mode" : "none";
-          step.ops.push({ op: "write", path: rooted(facts.root, item.target), display: item.target, source: item.source, mode: item.mode, sourceMode: item.sourceMode, sha256: item.sha256, size: item.size, change });
+          step.ops.push({
+            op: "write",
+            path: rooted(facts.root, item.target),
+            display: item.target,
+            source: item.source,
+            mode: item.mode,
+            sourceMode: item.sourceMode,
+            sha256: item.sha256,
+            size: item.size,
+            change,
+          });
           entries.push({ path: item.target, type: "file", sha256: item.sha256, mode: item.mode, size: item.size });
           break;
         }
@@ -193,7 +256,13 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
           const same = f.type === "symlink" && f.target === item.linkTo;
           if (!guardOverwrite(item.target, f, same)) break;
           ensureParents(item.target, step);
-          step.ops.push({ op: "symlink", path: rooted(facts.root, item.target), display: item.target, target: item.linkTo, change: f.type === "absent" ? "create" : same ? "none" : "update" });
+          step.ops.push({
+            op: "symlink",
+            path: rooted(facts.root, item.target),
+            display: item.target,
+            target: item.linkTo,
+            change: f.type === "absent" ? "create" : same ? "none" : "update",
+          });
           entries.push({ path: item.target, type: "symlink", target: item.linkTo });
           break;
         }
@@ -215,7 +284,13 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
             conflicts.add(name, where, `chmod: ${item.target} does not exist and is not installed by this plugin`);
             break;
           }
-          step.ops.push({ op: "chmod", path: rooted(facts.root, item.target), display: item.target, mode: item.mode, change: f.mode === item.mode ? "none" : "mode" });
+          step.ops.push({
+            op: "chmod",
+            path: rooted(facts.root, item.target),
+            display: item.target,
+            mode: item.mode,
+            change: f.mode === item.mode ? "none" : "mode",
+          });
           break;
         }
         case "remove": {
@@ -225,7 +300,14 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
             conflicts.add(name, where, `remove: ${item.target} belongs to installed plugin "${owner}"`);
             break;
           }
-          step.ops.push(folderKept(rooted(facts.root, item.target), item.target, f, name, owners) ?? { op: "remove", path: rooted(facts.root, item.target), display: item.target, change: f.type === "absent" ? "none" : "remove" });
+          step.ops.push(
+            folderKept(rooted(facts.root, item.target), item.target, f, name, owners) ?? {
+              op: "remove",
+              path: rooted(facts.root, item.target),
+              display: item.target,
+              change: f.type === "absent" ? "none" : "remove",
+            },
+          );
           break;
         }
         case "run":
@@ -263,7 +345,12 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
     // A Makefile whose effect cannot be predicted runs every time, as make would.
     // A new commit with the same files and version changes nothing but the recorded source.
     const originChanged = (e.plugin.origin?.commit ?? "") !== (prev?.origin?.commit ?? "") || (e.plugin.origin?.url ?? "") !== (prev?.origin?.url ?? "");
-    const changed = fileChanged || versionChanged || opts.reinstall === true || (!prev && orderedSteps.some((s) => s.ops.length > 0)) || (e.make !== undefined && !e.make.convertible);
+    const changed =
+      fileChanged ||
+      versionChanged ||
+      opts.reinstall === true ||
+      (!prev && orderedSteps.some((s) => s.ops.length > 0)) ||
+      (e.make !== undefined && !e.make.convertible);
     if (e.make)
       orderedSteps.push({
         plugin: name,
@@ -272,9 +359,19 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
         notSimulated: !e.make.convertible,
         recipe: e.make.convertible ? undefined : e.make.recipe,
         viaMake: false,
-        ops: [{ op: "make", dir: e.make.dir, target: e.make.target, destdir: facts.root === "/" ? undefined : facts.root, display: `make ${e.make.target}`, change: changed ? "update" : "none" }],
+        ops: [
+          {
+            op: "make",
+            dir: e.make.dir,
+            target: e.make.target,
+            destdir: facts.root === "/" ? undefined : facts.root,
+            display: `make ${e.make.target}`,
+            change: changed ? "update" : "none",
+          },
+        ],
       });
-    if (!changed) for (const s of orderedSteps) if (s.ops.some((o) => o.op === "run")) s.ops = s.ops.map((o) => (o.op === "run" ? { ...o, change: "none" } : o));
+    if (!changed)
+      for (const s of orderedSteps) if (s.ops.some((o) => o.op === "run")) s.ops = s.ops.map((o) => (o.op === "run" ? { ...o, change: "none" } : o));
 
     const handlers = e.handlers;
     let manifest: Manifest | undefined = prev;
@@ -297,7 +394,16 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
         ...(e.plugin.origin ? { origin: e.plugin.origin } : {}),
       };
       const content = serializeManifest(manifest);
-      stateOps.push({ op: "write", path: manifestPath(facts.root, name), display: manifestPath(facts.root, name), content, mode: 0o644, sha256: sha256(content), size: content.length, change: prev ? "update" : "create" });
+      stateOps.push({
+        op: "write",
+        path: manifestPath(facts.root, name),
+        display: manifestPath(facts.root, name),
+        content,
+        mode: 0o644,
+        sha256: sha256(content),
+        size: content.length,
+        change: prev ? "update" : "create",
+      });
     }
     if (preserveOps.length) orderedSteps.unshift({ plugin: name, kind: "preserve", label: "originals kept in the state folder", ops: preserveOps });
     if (stateOps.length) orderedSteps.push({ plugin: name, kind: "state", label: "installed state", ops: stateOps });
@@ -315,7 +421,8 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
       warnings,
     });
   }
-  if (conflicts.list.length) throw new TaskFailure(conflicts.adminEdits === conflicts.list.length ? "admin-edit" : "conflict", "refused before any change", conflicts.list);
+  if (conflicts.list.length)
+    throw new TaskFailure(conflicts.adminEdits === conflicts.list.length ? "admin-edit" : "conflict", "refused before any change", conflicts.list);
   return finishPlan(facts.root, "install", plugins);
 }
 
@@ -325,10 +432,23 @@ export function removalOp(facts: Facts, x: ManifestEntry, force: boolean): (File
   const real = rooted(facts.root, x.path);
   // A folder on the way replaced by a link out of the root: what it leads to is not ours.
   const esc = escapeOf(facts, path.posix.dirname(x.path));
-  if (esc) return { op: "remove", path: real, display: x.path, change: "none", kept: `${x.path} is reached through ${esc.via}, a link leading outside the root (to ${esc.to}): left alone` };
+  if (esc)
+    return {
+      op: "remove",
+      path: real,
+      display: x.path,
+      change: "none",
+      kept: `${x.path} is reached through ${esc.via}, a link leading outside the root (to ${esc.to}): left alone`,
+    };
   if (f.type === "absent") return { op: "remove", path: real, display: x.path, change: "none" };
   if (x.type === "file" && f.type === "file" && f.sha256 !== x.sha256 && !force)
-    return { op: "remove", path: real, display: x.path, change: "none", kept: `${x.path} was changed since install: left in place and no longer tracked (--force removes edited files)` };
+    return {
+      op: "remove",
+      path: real,
+      display: x.path,
+      change: "none",
+      kept: `${x.path} was changed since install: left in place and no longer tracked (--force removes edited files)`,
+    };
   return { op: "remove", path: real, display: x.path, change: "remove", isFile: x.type !== "dir" && f.type !== "dir" };
 }
 

@@ -38,8 +38,16 @@ async function fileChanges(changing: FileOp[]): Promise<StepFile[]> {
 
 async function stepPreview(step: PlannedStep): Promise<{ status: StepStatus; detail?: string; diff?: string; files?: StepFile[] }> {
   if (step.notSimulated)
-    return { status: "not simulated", detail: step.recipe ? `make recipe, run as written:\n${step.recipe.map((r) => `        ${r.line}: ${r.text}`).join("\n")}` : "programs are not run in a dry run" };
-  if (step.kind === "make") return step.ops.some((o) => o.change !== "none") ? { status: "would change", detail: "runs the real make; its effect is shown above" } : { status: "unchanged" };
+    return {
+      status: "not simulated",
+      detail: step.recipe
+        ? `make recipe, run as written:\n${step.recipe.map((r) => `        ${r.line}: ${r.text}`).join("\n")}`
+        : "programs are not run in a dry run",
+    };
+  if (step.kind === "make")
+    return step.ops.some((o) => o.change !== "none")
+      ? { status: "would change", detail: "runs the real make; its effect is shown above" }
+      : { status: "unchanged" };
   const kept = step.ops.find((o) => o.op === "remove" && o.kept);
   if (kept && kept.op === "remove") return { status: "kept", detail: kept.kept };
   const changing = step.ops.filter((o) => o.change !== "none");
@@ -70,11 +78,20 @@ export async function emitPreview(plan: Plan, emit: Emit): Promise<{ changing: n
     }
     for (const w of p.warnings) emit({ type: "warning", plugin: p.name, message: w });
     for (const cli of p.asterisk) emit({ type: "handler", kind: "asterisk", name: cli, status: "would run" });
-    for (const op of p.after ?? []) emit({ type: "step", plugin: p.name, kind: "rules", target: op.display, status: "not simulated", detail: "plugin code, run after the files are in place" });
+    for (const op of p.after ?? [])
+      emit({
+        type: "step",
+        plugin: p.name,
+        kind: "rules",
+        target: op.display,
+        status: "not simulated",
+        detail: "plugin code, run after the files are in place",
+      });
   }
   for (const h of plan.handlers) emit({ type: "handler", kind: "reload" in h ? "reload" : "restart", name: handlerLabel(h), status: "would run" });
   for (const p of plan.plugins)
-    for (const v of p.verify) if (p.changed) emit({ type: "verify", plugin: p.name, extension: v.extension, context: v.context, expect: v.expect, status: "would verify" });
+    for (const v of p.verify)
+      if (p.changed) emit({ type: "verify", plugin: p.name, extension: v.extension, context: v.context, expect: v.expect, status: "would verify" });
   return { changing, unchanged };
 }
 

@@ -27,18 +27,34 @@ export function pluginFromManifest(m: Manifest): Plugin {
 }
 
 export function uninstallPaths(manifests: Manifest[], extra: Expanded[]): string[] {
-  return [...manifests.flatMap((m) => [...m.files.map((f) => f.path), ...m.preserved.map((p) => p.path)]), ...extra.flatMap((e) => e.items.flatMap((i) => ("target" in i ? [i.target] : [])))];
+  return [
+    ...manifests.flatMap((m) => [...m.files.map((f) => f.path), ...m.preserved.map((p) => p.path)]),
+    ...extra.flatMap((e) => e.items.flatMap((i) => ("target" in i ? [i.target] : []))),
+  ];
 }
 
-export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Expanded>, facts: Facts, opts: { force?: boolean; /** Make plugins whose Makefile still exists. */ makefiles?: Set<string> }): Plan {
+export function buildUninstallPlan(
+  manifests: Manifest[],
+  extra: Map<string, Expanded>,
+  facts: Facts,
+  opts: { force?: boolean; /** Make plugins whose Makefile still exists. */ makefiles?: Set<string> },
+): Plan {
   const plugins: PluginPlan[] = manifests.map((m) => {
     const warnings: string[] = [];
     const steps: PlannedStep[] = [];
     const e = extra.get(m.name);
     // Extra uninstall steps first (they may stop something that uses the files).
     e?.items.forEach((item) => {
-      if (item.kind === "remove") steps.push({ plugin: m.name, kind: "remove", label: item.target, ops: [removalOp(facts, { path: item.target, type: "symlink", target: "" }, true)!] });
-      if (item.kind === "run") steps.push({ plugin: m.name, kind: "run", label: item.argv.join(" "), notSimulated: true, ops: [{ op: "run", argv: item.argv, cwd: item.cwd, display: item.argv.join(" "), change: "update" }] });
+      if (item.kind === "remove")
+        steps.push({ plugin: m.name, kind: "remove", label: item.target, ops: [removalOp(facts, { path: item.target, type: "symlink", target: "" }, true)!] });
+      if (item.kind === "run")
+        steps.push({
+          plugin: m.name,
+          kind: "run",
+          label: item.argv.join(" "),
+          notSimulated: true,
+          ops: [{ op: "run", argv: item.argv, cwd: item.cwd, display: item.argv.join(" "), change: "update" }],
+        });
     });
     const removals: PlannedStep = { plugin: m.name, kind: "remove", label: "installed files", ops: [] };
     const preservedAt = new Map(m.preserved.map((p) => [p.path, p.backup]));
@@ -52,7 +68,14 @@ export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Exp
     // A Makefile plugin whose folder is still there is removed by its own `make uninstall`
     // first; whatever it leaves of the recorded files is removed after it.
     if (m.installedBy === "make" && opts.makefiles?.has(m.name))
-      steps.push({ plugin: m.name, kind: "make", label: "make uninstall", ops: [{ op: "make", dir: m.source, target: "uninstall", destdir: facts.root === "/" ? undefined : facts.root, display: "make uninstall", change: "update" }] });
+      steps.push({
+        plugin: m.name,
+        kind: "make",
+        label: "make uninstall",
+        ops: [
+          { op: "make", dir: m.source, target: "uninstall", destdir: facts.root === "/" ? undefined : facts.root, display: "make uninstall", change: "update" },
+        ],
+      });
     else if (m.installedBy === "make") warnings.push(`its folder ${m.source} has no Makefile any more: the recorded files are removed without make uninstall`);
     steps.push(removals);
     if (m.preserved.length) {
@@ -63,7 +86,16 @@ export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Exp
           continue;
         }
         const backup = path.join(facts.root, p.backup);
-        const op: FileOp = { op: "write", path: rooted(facts.root, p.path), display: p.path, source: backup, mode: p.mode, sha256: "", size: 0, change: "update" };
+        const op: FileOp = {
+          op: "write",
+          path: rooted(facts.root, p.path),
+          display: p.path,
+          source: backup,
+          mode: p.mode,
+          sha256: "",
+          size: 0,
+          change: "update",
+        };
         restore.ops.push(op, { op: "remove", path: backup, display: backup, change: "remove" });
         // The folders that held the backup go too once empty (a folder removal keeps non-empty ones).
         const top = path.join(stateDir(facts.root), "preserved");

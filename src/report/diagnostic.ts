@@ -31,7 +31,10 @@ export function formatDiagnostic(d: Printable, cwd = process.cwd()): string {
 
 function sourceLine(text: string, line: number): string | undefined {
   if (line < 1) return undefined;
-  return text.replace(/^\uFEFF/, "").split("\n")[line - 1]?.replace(/\r$/, "");
+  return text
+    .replace(/^\uFEFF/, "")
+    .split("\n")
+    [line - 1]?.replace(/\r$/, "");
 }
 
 function marker(source: string, col: number, length = 1): string {

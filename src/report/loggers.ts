@@ -31,7 +31,14 @@ const STATUS_COLOR: Record<StepStatus, number> = {
   failed: 31,
 };
 
-const PHASE_LABEL: Record<keyof Timings, string> = { load: "load", plan: "plan", lock: "lock", apply: "apply", reload: "reload", dialplanCheck: "dialplan check" };
+const PHASE_LABEL: Record<keyof Timings, string> = {
+  load: "load",
+  plan: "plan",
+  lock: "lock",
+  apply: "apply",
+  reload: "reload",
+  dialplanCheck: "dialplan check",
+};
 
 /** `load 12 ms, plan 8 ms, …`: every phase, in the order a run goes through them. */
 const timingsLine = (t: Timings) => PHASES.map((p) => `${PHASE_LABEL[p]} ${t[p]} ms`).join(", ");
@@ -75,7 +82,10 @@ export function humanLogger(o: LoggerOptions): Logger {
         break;
       case "plugin":
         announced.push(e.name);
-        say(c(1, `${one(e.name)} ${one(e.version)}`) + c(2, ` (${e.action}${e.previousVersion && e.previousVersion !== e.version ? ` from ${one(e.previousVersion)}` : ""}, ${e.kind})`));
+        say(
+          c(1, `${one(e.name)} ${one(e.version)}`) +
+            c(2, ` (${e.action}${e.previousVersion && e.previousVersion !== e.version ? ` from ${one(e.previousVersion)}` : ""}, ${e.kind})`),
+        );
         break;
       case "step": {
         header(e.plugin);
@@ -83,7 +93,12 @@ export function humanLogger(o: LoggerOptions): Logger {
         const line = `  ${status} ${e.kind.padEnd(8)} ${one(e.target)}${e.detail ? c(2, `  (${lines(e.detail)})`) : ""}`;
         if (e.status === "failed") o.err.write(line + "\n");
         else say(line);
-        if (e.diff && !o.quiet) o.out.write(lines(e.diff.trimEnd()).replace(/^/gm, "      ").replace(/^      ([-+])(?![-+]{2} )(.*)$/gm, (_m, sign: string, rest: string) => "      " + c(sign === "+" ? 32 : 31, sign + rest)) + "\n");
+        if (e.diff && !o.quiet)
+          o.out.write(
+            lines(e.diff.trimEnd())
+              .replace(/^/gm, "      ")
+              .replace(/^      ([-+])(?![-+]{2} )(.*)$/gm, (_m, sign: string, rest: string) => "      " + c(sign === "+" ? 32 : 31, sign + rest)) + "\n",
+          );
         break;
       }
       case "output":
@@ -106,7 +121,9 @@ export function humanLogger(o: LoggerOptions): Logger {
         if (e.status === "ok") say(`  ${c(32, "verified".padEnd(13))} dialplan ${e.checked} extension(s) of the installed plugins are loaded`);
         else {
           for (const m of e.missing)
-            o.err.write(`  ${c(31, "failed".padEnd(13))} dialplan ${one(m.extension)}@${one(m.context)} of ${one(m.plugin)} (${one(m.file)}) ${m.expect === "present" ? "is not loaded after the reload" : "is still loaded"}${m.cause ? `; probably broken by ${m.cause}` : ""}\n`);
+            o.err.write(
+              `  ${c(31, "failed".padEnd(13))} dialplan ${one(m.extension)}@${one(m.context)} of ${one(m.plugin)} (${one(m.file)}) ${m.expect === "present" ? "is not loaded after the reload" : "is still loaded"}${m.cause ? `; probably broken by ${m.cause}` : ""}\n`,
+            );
           if (e.status === "rolled back") o.err.write(`  ${c(33, "rolled back".padEnd(13))} every change of this run, then reloaded the dialplan again\n`);
         }
         break;
@@ -114,7 +131,9 @@ export function humanLogger(o: LoggerOptions): Logger {
         o.err.write(`${c(33, "warning")}: ${e.plugin ? `${one(e.plugin)}: ` : ""}${lines(e.message)}\n`);
         break;
       case "fetched":
-        say(`${c(2, "fetched")} ${one(e.url)}${e.ref ? ` (ref ${one(e.ref)})` : ""}${e.subdirectory ? ` subdirectory ${one(e.subdirectory)}` : ""} at ${e.commit.slice(0, 12)}${e.dryRun ? c(2, " (dry run: into a temporary folder)") : ""}`);
+        say(
+          `${c(2, "fetched")} ${one(e.url)}${e.ref ? ` (ref ${one(e.ref)})` : ""}${e.subdirectory ? ` subdirectory ${one(e.subdirectory)}` : ""} at ${e.commit.slice(0, 12)}${e.dryRun ? c(2, " (dry run: into a temporary folder)") : ""}`,
+        );
         break;
       case "info":
         if (o.verbose) o.err.write(c(2, lines(e.message)) + "\n");

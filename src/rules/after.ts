@@ -16,7 +16,14 @@ export async function runAfterCommit(plan: Plan, ctx: { emit: Emit; noReload?: b
     for (const op of p.after ?? []) {
       const target = (op.argv[op.argv.length - 1] ?? "install") as RulesTarget;
       if (ctx.noReload) {
-        ctx.emit({ type: "step", plugin: p.name, kind: "rules", target: op.display, status: "skipped", detail: "--no-reload: plugin code that reloads or restarts; `wazo-tasks install` runs it later" });
+        ctx.emit({
+          type: "step",
+          plugin: p.name,
+          kind: "rules",
+          target: op.display,
+          status: "skipped",
+          detail: "--no-reload: plugin code that reloads or restarts; `wazo-tasks install` runs it later",
+        });
         await markPending(plan, p, true);
         continue;
       }
@@ -26,9 +33,18 @@ export async function runAfterCommit(plan: Plan, ctx: { emit: Emit; noReload?: b
         await markPending(plan, p, false);
       } else {
         result.handlerFailed = true;
-        if (!result.failedReason) Object.assign(result, { failedReason: "rules-failed", failedWhat: `${op.display} failed: ${r.message}`, failedFacts: { plugin: p.name, command: op.display } });
+        if (!result.failedReason)
+          Object.assign(result, {
+            failedReason: "rules-failed",
+            failedWhat: `${op.display} failed: ${r.message}`,
+            failedFacts: { plugin: p.name, command: op.display },
+          });
         ctx.emit({ type: "step", plugin: p.name, kind: "rules", target: op.display, status: "failed", detail: r.message });
-        ctx.emit({ type: "warning", plugin: p.name, message: `the files are installed, but ${op.display} failed: fix the cause, then \`wazo-tasks install ${p.name}\` runs it again` });
+        ctx.emit({
+          type: "warning",
+          plugin: p.name,
+          message: `the files are installed, but ${op.display} failed: fix the cause, then \`wazo-tasks install ${p.name}\` runs it again`,
+        });
         await markPending(plan, p, true);
       }
     }

@@ -13,7 +13,12 @@ export type DebianStatus = { dep: string; state: "installed" | "missing" | "unch
 export const alternatives = (dep: string) =>
   dep
     .split("|")
-    .map((a) => a.trim().replace(/\s*[([].*$/, "").replace(/:[a-z0-9]+$/, ""))
+    .map((a) =>
+      a
+        .trim()
+        .replace(/\s*[([].*$/, "")
+        .replace(/:[a-z0-9]+$/, ""),
+    )
     .filter(Boolean);
 
 export async function checkDebianDepends(deps: string[], root: string): Promise<DebianStatus[]> {
@@ -23,7 +28,12 @@ export async function checkDebianDepends(deps: string[], root: string): Promise<
   let admindir: string | undefined;
   if (path.resolve(root) !== "/") {
     admindir = path.join(root, "var/lib/dpkg");
-    if (!(await stat(path.join(admindir, "status")).then(() => true, () => false)))
+    if (
+      !(await stat(path.join(admindir, "status")).then(
+        () => true,
+        () => false,
+      ))
+    )
       return deps.map((dep) => ({ dep, state: "unchecked", why: `the root has no dpkg database (${admindir}/status)` }));
   }
   const installed = async (pkg: string) => {

@@ -14,20 +14,30 @@ import type { Diagnostic } from "../model/diagnostic.js";
 import { branchFor, hasTarget, readRulesScript } from "./script.js";
 import { MAX_PLUGIN_FORMAT_VERSION, type RulesDependency, type RulesMeta, type RulesPlugin } from "./types.js";
 
-const versionText = z.union([z.string().min(1), z.number()], { error: (iss) => (iss.input === undefined ? undefined : "must be a version, such as 1.0.2 or \"24.01\"") });
+const versionText = z.union([z.string().min(1), z.number()], {
+  error: (iss) => (iss.input === undefined ? undefined : 'must be a version, such as 1.0.2 or "24.01"'),
+});
 const formatVersion = `must be a whole number from 0 to ${MAX_PLUGIN_FORMAT_VERSION}`;
 const informational = z.unknown().optional();
 
 export const RulesMetaSchema = z
   .strictObject({
-    namespace: z.string().regex(/^[a-z0-9]+$/, "must be lower-case letters and digits only (no '-')").describe("Namespace; the plugin is installed as NAMESPACE/NAME."),
-    name: z.string().regex(/^[a-z0-9-]+$/, "must be lower-case letters, digits and '-'").describe("Plugin name."),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]+$/, "must be lower-case letters and digits only (no '-')")
+      .describe("Namespace; the plugin is installed as NAMESPACE/NAME."),
+    name: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, "must be lower-case letters, digits and '-'")
+      .describe("Plugin name."),
     version: versionText.describe("Plugin version; a number is read as written."),
     plugin_format_version: z.number({ error: formatVersion }).int(formatVersion).min(0, formatVersion).max(MAX_PLUGIN_FORMAT_VERSION, formatVersion).optional(),
     min_wazo_version: versionText.optional(),
     max_wazo_version: versionText.optional(),
     depends: z
-      .array(z.strictObject({ namespace: z.string().min(1, "must not be empty"), name: z.string().min(1, "must not be empty"), version: versionText.optional() }))
+      .array(
+        z.strictObject({ namespace: z.string().min(1, "must not be empty"), name: z.string().min(1, "must not be empty"), version: versionText.optional() }),
+      )
       .optional(),
     debian_depends: z.array(z.string().min(1, "must not be empty")).optional(),
     description: informational,
@@ -43,8 +53,16 @@ export const RulesMetaSchema = z
   })
   .describe("wazo/plugin.yml (wazo-plugind format)");
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
-const isFile = (p: string) => stat(p).then((s) => s.isFile(), () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
+const isFile = (p: string) =>
+  stat(p).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 
 /** Loads a folder holding wazo/plugin.yml and wazo/rules. */
 export async function loadRulesPlugin(dir: string): Promise<LoadResult> {
@@ -71,12 +89,14 @@ export async function loadRulesPlugin(dir: string): Promise<LoadResult> {
   const meta = v.meta;
   const warnings = diagnostics.filter((d) => d.severity === "warning");
   const script = await readRulesScript(rulesFile);
-  const say = (message: string, line?: number) => warnings.push({ severity: "warning", file: rulesFile, line, message, source: line ? script.text : undefined });
+  const say = (message: string, line?: number) =>
+    warnings.push({ severity: "warning", file: rulesFile, line, message, source: line ? script.text : undefined });
   if (!script.branches) say('wazo/rules is not read as a `case "$1" in ... esac` statement: every target is called, and a failing one stops the run');
   else {
     if (!hasTarget(script, "package")) say("wazo/rules has no package target: the plugin installs no files");
     const postrm = branchFor(script, "postrm");
-    if (postrm && meta.pluginFormatVersion < 1) say("the postrm target is never called: it needs plugin_format_version: 1 or more in wazo/plugin.yml", postrm.line);
+    if (postrm && meta.pluginFormatVersion < 1)
+      say("the postrm target is never called: it needs plugin_format_version: 1 or more in wazo/plugin.yml", postrm.line);
   }
   const rules: RulesPlugin = { meta, metaFile, rulesFile, locate: yamlLocator(parsed.doc), warnings };
   const description = [meta.description, meta.displayName].find((x) => x !== undefined) ?? "";
@@ -85,7 +105,16 @@ export async function loadRulesPlugin(dir: string): Promise<LoadResult> {
   const pkgCol = pkg ? (script.text.split(/\r?\n/)[pkg.line - 1] ?? "").search(/\S/) + 1 : undefined;
   const locate: Locator = {
     file: rulesFile,
-    diagnostic: (_p, message, o = {}) => ({ severity: "error", file: rulesFile, line: pkg?.line, col: pkgCol, length: "package".length, message, hint: o.hint, source: script.text }),
+    diagnostic: (_p, message, o = {}) => ({
+      severity: "error",
+      file: rulesFile,
+      line: pkg?.line,
+      col: pkgCol,
+      length: "package".length,
+      message,
+      hint: o.hint,
+      source: script.text,
+    }),
   };
   return {
     ok: true,
@@ -98,11 +127,24 @@ export function validateRulesMeta(doc: YamlDocument): { meta?: RulesMeta; diagno
   const at = yamlLocator(doc);
   const value = doc.value;
   if (value === null || typeof value !== "object" || Array.isArray(value))
-    return { diagnostics: [at.diagnostic([], `wazo/plugin.yml must be a mapping with namespace, name and version, not ${value === null || value === undefined ? "nothing" : Array.isArray(value) ? "a list" : typeof value}`)] };
+    return {
+      diagnostics: [
+        at.diagnostic(
+          [],
+          `wazo/plugin.yml must be a mapping with namespace, name and version, not ${value === null || value === undefined ? "nothing" : Array.isArray(value) ? "a list" : typeof value}`,
+        ),
+      ],
+    };
   // An optional key left empty (`depends:`) means "none", as wazo-plugind reads it.
-  const input = Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([k, v]) => v !== null || ["namespace", "name", "version"].includes(k)));
+  const input = Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).filter(([k, v]) => v !== null || ["namespace", "name", "version"].includes(k)),
+  );
   const r = RulesMetaSchema.safeParse(input);
-  const issues = r.success ? [] : r.error.issues.map((i) => (i.code === "invalid_union" && valueAt(input, i.path as YamlPath) === undefined ? { ...i, code: "invalid_type" as const, expected: "string" } : i));
+  const issues = r.success
+    ? []
+    : r.error.issues.map((i) =>
+        i.code === "invalid_union" && valueAt(input, i.path as YamlPath) === undefined ? { ...i, code: "invalid_type" as const, expected: "string" } : i,
+      );
   const diagnostics = issuesToDiagnostics({ issues } as unknown as z.ZodError, input, RulesMetaSchema, [], at).map((d, k) =>
     issues[k].code === "unrecognized_keys" ? { ...d, severity: "warning" as const, message: `${d.message}: accepted and ignored`, hint: undefined } : d,
   );

@@ -28,7 +28,13 @@ export interface RulesExpandOptions {
 /** Where the copy of a plugin's `wazo/` folder is kept, relative to the root. */
 export const rulesCopyDir = (name: string) => path.posix.join(STATE_DIR, "rules", stateKey(name));
 
-const runOp = (script: RulesScript, file: string, target: RulesTarget, cwd: string): RunOp => ({ op: "run", argv: rulesArgv(script, file, target), cwd, display: `wazo/rules ${target}`, change: "update" });
+const runOp = (script: RulesScript, file: string, target: RulesTarget, cwd: string): RunOp => ({
+  op: "run",
+  argv: rulesArgv(script, file, target),
+  cwd,
+  display: `wazo/rules ${target}`,
+  change: "update",
+});
 
 /** Expands a rules plugin for install: build + package into a staging folder, the staged tree as items. */
 export async function expandRulesPlugin(plugin: Plugin, opts: RulesExpandOptions): Promise<Expanded> {
@@ -48,13 +54,28 @@ export async function expandRulesPlugin(plugin: Plugin, opts: RulesExpandOptions
     }
     const handlers = handlersOnly(script, "install");
     const install = !handlers && hasTarget(script, "install") ? runOp(script, rules.rulesFile, "install", plugin.dir) : undefined;
-    return { ...base, labels, kinds, items, handlers: (handlers ?? []).map((handler) => ({ handler, always: false })), rules: { staged: false, script, install } };
+    return {
+      ...base,
+      labels,
+      kinds,
+      items,
+      handlers: (handlers ?? []).map((handler) => ({ handler, always: false })),
+      rules: { staged: false, script, install },
+    };
   }
   const staging = await stagePlugin(plugin, { emit: opts.emit });
   const { items, labels, kinds } = await stagedItems(plugin, staging.pkgdir);
   const handlers = handlersOnly(staging.script, "install");
-  const install = !handlers && hasTarget(staging.script, "install") ? runOp(staging.script, path.join(staging.copy, "wazo", "rules"), "install", staging.copy) : undefined;
-  return { ...base, labels, kinds, items, handlers: (handlers ?? []).map((handler) => ({ handler, always: false })), rules: { staged: true, copy: staging.copy, script: staging.script, install } };
+  const install =
+    !handlers && hasTarget(staging.script, "install") ? runOp(staging.script, path.join(staging.copy, "wazo", "rules"), "install", staging.copy) : undefined;
+  return {
+    ...base,
+    labels,
+    kinds,
+    items,
+    handlers: (handlers ?? []).map((handler) => ({ handler, always: false })),
+    rules: { staged: true, copy: staging.copy, script: staging.script, install },
+  };
 }
 
 /** Completes an install plan for rules plugins: manifest info, the kept copy of wazo/, `rules install`. */
@@ -69,7 +90,13 @@ export async function finishRulesInstall(plan: Plan, expanded: Expanded[]): Prom
     if (!p) continue;
     // Without a build the files are unknown: nothing is "no longer shipped".
     if (!r.staged) p.steps = p.steps.filter((s) => !(s.kind === "remove" && s.label === "files no longer shipped"));
-    const info: RulesManifestInfo = { namespace: meta.namespace, name: meta.name, formatVersion: meta.pluginFormatVersion, copy: rulesCopyDir(p.name), depends: meta.depends };
+    const info: RulesManifestInfo = {
+      namespace: meta.namespace,
+      name: meta.name,
+      formatVersion: meta.pluginFormatVersion,
+      copy: rulesCopyDir(p.name),
+      depends: meta.depends,
+    };
     let state = p.steps.find((s) => s.kind === "state");
     const mp = manifestPath(plan.root, p.name);
     const manifestOp = state?.ops.find((o): o is FileOp & { op: "write" } => o.op === "write" && o.path === mp);
@@ -99,7 +126,12 @@ export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): P
     if (users.length) p.warnings.push(`still installed and depending on it: ${users.join(", ")}`);
     const copyDir = path.join(plan.root, m.rules!.copy);
     const file = path.join(copyDir, "wazo", "rules");
-    if (await stat(file).then((s) => s.isFile(), () => false)) {
+    if (
+      await stat(file).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    ) {
       const script = await readRulesScript(file);
       const step = (target: RulesTarget): PlannedStep | undefined => {
         if (!hasTarget(script, target)) return undefined;
@@ -120,7 +152,8 @@ export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): P
       }
     } else p.warnings.push(`the copy of wazo/ kept at install (${file}) is gone: wazo/rules uninstall and postrm were not run`);
     const state = p.steps.find((s) => s.kind === "state");
-    if (state) state.ops.unshift(...(await removalOps(copyDir)), { op: "remove", path: path.dirname(copyDir), display: path.dirname(copyDir), change: "remove" });
+    if (state)
+      state.ops.unshift(...(await removalOps(copyDir)), { op: "remove", path: path.dirname(copyDir), display: path.dirname(copyDir), change: "remove" });
   }
   return finishPlan(plan.root, "uninstall", plan.plugins);
 }
@@ -145,7 +178,13 @@ async function syncOps(src: string, dst: string): Promise<FileOp[]> {
       for (const e of (await readdir(s)).sort()) await walk(path.join(rel, e));
     } else if (st.isSymbolicLink()) {
       const target = await readlink(s);
-      ops.push({ op: "symlink", path: d, display: d, target, change: !now ? "create" : now.isSymbolicLink() && (await readlink(d)) === target ? "none" : "update" });
+      ops.push({
+        op: "symlink",
+        path: d,
+        display: d,
+        target,
+        change: !now ? "create" : now.isSymbolicLink() && (await readlink(d)) === target ? "none" : "update",
+      });
     } else if (st.isFile()) {
       const mode = st.mode & 0o7777;
       const hash = await sha256File(s, st.size);

@@ -57,18 +57,26 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
       let noMarket: string | undefined;
       if (!found && opts.sources) {
         const { fromMarket, isMarketUnreadable } = await import("../sources/resolve.js");
-        const r = await fromMarket(dep, opts.sources, { atLeast: d.version }).catch((e: Error) => (isMarketUnreadable(e) ? { unreadable: e.message } : e.message));
+        const r = await fromMarket(dep, opts.sources, { atLeast: d.version }).catch((e: Error) =>
+          isMarketUnreadable(e) ? { unreadable: e.message } : e.message,
+        );
         if (typeof r === "string") marketSays = r.startsWith(`${dep}: `) ? r.slice(dep.length + 2) : r;
         else if ("unreadable" in r) noMarket = r.unreadable;
         else found = { dir: r.dir, origin: r.source };
       }
       if (!found && marketSays) {
-        errors.push(p.rules!.locate.diagnostic(["depends", index], `${chain(p.name)} needs ${dep}${wanted}: ${marketSays}`, { hint: `neither installed nor in the search folders; put the ${dep} plugin in a search folder (--plugins-dir) or install it first` }));
+        errors.push(
+          p.rules!.locate.diagnostic(["depends", index], `${chain(p.name)} needs ${dep}${wanted}: ${marketSays}`, {
+            hint: `neither installed nor in the search folders; put the ${dep} plugin in a search folder (--plugins-dir) or install it first`,
+          }),
+        );
         continue;
       }
       if (!found) {
         at(
-          installed ? `depends on ${dep}${wanted}; version ${installed.version} is installed and no later one is in the search folders` : `depends on ${dep}, which is neither installed nor found in the search folders`,
+          installed
+            ? `depends on ${dep}${wanted}; version ${installed.version} is installed and no later one is in the search folders`
+            : `depends on ${dep}, which is neither installed nor found in the search folders`,
           `put the ${dep} plugin in a search folder (--plugins-dir, WAZO_TASKS_PLUGINS_PATH) or install it first${noMarket ? `; the market was not searched: ${noMarket}` : ""}`,
         );
         continue;
@@ -87,7 +95,10 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
       neededBy.set(dep, p.name);
       todo.push(loaded.plugin);
       list.push({ dep, index });
-      emit({ type: "info", message: `${chain(p.name)} needs ${dep}: installing ${loaded.plugin.version} from ${found.origin ? `the market (${found.origin.url})` : found.dir} first` });
+      emit({
+        type: "info",
+        message: `${chain(p.name)} needs ${dep}: installing ${loaded.plugin.version} from ${found.origin ? `the market (${found.origin.url})` : found.dir} first`,
+      });
     }
   }
   if (errors.length) throw invalid("missing dependencies: nothing was changed", errors);
@@ -102,7 +113,9 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
       if (state.get(e.dep) === "visiting") {
         const cycle = [...stack.slice(stack.indexOf(e.dep)), name, e.dep].filter((x, i, a) => i === 0 || x !== a[i - 1]);
         const p = byName.get(name)!;
-        throw invalid(`dependency cycle: ${cycle.join(" -> ")}`, [p.rules!.locate.diagnostic(["depends", e.index], `${name}: dependency cycle: ${cycle.join(" -> ")}`, { hint: "remove one of these depends" })]);
+        throw invalid(`dependency cycle: ${cycle.join(" -> ")}`, [
+          p.rules!.locate.diagnostic(["depends", e.index], `${name}: dependency cycle: ${cycle.join(" -> ")}`, { hint: "remove one of these depends" }),
+        ]);
       }
       visit(e.dep, [...stack, name]);
     }
@@ -123,15 +136,32 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
   for (const p of ranged) {
     const m = p.rules!.meta;
     if (!current) {
-      emit({ type: "warning", plugin: p.name, message: `needs Wazo ${[m.minWazoVersion && `>= ${m.minWazoVersion}`, m.maxWazoVersion && `<= ${m.maxWazoVersion}`].filter(Boolean).join(" and ")}, but the Wazo version is unknown: not checked (pass --wazo-version, set WAZO_VERSION, or write it in <root>/usr/share/wazo/WAZO-VERSION)` });
+      emit({
+        type: "warning",
+        plugin: p.name,
+        message: `needs Wazo ${[m.minWazoVersion && `>= ${m.minWazoVersion}`, m.maxWazoVersion && `<= ${m.maxWazoVersion}`].filter(Boolean).join(" and ")}, but the Wazo version is unknown: not checked (pass --wazo-version, set WAZO_VERSION, or write it in <root>/usr/share/wazo/WAZO-VERSION)`,
+      });
       continue;
     }
     const problems: [string, string][] = [];
-    if (m.minWazoVersion && compareVersions(current.version, m.minWazoVersion) < 0) problems.push(["min_wazo_version", `needs Wazo ${m.minWazoVersion} or later (min_wazo_version), but this is Wazo ${current.version} (from ${current.from})`]);
-    if (m.maxWazoVersion && compareVersions(current.version, m.maxWazoVersion) > 0) problems.push(["max_wazo_version", `needs Wazo ${m.maxWazoVersion} or earlier (max_wazo_version), but this is Wazo ${current.version} (from ${current.from})`]);
+    if (m.minWazoVersion && compareVersions(current.version, m.minWazoVersion) < 0)
+      problems.push([
+        "min_wazo_version",
+        `needs Wazo ${m.minWazoVersion} or later (min_wazo_version), but this is Wazo ${current.version} (from ${current.from})`,
+      ]);
+    if (m.maxWazoVersion && compareVersions(current.version, m.maxWazoVersion) > 0)
+      problems.push([
+        "max_wazo_version",
+        `needs Wazo ${m.maxWazoVersion} or earlier (max_wazo_version), but this is Wazo ${current.version} (from ${current.from})`,
+      ]);
     for (const [key, message] of problems) {
       if (opts.force) emit({ type: "warning", plugin: p.name, message: `${message}; installing anyway (--force)` });
-      else errors.push(p.rules!.locate.diagnostic([key], `${p.name}: ${message}`, { hint: "install a version of the plugin made for this Wazo, or pass --force to install it anyway" }));
+      else
+        errors.push(
+          p.rules!.locate.diagnostic([key], `${p.name}: ${message}`, {
+            hint: "install a version of the plugin made for this Wazo, or pass --force to install it anyway",
+          }),
+        );
     }
   }
 
@@ -144,7 +174,9 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
       else if (s.state === "unchecked") emit({ type: "warning", plugin: p.name, message: `debian_depends ${s.dep}: not checked (${s.why})` });
       else {
         const d = p.rules!.locate.diagnostic(["debian_depends", i], `${p.name}: Debian package ${s.dep} is not installed (debian_depends)`, {
-          hint: opts.strict ? `install it first (apt install ${s.dep.split("|")[0].trim().split(/\s/)[0]}), or install without --strict to only warn` : `wazo-tasks installs no Debian package: apt install ${s.dep.split("|")[0].trim().split(/\s/)[0]}`,
+          hint: opts.strict
+            ? `install it first (apt install ${s.dep.split("|")[0].trim().split(/\s/)[0]}), or install without --strict to only warn`
+            : `wazo-tasks installs no Debian package: apt install ${s.dep.split("|")[0].trim().split(/\s/)[0]}`,
         });
         if (opts.strict) errors.push(d);
         else emit({ type: "diagnostic", diagnostic: { ...d, severity: "warning" } });

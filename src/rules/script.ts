@@ -35,7 +35,10 @@ export interface RulesScript {
 
 export async function readRulesScript(file: string): Promise<RulesScript> {
   const text = await readFile(file, "utf8");
-  const executable = await access(file, constants.X_OK).then(() => true, () => false);
+  const executable = await access(file, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
   return { file, text, executable, shebang: shebangOf(text), branches: caseBranches(text) };
 }
 
@@ -113,7 +116,11 @@ export interface RulesRun {
 }
 
 /** Runs `argv` (from rulesArgv) in `cwd`, streaming its output as events of `plugin`. */
-export async function runRules(argv: string[], target: RulesTarget, opts: { cwd: string; env?: Readonly<Record<string, string | undefined>>; plugin: string; emit?: Emit; timeoutMs?: number }): Promise<RulesRun> {
+export async function runRules(
+  argv: string[],
+  target: RulesTarget,
+  opts: { cwd: string; env?: Readonly<Record<string, string | undefined>>; plugin: string; emit?: Emit; timeoutMs?: number },
+): Promise<RulesRun> {
   const result = await runProcess(argv, {
     cwd: opts.cwd,
     env: childEnv(opts.env ?? process.env),
@@ -159,7 +166,10 @@ const unquote = (s: string) => s.trim().replace(/^(['"])(.*)\1$/, "$2");
 
 function globMatch(pattern: string, word: string): boolean {
   if (!/[*?[]/.test(pattern)) return pattern === word;
-  const re = pattern.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const re = pattern
+    .replace(/[.+^${}()|\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   try {
     return new RegExp(`^${re}$`).test(word);
   } catch {

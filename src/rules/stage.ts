@@ -71,7 +71,11 @@ async function stage(plugin: Plugin, opts: { emit?: Emit }): Promise<Staging> {
     opts.emit?.({ type: "info", message: `${plugin.name}: running wazo/rules ${target} in ${copy}` });
     const env = target === "package" ? { ...process.env, pkgdir } : process.env;
     const r = await runRules(rulesArgv(script, file, target), target, { cwd: copy, env, plugin: plugin.name, emit: opts.emit });
-    if (!r.ok) throw new TaskFailure("rules-failed", `${plugin.name}: ${r.message}\n  nothing was changed (build and package run in a temporary copy of the plugin folder)`);
+    if (!r.ok)
+      throw new TaskFailure(
+        "rules-failed",
+        `${plugin.name}: ${r.message}\n  nothing was changed (build and package run in a temporary copy of the plugin folder)`,
+      );
   }
   return { base, copy, pkgdir, script };
 }
@@ -81,7 +85,11 @@ async function stage(plugin: Plugin, opts: { emit?: Emit }): Promise<Staging> {
  * file or link; a folder joins the step of the first file under it, an empty one is a step.
  */
 export async function stagedItems(plugin: Plugin, pkgdir: string): Promise<{ items: Desired[]; labels: string[]; kinds: string[] }> {
-  const flat: ({ kind: "dir"; target: string; mode: number } | { kind: "file"; target: string; source: string; mode: number; size: number } | { kind: "symlink"; target: string; linkTo: string })[] = [];
+  const flat: (
+    | { kind: "dir"; target: string; mode: number }
+    | { kind: "file"; target: string; source: string; mode: number; size: number }
+    | { kind: "symlink"; target: string; linkTo: string }
+  )[] = [];
   const odd: string[] = [];
   async function walk(rel: string) {
     const entries = (await readdir(path.join(pkgdir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -103,8 +111,18 @@ export async function stagedItems(plugin: Plugin, pkgdir: string): Promise<{ ite
   const intoState = flat.filter((f) => f.target === state || f.target.startsWith(state + "/"));
   if (odd.length || intoState.length)
     throw invalid(`${plugin.name}: ${plugin.rules ? "wazo/rules package" : "make install"} staged what cannot be installed`, [
-      ...odd.map((t) => ({ severity: "error" as const, file: plugin.rules?.rulesFile ?? plugin.makefile ?? plugin.dir, message: `${t} is not a file, a folder or a symbolic link (a device, socket or fifo)` })),
-      ...intoState.slice(0, 1).map((f) => ({ severity: "error" as const, file: plugin.rules?.rulesFile ?? plugin.makefile ?? plugin.dir, message: `${f.target} is inside the state folder of wazo-tasks` })),
+      ...odd.map((t) => ({
+        severity: "error" as const,
+        file: plugin.rules?.rulesFile ?? plugin.makefile ?? plugin.dir,
+        message: `${t} is not a file, a folder or a symbolic link (a device, socket or fifo)`,
+      })),
+      ...intoState
+        .slice(0, 1)
+        .map((f) => ({
+          severity: "error" as const,
+          file: plugin.rules?.rulesFile ?? plugin.makefile ?? plugin.dir,
+          message: `${f.target} is inside the state folder of wazo-tasks`,
+        })),
     ]);
 
   const items: Desired[] = [];
@@ -136,7 +154,17 @@ export async function stagedItems(plugin: Plugin, pkgdir: string): Promise<{ ite
     const step = f.kind === "file" ? newStep("copy", f.target) : newStep("symlink", `${f.target} -> ${f.linkTo}`);
     for (const d of pending) if (d.step < 0) d.step = step;
     pending = [];
-    if (f.kind === "file") items.push({ kind: "file", step, source: f.source, target: f.target, mode: f.mode, sourceMode: f.mode, size: f.size, sha256: await sha256File(f.source, f.size) });
+    if (f.kind === "file")
+      items.push({
+        kind: "file",
+        step,
+        source: f.source,
+        target: f.target,
+        mode: f.mode,
+        sourceMode: f.mode,
+        size: f.size,
+        sha256: await sha256File(f.source, f.size),
+      });
     else items.push({ kind: "symlink", step, target: f.target, linkTo: f.linkTo });
   }
   flushEmpty();

@@ -24,7 +24,11 @@ export async function loadSources(args: string[], session: SourceSession, search
     const gits: string[] = [];
     for (const a of args) if (await gitSource.accepts(a, { ...ctx, flagsFor: a })) gits.push(a);
     if (gits.length !== 1)
-      throw invalid(`--ref and --subdirectory apply to one git plugin, and ${gits.length ? `${gits.length} are given` : "none is given"}`, [], gits.length ? "give each URL its own ref as URL#REF" : "give a git URL (https://..., file://..., user@host:path)");
+      throw invalid(
+        `--ref and --subdirectory apply to one git plugin, and ${gits.length ? `${gits.length} are given` : "none is given"}`,
+        [],
+        gits.length ? "give each URL its own ref as URL#REF" : "give a git URL (https://..., file://..., user@host:path)",
+      );
     ctx.flagsFor = gits[0];
   }
   const resolved: Resolved[] = [];
@@ -56,12 +60,32 @@ export function partitionUpToDate(plugins: Plugin[], manifests: Map<string, Mani
       todo.push(p);
       continue;
     }
-    same.push({ name: p.name, version: p.version, previousVersion: m.version, action: "reinstall", steps: [], handlers: [], asterisk: [], verify: [], manifest: m, changed: false, warnings: [] });
+    same.push({
+      name: p.name,
+      version: p.version,
+      previousVersion: m.version,
+      action: "reinstall",
+      steps: [],
+      handlers: [],
+      asterisk: [],
+      verify: [],
+      manifest: m,
+      changed: false,
+      warnings: [],
+    });
   }
   return { todo, same };
 }
 
 /** One line per plugin left as it was because its source did not move. */
 export function emitUpToDate(same: PluginPlan[], emit: Emit): void {
-  for (const p of same) emit({ type: "step", plugin: p.name, kind: "source", target: describeSource(p.manifest!.origin!), status: "unchanged", detail: "installed from this commit; --reinstall runs it again" });
+  for (const p of same)
+    emit({
+      type: "step",
+      plugin: p.name,
+      kind: "source",
+      target: describeSource(p.manifest!.origin!),
+      status: "unchanged",
+      detail: "installed from this commit; --reinstall runs it again",
+    });
 }

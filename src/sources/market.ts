@@ -80,12 +80,22 @@ export async function readMarket(url: string): Promise<Market> {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new TaskFailure("market-failed", `the market at ${shown} did not answer JSON: ${(e as Error).message}`, [], `${hint}; a market answers wazo-plugind's market list: {"items": [...]}`);
+    throw new TaskFailure(
+      "market-failed",
+      `the market at ${shown} did not answer JSON: ${(e as Error).message}`,
+      [],
+      `${hint}; a market answers wazo-plugind's market list: {"items": [...]}`,
+    );
   }
   const r = MarketSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new TaskFailure("market-failed", `the market at ${shown} answered something other than a market list: ${issue.path.join(".") || "(top)"}: ${issue.message}`, [], `${hint}; a market answers {"items": [{"namespace", "name", "versions": [...]}]}`);
+    throw new TaskFailure(
+      "market-failed",
+      `the market at ${shown} answered something other than a market list: ${issue.path.join(".") || "(top)"}: ${issue.message}`,
+      [],
+      `${hint}; a market answers {"items": [{"namespace", "name", "versions": [...]}]}`,
+    );
   }
   return { url: shown, items: r.data.items };
 }
@@ -97,7 +107,9 @@ export const inRange = (v: MarketVersion, wazo: string) =>
   (!v.min_wazo_version || compareVersions(wazo, v.min_wazo_version) >= 0) && (!v.max_wazo_version || compareVersions(wazo, v.max_wazo_version) <= 0);
 
 export const rangeText = (v: MarketVersion) =>
-  v.min_wazo_version || v.max_wazo_version ? `Wazo ${[v.min_wazo_version && `>= ${v.min_wazo_version}`, v.max_wazo_version && `<= ${v.max_wazo_version}`].filter(Boolean).join(" and ")}` : "any Wazo";
+  v.min_wazo_version || v.max_wazo_version
+    ? `Wazo ${[v.min_wazo_version && `>= ${v.min_wazo_version}`, v.max_wazo_version && `<= ${v.max_wazo_version}`].filter(Boolean).join(" and ")}`
+    : "any Wazo";
 
 /**
  * The version to install: `wanted` exactly, else the newest whose Wazo range includes `wazo`

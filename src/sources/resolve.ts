@@ -32,8 +32,16 @@ export interface PluginSource {
   resolve(arg: string, ctx: ResolveContext): Promise<Resolved>;
 }
 
-const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const isDir = (p: string) =>
+  stat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** A folder path given as a git source: `DIR#REF`, a bare repository, or a repository with --ref. */
 async function localRepo(arg: string, ctx: ResolveContext): Promise<GitArg | undefined> {
@@ -82,7 +90,8 @@ export const marketSource: PluginSource = {
   async resolve(arg, ctx) {
     const [, namespace, name, version] = MARKET_ARG.exec(arg)!;
     const found = await fromMarket(`${namespace}/${name}`, ctx.session, { version });
-    if (typeof found === "string") throw invalid(found, [], "`wazo-tasks market` lists the versions for this Wazo; pass --wazo-version if the Wazo version is wrong");
+    if (typeof found === "string")
+      throw invalid(found, [], "`wazo-tasks market` lists the versions for this Wazo; pass --wazo-version if the Wazo version is wrong");
     return found;
   },
 };
@@ -100,14 +109,26 @@ export async function fromMarket(name: string, session: SourceSession, want: { v
   const v = chooseVersion(item, wazo?.version, want.version, want.atLeast);
   if (typeof v === "string") return v;
   const where = `market entry ${name} ${v.version} (${market.url})`;
-  if (v.method !== "git") throw invalid(`${where}: install method "${v.method}" is not one wazo-tasks knows`, [], 'the known method is "git" (options url, ref, subdirectory); install the plugin from its folder or its git URL instead');
+  if (v.method !== "git")
+    throw invalid(
+      `${where}: install method "${v.method}" is not one wazo-tasks knows`,
+      [],
+      'the known method is "git" (options url, ref, subdirectory); install the plugin from its folder or its git URL instead',
+    );
   const { url, ref, subdirectory } = v.options as { url?: unknown; ref?: unknown; subdirectory?: unknown };
   if (typeof url !== "string" || !url) throw invalid(`${where}: no options.url`, [], "the market entry is broken; tell its maintainers");
   const git = parseGitArg(url);
   const ranged = item.versions.some((x) => x.min_wazo_version || x.max_wazo_version);
-  if (!wazo && ranged) session.emit({ type: "warning", message: `${name}: the Wazo version is unknown: picked ${v.version}, the newest (pass --wazo-version, set WAZO_VERSION, or write it in <root>/usr/share/wazo/WAZO-VERSION)` });
+  if (!wazo && ranged)
+    session.emit({
+      type: "warning",
+      message: `${name}: the Wazo version is unknown: picked ${v.version}, the newest (pass --wazo-version, set WAZO_VERSION, or write it in <root>/usr/share/wazo/WAZO-VERSION)`,
+    });
   const record: Omit<SourceRecord, "commit" | "url" | "ref" | "subdirectory"> = { method: "market", market: { url: market.url, name, version: v.version } };
-  return session.fetch({ ...git, ref: typeof ref === "string" && ref ? ref : git.ref, subdirectory: typeof subdirectory === "string" ? subdirectory : undefined }, record);
+  return session.fetch(
+    { ...git, ref: typeof ref === "string" && ref ? ref : git.ref, subdirectory: typeof subdirectory === "string" ? subdirectory : undefined },
+    record,
+  );
 }
 
 /** True for a failure to read the market itself (not a plugin or version missing from it). */
@@ -129,9 +150,14 @@ export async function resolveArg(arg: string, ctx: ResolveContext): Promise<Reso
       return `and ${(m as Error).message}`;
     });
     if (typeof found !== "string") return found;
-    if (found.startsWith(`${arg}: not in the market`)) throw new TaskFailure(e.reason, `${e.message}: not in the search folders, nor ${found.slice(arg.length + 6)}`, e.diagnostics, e.hint);
+    if (found.startsWith(`${arg}: not in the market`))
+      throw new TaskFailure(e.reason, `${e.message}: not in the search folders, nor ${found.slice(arg.length + 6)}`, e.diagnostics, e.hint);
     if (found.startsWith("and ")) throw new TaskFailure(e.reason, `${e.message}: not in the search folders, ${found}`, e.diagnostics, e.hint);
-    throw invalid(`${arg}: not in the search folders, and ${found}`, [], "pass --wazo-version if the Wazo version is wrong, or name a version: NAMESPACE/NAME@VERSION");
+    throw invalid(
+      `${arg}: not in the search folders, and ${found}`,
+      [],
+      "pass --wazo-version if the Wazo version is wrong, or name a version: NAMESPACE/NAME@VERSION",
+    );
   }
 }
 

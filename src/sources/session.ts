@@ -77,7 +77,12 @@ export class SourceSession {
 
   private async fetchOnce(req: FetchRequest, record: Omit<SourceRecord, "commit" | "url" | "ref" | "subdirectory">): Promise<Resolved> {
     const sub = req.subdirectory?.replace(/^\.\/+|\/+$/g, "") || undefined;
-    if (sub && (path.isAbsolute(sub) || sub.split("/").includes(".."))) throw invalid(`--subdirectory ${sub}: must be a relative path inside the repository`, [], "give the folder of the plugin relative to the repository's top, e.g. plugins/my-plugin");
+    if (sub && (path.isAbsolute(sub) || sub.split("/").includes("..")))
+      throw invalid(
+        `--subdirectory ${sub}: must be a relative path inside the repository`,
+        [],
+        "give the folder of the plugin relative to the repository's top, e.g. plugins/my-plugin",
+      );
     const fetched = await fetchGit({ ...req, subdirectory: sub }, await this.cacheDir(), this.env);
     if (fetched.fresh) this.fresh.push(fetched.tree);
     const dir = sub ? path.join(fetched.tree, sub) : fetched.tree;
@@ -88,12 +93,31 @@ export class SourceSession {
       throw invalid(
         `no plugin ${sub ? `in subdirectory ${sub}` : "at the top"} of ${at}`,
         [],
-        found.length ? `plugins found in: ${found.join(", ")}; pass --subdirectory ${found[0]}` : "a plugin folder holds package.yml, or wazo/plugin.yml and wazo/rules",
+        found.length
+          ? `plugins found in: ${found.join(", ")}; pass --subdirectory ${found[0]}`
+          : "a plugin folder holds package.yml, or wazo/plugin.yml and wazo/rules",
       );
     }
     this.trees.set(fetched.tree, `${req.display}@${fetched.commit.slice(0, 12)}`);
-    this.emit({ type: "fetched", method: record.method, url: req.display, ...(req.ref ? { ref: req.ref } : {}), ...(sub ? { subdirectory: sub } : {}), commit: fetched.commit, dryRun: this.opts.dryRun === true });
-    return { dir, source: { ...record, url: req.display, ...(req.ref ? { ref: req.ref } : {}), ...(sub ? { subdirectory: sub } : {}), commit: fetched.commit } as SourceRecord };
+    this.emit({
+      type: "fetched",
+      method: record.method,
+      url: req.display,
+      ...(req.ref ? { ref: req.ref } : {}),
+      ...(sub ? { subdirectory: sub } : {}),
+      commit: fetched.commit,
+      dryRun: this.opts.dryRun === true,
+    });
+    return {
+      dir,
+      source: {
+        ...record,
+        url: req.display,
+        ...(req.ref ? { ref: req.ref } : {}),
+        ...(sub ? { subdirectory: sub } : {}),
+        commit: fetched.commit,
+      } as SourceRecord,
+    };
   }
 
   /** A failure whose diagnostics name files of fetched trees as `URL@COMMIT:PATH`. */
@@ -103,7 +127,12 @@ export class SourceSession {
       return file;
     };
     if (!e.diagnostics.some((d) => name(d.file) !== d.file)) return e;
-    return new TaskFailure(e.reason, e.message, e.diagnostics.map((d) => ({ ...d, file: name(d.file) })), e.hint);
+    return new TaskFailure(
+      e.reason,
+      e.message,
+      e.diagnostics.map((d) => ({ ...d, file: name(d.file) })),
+      e.hint,
+    );
   }
 
   /** The market, read once per run. */
@@ -123,7 +152,10 @@ export class SourceSession {
       for (const commit of await readdir(keyDir).catch(() => [] as string[])) {
         const other = path.join(keyDir, commit);
         if (other === tree || commit.startsWith(".") || used.some((s) => s === other || s.startsWith(other + path.sep))) continue;
-        const age = await stat(other).then((s) => Date.now() - s.mtimeMs, () => 0);
+        const age = await stat(other).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0,
+        );
         if (age > PRUNE_AFTER_MS) await rm(other, { recursive: true, force: true });
       }
     }
@@ -149,7 +181,13 @@ export class SourceSession {
       // Empty folders this run created, from the cache up: rmdir fails on anything not empty.
       const top = path.resolve(this.createdDir);
       for (let d = path.join(stateDir(this.opts.root), GIT_CACHE); d.length >= top.length; d = path.dirname(d)) {
-        if (!(await rmdir(d).then(() => true, () => false))) break;
+        if (
+          !(await rmdir(d).then(
+            () => true,
+            () => false,
+          ))
+        )
+          break;
       }
     }
   }
@@ -178,7 +216,11 @@ export async function dropCachedTrees(root: string, removed: { source: string; o
   }
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 const hasPlugin = async (dir: string) => (await exists(path.join(dir, "package.yml"))) || (await exists(path.join(dir, "wazo", "plugin.yml")));
 
 /** Folders (two levels down at most) holding a plugin, for the hint. */

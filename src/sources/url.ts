@@ -32,11 +32,17 @@ export function parseGitArg(arg: string): GitArg {
   const ref = rest.length ? rest.join("#") : undefined;
   const url = raw.replace(/^git\+/, "");
   const display = stripCredentials(url);
-  if (url.startsWith("-")) throw invalid(`refused source "${display}": it starts with '-'`, [], "a URL or ref starting with '-' would be read by git as an option");
+  if (url.startsWith("-"))
+    throw invalid(`refused source "${display}": it starts with '-'`, [], "a URL or ref starting with '-' would be read by git as an option");
   const scheme = SCHEME.exec(url)?.[1].toLowerCase();
   if (scheme !== undefined && !(GIT_SCHEMES as readonly string[]).includes(scheme))
-    throw invalid(`unknown scheme "${scheme}://" in plugin source ${display}`, [], `a git source is ${GIT_SCHEMES.map((s) => `${s}://`).join(", ")}, or user@host:path (optionally with a git+ prefix)`);
-  if (scheme === undefined && !SCP.test(url)) throw invalid(`not a git URL: ${display}`, [], "give https://HOST/PATH.git, ssh://..., file:///PATH or user@host:path");
+    throw invalid(
+      `unknown scheme "${scheme}://" in plugin source ${display}`,
+      [],
+      `a git source is ${GIT_SCHEMES.map((s) => `${s}://`).join(", ")}, or user@host:path (optionally with a git+ prefix)`,
+    );
+  if (scheme === undefined && !SCP.test(url))
+    throw invalid(`not a git URL: ${display}`, [], "give https://HOST/PATH.git, ssh://..., file:///PATH or user@host:path");
   if (ref !== undefined) checkRef(ref, display);
   // Only http(s) can use a password from the URL; ssh would get it in its command line.
   return { url: scheme === "http" || scheme === "https" ? url : display, display, ref: ref || undefined };
@@ -44,7 +50,8 @@ export function parseGitArg(arg: string): GitArg {
 
 /** Refuses refs git would read as options, or that are not ref or commit names at all. */
 export function checkRef(ref: string, where: string): void {
-  if (ref.startsWith("-")) throw invalid(`refused ref "${ref}" for ${where}: it starts with '-'`, [], "a ref starting with '-' would be read by git as an option");
+  if (ref.startsWith("-"))
+    throw invalid(`refused ref "${ref}" for ${where}: it starts with '-'`, [], "a ref starting with '-' would be read by git as an option");
   if (!ref || /[\s~^:?*[\\\x00-\x1f]|\.\.|@\{/.test(ref)) throw invalid(`invalid ref "${ref}" for ${where}`, [], "give a branch, a tag or a commit id");
 }
 

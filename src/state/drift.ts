@@ -34,7 +34,8 @@ export async function findDrift(root: string, manifests: Manifest[]): Promise<Dr
       else if (f.type === "file" && fact.type === "file") {
         if (fact.sha256 !== f.sha256) add("modified", `content changed (sha256 ${fact.sha256.slice(0, 12)}…, installed ${f.sha256.slice(0, 12)}…)`);
         else if (fact.mode !== f.mode) add("mode", `mode ${fact.mode.toString(8)}, installed ${f.mode.toString(8)}`);
-      } else if (f.type === "symlink" && fact.type === "symlink" && fact.target !== f.target) add("modified", `points to ${fact.target}, installed ${f.target}`);
+      } else if (f.type === "symlink" && fact.type === "symlink" && fact.target !== f.target)
+        add("modified", `points to ${fact.target}, installed ${f.target}`);
     }
   }
   return out;

@@ -51,12 +51,16 @@ const hintFor = (root: string) => {
 
 /** The journal format of the previous version: absolute paths, no root id. Converted when every path is inside the root. */
 function fromFormat1(root: string, v: { entries?: { path?: unknown; prior?: { type?: unknown; backup?: unknown } }[] } & Record<string, unknown>): unknown {
-  const rel = (p: unknown, base: string) => (typeof p === "string" && path.isAbsolute(p) && p.startsWith(base + path.sep) ? path.relative(base, p) : "/invalid/");
+  const rel = (p: unknown, base: string) =>
+    typeof p === "string" && path.isAbsolute(p) && p.startsWith(base + path.sep) ? path.relative(base, p) : "/invalid/";
   return {
     ...v,
     format: 2,
     root,
-    entries: (v.entries ?? []).map((e) => ({ path: rel(e.path, root), prior: e.prior?.type === "file" ? { ...e.prior, backup: rel(e.prior.backup, txnDir(root)) } : e.prior })),
+    entries: (v.entries ?? []).map((e) => ({
+      path: rel(e.path, root),
+      prior: e.prior?.type === "file" ? { ...e.prior, backup: rel(e.prior.backup, txnDir(root)) } : e.prior,
+    })),
   };
 }
 
@@ -83,7 +87,8 @@ export async function readJournal(root: string, emit?: Emit): Promise<Journal | 
   const journal = parsed.data;
   if (!id || id.id !== journal.rootId)
     throw invalid(`the journal ${file} belongs to another root (${journal.root}), not to ${root}: it was not used`, [], hintFor(root));
-  if (journal.root !== root) emit?.({ type: "warning", plugin: "", message: `the root moved from ${journal.root} since the interrupted run: its journal is applied to ${root}` });
+  if (journal.root !== root)
+    emit?.({ type: "warning", plugin: "", message: `the root moved from ${journal.root} since the interrupted run: its journal is applied to ${root}` });
   return journal;
 }
 
@@ -100,7 +105,10 @@ export function entryPath(root: string, rel: string): string {
 export async function discardJournal(root: string): Promise<{ to: string; paths: string[]; command?: string; readable: boolean } | undefined> {
   const dir = txnDir(root);
   const text = await readFile(journalFile(root), "utf8").catch(() => undefined);
-  const exists = await readFile(journalFile(root)).then(() => true, (e: NodeJS.ErrnoException) => e.code !== "ENOENT");
+  const exists = await readFile(journalFile(root)).then(
+    () => true,
+    (e: NodeJS.ErrnoException) => e.code !== "ENOENT",
+  );
   if (!exists) return undefined;
   let paths: string[] = [];
   let command: string | undefined;

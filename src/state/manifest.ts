@@ -54,8 +54,7 @@ export interface Manifest {
 export const stateKey = (name: string) => name.replace(/\//g, "+");
 export const manifestPath = (root: string, name: string) => path.join(stateDir(root), "installed", `${stateKey(name)}.json`);
 /** Where originals overwritten with --force are kept (never next to the file). */
-export const preservedPath = (root: string, name: string, target: string) =>
-  path.join(stateDir(root), "preserved", stateKey(name), target.replace(/^\/+/, ""));
+export const preservedPath = (root: string, name: string, target: string) => path.join(stateDir(root), "preserved", stateKey(name), target.replace(/^\/+/, ""));
 
 /** A manifest that cannot be trusted: its file and what is wrong with it. */
 export interface CorruptState {
@@ -102,7 +101,8 @@ export async function readManifestsChecked(root: string): Promise<{ manifests: M
     }
     const parsed = ManifestSchema.safeParse(json);
     if (!parsed.success) corrupt.push({ file, problem: firstIssue(parsed.error) });
-    else if (`${stateKey(parsed.data.name)}.json` !== n) corrupt.push({ file, problem: `records plugin "${parsed.data.name}", not the one its file name says` });
+    else if (`${stateKey(parsed.data.name)}.json` !== n)
+      corrupt.push({ file, problem: `records plugin "${parsed.data.name}", not the one its file name says` });
     else manifests.set(parsed.data.name, parsed.data as Manifest);
   }
   return { manifests, corrupt };
@@ -130,7 +130,9 @@ export async function readPending(root: string): Promise<Handler[]> {
 
 export async function readPendingChecked(root: string): Promise<{ handlers: Handler[]; corrupt?: CorruptState }> {
   const file = pendingPath(root);
-  const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : new Error(`cannot be read (${e.code ?? e.message})`)));
+  const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) =>
+    e.code === "ENOENT" ? undefined : new Error(`cannot be read (${e.code ?? e.message})`),
+  );
   if (text === undefined) return { handlers: [] };
   if (text instanceof Error) return { handlers: [], corrupt: { file, problem: text.message } };
   const { PendingSchema, firstIssue } = await import("./schema.js");

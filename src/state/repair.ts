@@ -8,7 +8,17 @@ import { mkdir, readFile, rename } from "node:fs/promises";
 import path from "node:path";
 import { factOf } from "../plan/facts.js";
 import { replaceStateFile } from "./durable.js";
-import { MANIFEST_FORMAT, serializeManifest, stateDir, stateKey, writePending, type CorruptState, type Handler, type Manifest, type ManifestEntry } from "./manifest.js";
+import {
+  MANIFEST_FORMAT,
+  serializeManifest,
+  stateDir,
+  stateKey,
+  writePending,
+  type CorruptState,
+  type Handler,
+  type Manifest,
+  type ManifestEntry,
+} from "./manifest.js";
 import { HandlerSchema, ManifestEntrySchema, ManifestSchema, pbxPath } from "./schema.js";
 
 export interface RepairAction {
@@ -22,11 +32,19 @@ type Loose = Record<string, unknown>;
 const asObject = (v: unknown): Loose | undefined => (v && typeof v === "object" && !Array.isArray(v) ? (v as Loose) : undefined);
 
 export async function repairManifest(root: string, c: CorruptState): Promise<RepairAction> {
-  const json = asObject(await readFile(c.file, "utf8").then((t) => JSON.parse(t) as unknown).catch(() => undefined));
+  const json = asObject(
+    await readFile(c.file, "utf8")
+      .then((t) => JSON.parse(t) as unknown)
+      .catch(() => undefined),
+  );
   const rebuilt = json && (await rebuild(root, json, path.basename(c.file)));
   if (rebuilt) {
     await replaceStateFile(c.file, serializeManifest(rebuilt.manifest));
-    return { file: c.file, action: "rebuilt", detail: `${rebuilt.manifest.files.length} path(s) kept from the disk${rebuilt.dropped ? `, ${rebuilt.dropped} invalid or missing one(s) dropped` : ""}` };
+    return {
+      file: c.file,
+      action: "rebuilt",
+      detail: `${rebuilt.manifest.files.length} path(s) kept from the disk${rebuilt.dropped ? `, ${rebuilt.dropped} invalid or missing one(s) dropped` : ""}`,
+    };
   }
   return setAside(root, c.file, "nothing could be rebuilt from it: the files it listed stay on disk, unowned");
 }
@@ -91,7 +109,11 @@ async function entryFromDisk(root: string, raw: unknown): Promise<ManifestEntry 
 
 /** A corrupt pending.json: its valid handlers are kept, the file is set aside when none are. */
 export async function repairPending(root: string, c: CorruptState): Promise<RepairAction> {
-  const json = asObject(await readFile(c.file, "utf8").then((t) => JSON.parse(t) as unknown).catch(() => undefined));
+  const json = asObject(
+    await readFile(c.file, "utf8")
+      .then((t) => JSON.parse(t) as unknown)
+      .catch(() => undefined),
+  );
   const handlers = Array.isArray(json?.handlers) ? (json.handlers as unknown[]).filter((h): h is Handler => HandlerSchema.safeParse(h).success) : [];
   if (!handlers.length) return setAside(root, c.file, "no pending reload could be read from it (run `wazo-tasks reload` to be sure)");
   await writePending(root, handlers);

@@ -11,17 +11,24 @@ import { isPlainRelative, STATE_DIR } from "./paths.js";
 /** A path on the PBX: absolute, normalized, no `..`, not the root itself. */
 export const pbxPath = z
   .string()
-  .refine((p) => p.startsWith("/") && p !== "/" && !p.includes("\0") && path.posix.normalize(p) === p && !p.split("/").includes(".."), "must be an absolute path inside the root, without '..'");
+  .refine(
+    (p) => p.startsWith("/") && p !== "/" && !p.includes("\0") && path.posix.normalize(p) === p && !p.split("/").includes(".."),
+    "must be an absolute path inside the root, without '..'",
+  );
 
 /** A path relative to the root (backups, copies kept in the state folder). */
 export const rootRelative = z.string().refine(isPlainRelative, "must be a relative path inside the root, without '..'");
 
 /** A path relative to the root, inside the state folder's `sub` folder: a backup is never taken from elsewhere. */
-const inState = (sub: string) => z.string().refine((p) => isPlainRelative(p) && p.startsWith(`${STATE_DIR}/${sub}/`), `must be a path inside ${STATE_DIR}/${sub}/`);
+const inState = (sub: string) =>
+  z.string().refine((p) => isPlainRelative(p) && p.startsWith(`${STATE_DIR}/${sub}/`), `must be a path inside ${STATE_DIR}/${sub}/`);
 
 const mode = z.number().int().min(0).max(0o7777);
 
-export const HandlerSchema = z.union([z.strictObject({ reload: z.string().regex(/^[A-Za-z0-9_.-]+$/) }), z.strictObject({ restart: z.string().regex(/^[A-Za-z0-9@_.:-]+$/) })]);
+export const HandlerSchema = z.union([
+  z.strictObject({ reload: z.string().regex(/^[A-Za-z0-9_.-]+$/) }),
+  z.strictObject({ restart: z.string().regex(/^[A-Za-z0-9@_.:-]+$/) }),
+]);
 
 export const ManifestEntrySchema = z.discriminatedUnion("type", [
   z.object({ path: pbxPath, type: z.literal("file"), sha256: z.string().regex(/^[0-9a-f]{64}$/), mode, size: z.number().int().min(0) }),

@@ -17,7 +17,10 @@ function segmentRegex(seg: string): RegExp {
       const end = seg.indexOf("]", i + 1);
       if (end < 0) re += "\\[";
       else {
-        re += `[${seg.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
+        re += `[${seg
+          .slice(i + 1, end)
+          .replace(/^!/, "^")
+          .replace(/\\/g, "\\\\")}]`;
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");

@@ -12,7 +12,8 @@ import path from "node:path";
 // node:child_process (with net, dgram, streams) is loaded on the first spawn, not by every run
 // that imports this module (a dry run never spawns).
 const requireBuiltin = createRequire(import.meta.url);
-const spawn: typeof Spawn = ((...a: Parameters<typeof Spawn>) => (requireBuiltin("node:child_process") as typeof import("node:child_process")).spawn(...a)) as typeof Spawn;
+const spawn: typeof Spawn = ((...a: Parameters<typeof Spawn>) =>
+  (requireBuiltin("node:child_process") as typeof import("node:child_process")).spawn(...a)) as typeof Spawn;
 
 export interface ProcessResult {
   command: string[];
@@ -49,7 +50,12 @@ export interface RunOptions {
 
 /** Absolute path of an executable found on PATH, or null. Empty PATH entries are skipped. */
 export function findOnPath(name: string, pathVar: string | undefined = process.env.PATH): string | null {
-  const candidates = name.includes("/") ? [name] : (pathVar ?? "").split(path.delimiter).filter(Boolean).map((d) => path.join(d, name));
+  const candidates = name.includes("/")
+    ? [name]
+    : (pathVar ?? "")
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((d) => path.join(d, name));
   for (const candidate of candidates) {
     try {
       if (!statSync(candidate).isFile()) continue;
@@ -84,7 +90,12 @@ export function runProcess(argv: string[], opts: RunOptions = {}): Promise<Proce
     }
     // detached: the program leads its own process group, so a timeout can kill its children too.
     const child: ChildProcess = opts.contain
-      ? spawn("/bin/sh", ["-c", SUPERVISOR, "wazo-tasks-supervisor", ...argv], { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe", "pipe"], detached: true })
+      ? spawn("/bin/sh", ["-c", SUPERVISOR, "wazo-tasks-supervisor", ...argv], {
+          cwd: opts.cwd,
+          env,
+          stdio: ["ignore", "pipe", "pipe", "pipe"],
+          detached: true,
+        })
       : spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     if (opts.contain && child.pid) live.add(child.pid);
     readLines(child.stdout!, "stdout", onLine);

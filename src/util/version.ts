@@ -30,11 +30,18 @@ export function compareVersions(a: string, b: string): number {
 export const WAZO_VERSION_FILE = "usr/share/wazo/WAZO-VERSION";
 
 /** The Wazo version to check against, and where it came from; undefined when unknown. */
-export async function currentWazoVersion(root: string, flag: string | undefined, env: string | undefined): Promise<{ version: string; from: string } | undefined> {
+export async function currentWazoVersion(
+  root: string,
+  flag: string | undefined,
+  env: string | undefined,
+): Promise<{ version: string; from: string } | undefined> {
   if (flag?.trim()) return { version: flag.trim(), from: "--wazo-version" };
   if (env?.trim()) return { version: env.trim(), from: "WAZO_VERSION" };
   const file = path.join(root, WAZO_VERSION_FILE);
   const text = await readFile(file, "utf8").catch(() => undefined);
-  const first = text?.split("\n").map((l) => l.trim()).find(Boolean);
+  const first = text
+    ?.split("\n")
+    .map((l) => l.trim())
+    .find(Boolean);
   return first ? { version: first, from: file } : undefined;
 }

@@ -50,7 +50,10 @@ describe("AMI connection", { timeout: 10000 }, () => {
     await client.close();
     await client.close(); // twice is fine
     assert.deepEqual(ami.logins, [{ username: "wazo", ok: true }]);
-    assert.deepEqual(ami.actions.map((a) => a.action.toLowerCase()), ["login", "events", "ping", "logoff"]);
+    assert.deepEqual(
+      ami.actions.map((a) => a.action.toLowerCase()),
+      ["login", "events", "ping", "logoff"],
+    );
     assert.equal(ami.actions[1].eventmask, "off", "events turned off: asterisk-manager's `Event: off` does nothing");
     await rejectsWith(client.ping(), "socket-closed", /closed; cannot send Ping/);
   });
@@ -66,7 +69,11 @@ describe("AMI connection", { timeout: 10000 }, () => {
 
   it("reports a refused connection", async () => {
     const port = await unusedPort();
-    await rejectsWith(createAmiClient({ host: "127.0.0.1", port, username: "wazo", secret: SECRET }), "connection-refused", new RegExp(`127\\.0\\.0\\.1:${port}: connection refused`));
+    await rejectsWith(
+      createAmiClient({ host: "127.0.0.1", port, username: "wazo", secret: SECRET }),
+      "connection-refused",
+      new RegExp(`127\\.0\\.0\\.1:${port}: connection refused`),
+    );
   });
 
   it("times out on a server that never answers, with or without a greeting", async () => {
@@ -143,7 +150,10 @@ describe("AMI connection", { timeout: 10000 }, () => {
     await client.ping();
     await client.close();
     await rejectsWith(createAmiClient({ ...parseAmiUrl(ami.url()), username: "nobody" }, { log }), "auth-failed");
-    assert.ok(lines.some((l) => l === "> Action: Login | Username: wazo | Secret: *** | Event: off"), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => l === "> Action: Login | Username: wazo | Secret: *** | Event: off"),
+      lines.join("\n"),
+    );
     assert.ok(lines.some((l) => /^< Response: Success \| ActionID: \S+ \| Ping: Pong/.test(l)));
     for (const line of lines) assert.ok(!line.includes(SECRET) && !line.includes("\n"), line);
   });

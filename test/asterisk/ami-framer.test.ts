@@ -6,7 +6,10 @@ import { parseAmiUrl } from "../../src/asterisk/ami-url.js";
 function frame(chunks: string[]): { messages: AmiResponse[]; greetings: string[] } {
   const messages: AmiResponse[] = [];
   const greetings: string[] = [];
-  const framer = new AmiFramer((m) => messages.push(m), (g) => greetings.push(g));
+  const framer = new AmiFramer(
+    (m) => messages.push(m),
+    (g) => greetings.push(g),
+  );
   for (const chunk of chunks) framer.push(chunk);
   return { messages, greetings };
 }
@@ -36,17 +39,30 @@ describe("AmiFramer", { timeout: 5000 }, () => {
   it("frames the same bytes identically when they arrive one byte at a time", () => {
     const whole = frame([COMMAND_14]).messages;
     const bytewise = frame([...COMMAND_14]).messages;
-    assert.deepEqual(bytewise.map((m) => m.headers), whole.map((m) => m.headers));
+    assert.deepEqual(
+      bytewise.map((m) => m.headers),
+      whole.map((m) => m.headers),
+    );
   });
 
   it("accepts bare LF line endings", () => {
     const { messages } = frame(["Response: Success\nActionID: lf\nPing: Pong\n\n"]);
-    assert.deepEqual(messages[0].headers, [["Response", "Success"], ["ActionID", "lf"], ["Ping", "Pong"]]);
+    assert.deepEqual(messages[0].headers, [
+      ["Response", "Success"],
+      ["ActionID", "lf"],
+      ["Ping", "Pong"],
+    ]);
   });
 
   it("ignores the extra blank lines ListCommands ends with", () => {
-    const { messages } = frame(["Response: Success\r\nActionID: 5\r\nPing: Keepalive command.  (Priv: <none>)\r\n\r\n\r\n", "Response: Success\r\nActionID: 6\r\n\r\n"]);
-    assert.deepEqual(messages.map((m) => m.actionId), ["5", "6"]);
+    const { messages } = frame([
+      "Response: Success\r\nActionID: 5\r\nPing: Keepalive command.  (Priv: <none>)\r\n\r\n\r\n",
+      "Response: Success\r\nActionID: 6\r\n\r\n",
+    ]);
+    assert.deepEqual(
+      messages.map((m) => m.actionId),
+      ["5", "6"],
+    );
   });
 
   it("reads an Asterisk 13 Follows block, blank output lines included", () => {
@@ -83,13 +99,16 @@ describe("parseAmiUrl", { timeout: 5000 }, () => {
       ["wazo:TOPSECRET", /unsupported scheme|not a URL/],
     ];
     for (const [url, message] of cases) {
-      assert.throws(() => parseAmiUrl(url), (error: Error) => {
-        assert.match(error.message, message);
-        assert.match(error.message, /^Invalid AMI URL: .*\(expected ami:\/\/user:secret@host\[:port\]\)$/);
-        assert.doesNotMatch(error.message, /TOP|SECRET/);
-        assert.equal(error.cause, undefined);
-        return true;
-      });
+      assert.throws(
+        () => parseAmiUrl(url),
+        (error: Error) => {
+          assert.match(error.message, message);
+          assert.match(error.message, /^Invalid AMI URL: .*\(expected ami:\/\/user:secret@host\[:port\]\)$/);
+          assert.doesNotMatch(error.message, /TOP|SECRET/);
+          assert.equal(error.cause, undefined);
+          return true;
+        },
+      );
     }
   });
 });

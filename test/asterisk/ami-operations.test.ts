@@ -55,7 +55,10 @@ describe("AmiClient.command", { timeout: 10000 }, () => {
       assert.deepEqual((error as AmiError).output, ["No such command 'foo bar' (type 'core show help foo bar' for other possible commands)"]);
       return true;
     });
-    await assert.rejects(client.command("module unload pbx_config.so"), isAmiError("action-failed", /refused CLI command 'module unload pbx_config\.so': Command blacklisted/));
+    await assert.rejects(
+      client.command("module unload pbx_config.so"),
+      isAmiError("action-failed", /refused CLI command 'module unload pbx_config\.so': Command blacklisted/),
+    );
   });
 });
 
@@ -64,16 +67,25 @@ describe("AmiClient.reload", { timeout: 10000 }, () => {
     const { ami, client } = await connect(t);
     await client.reload("dialplan");
     await client.reload("app_playback");
-    assert.deepEqual(ami.actions.filter((a) => a.action === "Reload").map((a) => a.module), ["pbx_config", "app_playback"]);
+    assert.deepEqual(
+      ami.actions.filter((a) => a.action === "Reload").map((a) => a.module),
+      ["pbx_config", "app_playback"],
+    );
     assert.equal(ami.reloadCount("pbx_config"), 1);
   });
 
   it("turns each module error into a typed error naming the module", async (t) => {
     const { client } = await connect(t, { modules: { res_foo: "not-initialized", pbx_config: "error" } });
-    await assert.rejects(client.reload("nosuch"), isAmiError("no-such-module", /^Cannot reload module 'nosuch' on 127\.0\.0\.1:\d+: Asterisk has no such module/));
+    await assert.rejects(
+      client.reload("nosuch"),
+      isAmiError("no-such-module", /^Cannot reload module 'nosuch' on 127\.0\.0\.1:\d+: Asterisk has no such module/),
+    );
     await assert.rejects(client.reload("app_dial"), isAmiError("reload-not-supported", /module 'app_dial'.*does not support reload/));
     await assert.rejects(client.reload("res_foo"), isAmiError("module-not-initialized", /module 'res_foo'.*not initialized/));
-    await assert.rejects(client.reload("dialplan"), isAmiError("action-failed", /'dialplan' \(module pbx_config\).*failed to load its configuration \(extensions\.conf.*'An unknown error occurred'/));
+    await assert.rejects(
+      client.reload("dialplan"),
+      isAmiError("action-failed", /'dialplan' \(module pbx_config\).*failed to load its configuration \(extensions\.conf.*'An unknown error occurred'/),
+    );
   });
 
   it("retries while another reload is in progress, then gives up", async (t) => {
@@ -102,7 +114,10 @@ describe("AmiClient permissions", { timeout: 10000 }, () => {
     assert.ok(!listed.has("Reload") && !listed.has("Command") && listed.has("Hangup"));
     await assert.rejects(
       client.checkPermissions(["Ping", "Reload", "Command"]),
-      isAmiError("permission-denied", /^AMI user 'limited' may not run Reload, Command on 127\.0\.0\.1:\d+: Reload needs `write = system` \(or `config`\), Command needs `write = command` in the \[limited\] section of \/etc\/asterisk\/manager\.conf/),
+      isAmiError(
+        "permission-denied",
+        /^AMI user 'limited' may not run Reload, Command on 127\.0\.0\.1:\d+: Reload needs `write = system` \(or `config`\), Command needs `write = command` in the \[limited\] section of \/etc\/asterisk\/manager\.conf/,
+      ),
     );
   });
 });

@@ -53,11 +53,19 @@ describe("the fake dialplan loads the corpus as the real Asterisk did", () => {
       const extra = "etc/asterisk/extensions_extra.d";
       await rm(`${root}/${extra}`, { recursive: true, force: true });
       const example = EXCHANGE_FILES["example.conf"];
-      await writeTree(root, { [`${extra}/example.conf`]: example, [`${extra}/zzzz-sentinel.conf`]: "[corpus-sentinel]\nexten = s,1,NoOp(sentinel)\n", [`${extra}/${f.name}`]: readFileSync(f.file) });
+      await writeTree(root, {
+        [`${extra}/example.conf`]: example,
+        [`${extra}/zzzz-sentinel.conf`]: "[corpus-sentinel]\nexten = s,1,NoOp(sentinel)\n",
+        [`${extra}/${f.name}`]: readFileSync(f.file),
+      });
       const shown = parseDialplanShow(new FakeDialplan({ root }).show().lines.join("\n"));
       const recorded = outcomes[f.key];
       const keptLater = !recorded.others.some((o) => o.includes("corpus-sentinel"));
-      assert.equal(shown.priorities.some((p) => p.file === "zzzz-sentinel.conf"), keptLater, keptLater ? "the real Asterisk kept the file after it" : "the real Asterisk dropped the file after it");
+      assert.equal(
+        shown.priorities.some((p) => p.file === "zzzz-sentinel.conf"),
+        keptLater,
+        keptLater ? "the real Asterisk kept the file after it" : "the real Asterisk dropped the file after it",
+      );
       // Line numbers count on from the files read before (example.conf, when it sorts first).
       const base = f.name > "example.conf" ? example.split("\n").length : 0;
       const own = shown.priorities.filter((p) => p.file === f.name).map((p) => `${p.context}/${p.extension}/${p.priority}@${p.line - base}`);

@@ -45,7 +45,9 @@ describe("fake AMI protocol", { timeout: 10000 }, () => {
     raw.send("Action: Login\r\nActionID: again\r\nUsername: wazo\r\nSecret: wazosecret\r\n\r\n");
     await raw.waitFor("Response: Success\r\nActionID: again\r\nMessage: Already authenticated\r\n\r\n");
     raw.send("Action: Ping \r\nActionID: t\r\n\r\n\r\n");
-    await raw.waitFor("Message: Invalid/unknown command: Ping . Use Action: ListCommands to show available commands.\r\n\r\nResponse: Error\r\nMessage: Missing action in request\r\n\r\n");
+    await raw.waitFor(
+      "Message: Invalid/unknown command: Ping . Use Action: ListCommands to show available commands.\r\n\r\nResponse: Error\r\nMessage: Missing action in request\r\n\r\n",
+    );
     raw.send("Action: Logoff\r\n\r\n");
     await raw.waitFor("Response: Goodbye\r\nMessage: Thanks for all the fish.\r\n\r\n");
     await raw.closed;
@@ -67,9 +69,14 @@ describe("fake AMI protocol", { timeout: 10000 }, () => {
     const raw = await rawAmi(ami.port);
     raw.send("Action: Login\r\nUsername: wazo\r\nSecret: wazosecret\r\n\r\n");
     await raw.waitFor("Event: SuccessfulAuth");
-    assert.match(raw.received(), /Authentication accepted\r\n\r\nEvent: FullyBooted\r\nPrivilege: system,all\r\nUptime: \d+\r\nLastReload: \d+\r\nStatus: Fully Booted\r\n\r\n/);
+    assert.match(
+      raw.received(),
+      /Authentication accepted\r\n\r\nEvent: FullyBooted\r\nPrivilege: system,all\r\nUptime: \d+\r\nLastReload: \d+\r\nStatus: Fully Booted\r\n\r\n/,
+    );
     raw.send("Action: Reload\r\nActionID: rl-4\r\nModule: nosuch\r\n\r\n");
-    await raw.waitFor("Response: Error\r\nActionID: rl-4\r\nMessage: No such module\r\n\r\nEvent: Reload\r\nPrivilege: system,all\r\nModule: nosuch\r\nStatus: 2\r\n\r\n");
+    await raw.waitFor(
+      "Response: Error\r\nActionID: rl-4\r\nMessage: No such module\r\n\r\nEvent: Reload\r\nPrivilege: system,all\r\nModule: nosuch\r\nStatus: 2\r\n\r\n",
+    );
     raw.close();
   });
 
@@ -91,7 +98,10 @@ describe("fake AMI protocol", { timeout: 10000 }, () => {
     const raw = await rawAmi(ami.port);
     raw.send(`${LOGIN_WAZO}Action: Ping\r\nActionID: ${"A".repeat(3000)}\r\n\r\nAction: Ping\r\nActionID: still-alive\r\n\r\n`);
     await raw.waitFor("ActionID: still-alive");
-    assert.match(raw.received(), /\r\n\r\nResponse: Error\r\nMessage: Failed to parse message: line too long\r\n\r\nResponse: Success\r\nActionID: still-alive/);
+    assert.match(
+      raw.received(),
+      /\r\n\r\nResponse: Error\r\nMessage: Failed to parse message: line too long\r\n\r\nResponse: Success\r\nActionID: still-alive/,
+    );
     raw.close();
   });
 
@@ -115,7 +125,10 @@ describe("fake dialplan", { timeout: 10000 }, () => {
 
   it("loads sections, templates, includes, no-section files and patterns like Asterisk", () => {
     mkdirSync(extra, { recursive: true });
-    writeFileSync(join(extra, "01-tpl.conf"), "[tpl](!)\nexten = 900,1,NoOp(tpl)\n[user-ctx](tpl)\nexten => _1XX,1,Dial(PJSIP/${EXTEN}) ; comment\nsame => n,Hangup()\ninclude => other\n[other]\nexten = 555,1,Answer\n");
+    writeFileSync(
+      join(extra, "01-tpl.conf"),
+      "[tpl](!)\nexten = 900,1,NoOp(tpl)\n[user-ctx](tpl)\nexten => _1XX,1,Dial(PJSIP/${EXTEN}) ; comment\nsame => n,Hangup()\ninclude => other\n[other]\nexten = 555,1,Answer\n",
+    );
     writeFileSync(join(extra, "02-nosection.conf"), "; lands in [other], the includer's current context\nexten = 556,1,NoOp(x)\n#include something.conf\n");
     writeFileSync(join(extra, ".hidden.conf"), "[hidden]\nexten = 1,1,NoOp()\n");
     const dialplan = new FakeDialplan({ root });
@@ -183,7 +196,9 @@ describe("fake AMI server process", { timeout: 15000 }, () => {
     const portFile = join(dir, "port");
     const logFile = join(dir, "actions.ndjson");
     const script = join(import.meta.dirname, "../support/fake-ami-server.ts");
-    const child = spawn(process.execPath, ["--import", "tsx", script, "--port-file", portFile, "--log", logFile, "--reload-delay-ms", "10"], { stdio: "inherit" });
+    const child = spawn(process.execPath, ["--import", "tsx", script, "--port-file", portFile, "--log", logFile, "--reload-delay-ms", "10"], {
+      stdio: "inherit",
+    });
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
     try {
       for (let i = 0; i < 200 && !existsSync(portFile); i++) await sleep(25);
@@ -191,8 +206,14 @@ describe("fake AMI server process", { timeout: 15000 }, () => {
       const client = await createAmiClient(parseAmiUrl(`ami://wazo:wazosecret@127.0.0.1:${port}`));
       await client.reload("dialplan");
       await client.close();
-      const actions = readFileSync(logFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, string>);
-      assert.deepEqual(actions.map((a) => a.action.toLowerCase()), ["login", "events", "reload", "logoff"]);
+      const actions = readFileSync(logFile, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Record<string, string>);
+      assert.deepEqual(
+        actions.map((a) => a.action.toLowerCase()),
+        ["login", "events", "reload", "logoff"],
+      );
       assert.equal(actions[2].module, "pbx_config");
     } finally {
       child.kill("SIGTERM");

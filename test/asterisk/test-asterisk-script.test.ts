@@ -13,7 +13,11 @@ import { cleanup, makeExecutable, REPO, tempDir } from "../support/rig.js";
 
 function runScript(env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO, "scripts/test-asterisk.mjs"), "instance.test"], { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [path.join(REPO, "scripts/test-asterisk.mjs"), "instance.test"], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child.on("error", () => resolve({ code: null, out: "spawn failed" }));
     let out = "";
     child.stdout.on("data", (d) => (out += d));
@@ -85,7 +89,10 @@ describe("npm run test:asterisk", () => {
   test("a failing build.sh fails the suite with the last lines of its log", async () => {
     const dir = path.join(tmp, "broken-build");
     await standIns(dir, {});
-    await makeExecutable(path.join(dir, "build.sh"), "#!/bin/sh\nfor i in $(seq 1 50); do echo \"log line $i\" >&2; done\necho 'configure: error: libedit not found' >&2\nexit 1\n");
+    await makeExecutable(
+      path.join(dir, "build.sh"),
+      "#!/bin/sh\nfor i in $(seq 1 50); do echo \"log line $i\" >&2; done\necho 'configure: error: libedit not found' >&2\nexit 1\n",
+    );
     const r = await runScript({ WAZO_TASKS_ASTERISK_SHARED: dir });
     assert.equal(r.code, 1);
     assert.match(r.out, /build\.sh failed \(exit code 1\); its last lines:\n[\s\S]*log line 50\nconfigure: error: libedit not found/);
@@ -113,7 +120,10 @@ describe("npm run test:asterisk", () => {
     const r = await runScript({ WAZO_TASKS_ASTERISK_SHARED: dir });
     assert.equal(r.code, 1, r.out);
     const calls = (await readFile(path.join(dir, "calls"), "utf8")).trim().split("\n");
-    assert.deepEqual(calls.map((c) => c.split(" ")[0]), ["start", "stop"]);
+    assert.deepEqual(
+      calls.map((c) => c.split(" ")[0]),
+      ["start", "stop"],
+    );
     const pids = (await readFile(path.join(dir, "pids"), "utf8")).trim().split("\n").map(Number);
     assert.equal(alive(pids[0]), false);
   });

@@ -11,7 +11,11 @@ import { after, before, describe, test } from "node:test";
 import { runProcess } from "../../src/util/process.js";
 import { CLI, cleanup, makePlugin, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A process that exists and is not a zombie (an unreaped zombie has stopped for good). */
 const alive = (pid: number) => {
@@ -45,7 +49,10 @@ describe("no child outlives its run", () => {
     const plugin = await sleeper(path.join(tmp, "k9"), 2);
     const root = await writeTree(path.join(tmp, "k9-root"), { "etc/keep": "x" });
     const before = await snapshot(root);
-    const child = spawn(process.execPath, [CLI, "install", plugin, "--root", root], { stdio: "ignore", env: { ...process.env, WAZO_TASKS_AMI_URL: "", MARKS: marks } });
+    const child = spawn(process.execPath, [CLI, "install", plugin, "--root", root], {
+      stdio: "ignore",
+      env: { ...process.env, WAZO_TASKS_AMI_URL: "", MARKS: marks },
+    });
     await waitFor(path.join(marks, "started"));
     const pid = Number(await readFile(path.join(marks, "started"), "utf8"));
     child.kill("SIGKILL");
@@ -64,7 +71,10 @@ describe("no child outlives its run", () => {
     const plugin = await sleeper(path.join(tmp, "term"), 30);
     const root = await writeTree(path.join(tmp, "term-root"), { "etc/keep": "x" });
     const before = await snapshot(root);
-    const child = spawn(process.execPath, [CLI, "install", plugin, "--root", root], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WAZO_TASKS_AMI_URL: "", MARKS: marks } });
+    const child = spawn(process.execPath, [CLI, "install", plugin, "--root", root], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, WAZO_TASKS_AMI_URL: "", MARKS: marks },
+    });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     await waitFor(path.join(marks, "started"));

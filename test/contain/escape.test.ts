@@ -17,7 +17,11 @@ describe("printed paths are escaped", () => {
   after(() => cleanup(tmp));
 
   test("a file name with a newline or ESC is shown escaped in the dry run; JSON keeps it exact", async () => {
-    const plugin = await makePlugin(tmp, "names", { [`files/${FORGED}`]: "a\n", [`files/${COLORED}`]: "b\n", "tasks.yml": "install:\n  - copy: 'files/x*'\n    to: /usr/share/names/\n  - copy: 'files/y*'\n    to: /usr/share/names/\n" });
+    const plugin = await makePlugin(tmp, "names", {
+      [`files/${FORGED}`]: "a\n",
+      [`files/${COLORED}`]: "b\n",
+      "tasks.yml": "install:\n  - copy: 'files/x*'\n    to: /usr/share/names/\n  - copy: 'files/y*'\n    to: /usr/share/names/\n",
+    });
     const root = await writeTree(path.join(tmp, "root"), { "etc/keep": "x" });
     const before = await snapshot(root);
     const r = await runCli(["install", plugin, "--root", root, "--dry-run"]);
@@ -27,7 +31,9 @@ describe("printed paths are escaped", () => {
     assert.ok(r.stdout.includes("x.conf\\n  unchanged     copy     passwd"), r.stdout);
     assert.ok(r.stdout.includes("y\\x1b[2J.conf"), r.stdout);
     const j = await runCli(["install", plugin, "--root", root, "--dry-run", "--json"]);
-    const targets = events(j.stdout).filter((e) => e.type === "step").map((e) => e.target as string);
+    const targets = events(j.stdout)
+      .filter((e) => e.type === "step")
+      .map((e) => e.target as string);
     assert.ok(targets.includes(`/usr/share/names/${FORGED}`), JSON.stringify(targets));
     assert.ok(targets.includes(`/usr/share/names/${COLORED}`));
     assert.deepEqual(await snapshot(root), before);

@@ -10,7 +10,11 @@ import { after, before, describe, test } from "node:test";
 import { cleanup, FIXTURE_BIN, makePlugin, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 
 const CONF = "[acme]\nexten = s,1,NoOp()\n";
-const PBX = { "etc/asterisk/extensions.conf": "[general]\n", "etc/asterisk/extensions_extra.d/other.conf": "[other]\nexten = s,1,NoOp()\n", "etc/admin.conf": "mine\n" };
+const PBX = {
+  "etc/asterisk/extensions.conf": "[general]\n",
+  "etc/asterisk/extensions_extra.d/other.conf": "[other]\nexten = s,1,NoOp()\n",
+  "etc/admin.conf": "mine\n",
+};
 const makefile = (install: string) => `install:\n${install}uninstall:\n\t@true\n`;
 
 describe("make install is captured", () => {
@@ -34,7 +38,8 @@ describe("make install is captured", () => {
   });
 
   test("a recipe deleting other plugins' files and $(DESTDIR)/ installs only its own file", async () => {
-    const install = "\trm -f $(DESTDIR)/etc/asterisk/extensions_extra.d/*.conf\n\trm -rf $(DESTDIR)/\n\tinstall -D -m 0644 a.conf $(DESTDIR)/etc/asterisk/extensions_extra.d/acme.conf\n";
+    const install =
+      "\trm -f $(DESTDIR)/etc/asterisk/extensions_extra.d/*.conf\n\trm -rf $(DESTDIR)/\n\tinstall -D -m 0644 a.conf $(DESTDIR)/etc/asterisk/extensions_extra.d/acme.conf\n";
     const { plugin, root, before } = await setup("deleter", install);
     const r = await runCli(["install", plugin, "--root", root]);
     assert.equal(r.code, 0, r.stderr);
@@ -53,7 +58,10 @@ describe("make install is captured", () => {
   });
 
   test("service calls run once the files are in place, and not at all when nothing changed", async () => {
-    const { dir, plugin, root } = await setup("svc", "\tinstall -D -m 0644 a.conf $(DESTDIR)/etc/asterisk/extensions_extra.d/acme.conf\n\tasterisk -rx 'dialplan reload'\n\tsystemctl restart wazo-calld\n");
+    const { dir, plugin, root } = await setup(
+      "svc",
+      "\tinstall -D -m 0644 a.conf $(DESTDIR)/etc/asterisk/extensions_extra.d/acme.conf\n\tasterisk -rx 'dialplan reload'\n\tsystemctl restart wazo-calld\n",
+    );
     const calls = path.join(dir, "calls");
     const env = { PATH: `${FIXTURE_BIN}:${process.env.PATH}`, WAZO_TEST_CALLS: calls };
     const first = await runCli(["install", plugin, "--root", root], { env });

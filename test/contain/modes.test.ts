@@ -13,7 +13,8 @@ describe("modes", () => {
   let root: string;
   before(async () => {
     tmp = await tempDir();
-    const tasks = 'install:\n  - copy: a.conf\n    to: /etc/p/a.conf\n    mode: "4777"\n  - copy: b.sh\n    to: /usr/bin/p-b\n    mode: "0600"\n  - copy: c.conf\n    to: /etc/p/c.conf\n';
+    const tasks =
+      'install:\n  - copy: a.conf\n    to: /etc/p/a.conf\n    mode: "4777"\n  - copy: b.sh\n    to: /usr/bin/p-b\n    mode: "0600"\n  - copy: c.conf\n    to: /etc/p/c.conf\n';
     plugin = await makePlugin(tmp, "modes", { "a.conf": "a\n", "b.sh": "b\n", "c.conf": "c\n", "tasks.yml": tasks });
     root = await writeTree(path.join(tmp, "root"), { "etc/keep": "x" });
   });
@@ -21,7 +22,10 @@ describe("modes", () => {
   const warning = /tasks\.yml:2: warning: \/etc\/p\/a\.conf would get mode 4777 \(setuid, world-writable\)/;
 
   test("the dry run and show print unusual modes, and warn about the risky one", async () => {
-    for (const args of [["install", plugin, "--root", root, "--dry-run"], ["show", plugin, "--root", root]]) {
+    for (const args of [
+      ["install", plugin, "--root", root, "--dry-run"],
+      ["show", plugin, "--root", root],
+    ]) {
       const r = await runCli(args);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /would change\s+copy\s+\/etc\/p\/a\.conf\s+\(create, mode 4777\)/);

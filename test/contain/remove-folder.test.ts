@@ -17,12 +17,19 @@ describe("remove: of a non-empty folder", () => {
     const conf = "[xivo-extrafeatures]\nexten = ***72,1,NoOp()\n";
     const tasks = "install:\n  - copy: a.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - remove: /var/cache/acme\n  - reload: dialplan\n";
     const plugin = await makePlugin(tmp, "acme", { "a.conf": conf, "tasks.yml": tasks });
-    const root = await writeTree(path.join(tmp, "root"), { "etc/asterisk/extensions.conf": "[general]\n", "var/cache/acme/admin.db": "data\n", "var/cache/acme/notes.txt": "n\n" });
+    const root = await writeTree(path.join(tmp, "root"), {
+      "etc/asterisk/extensions.conf": "[general]\n",
+      "var/cache/acme/admin.db": "data\n",
+      "var/cache/acme/notes.txt": "n\n",
+    });
     const calls = path.join(tmp, "calls");
     const env = { PATH: `${FIXTURE_BIN}:${process.env.PATH}`, WAZO_TEST_CALLS: calls };
     const first = await runCli(["install", plugin, "--root", root], { env });
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /kept\s+remove\s+\/var\/cache\/acme\s+\(\/var\/cache\/acme is not empty: kept, it holds 2 files not installed by acme \(admin\.db, notes\.txt\)\)/);
+    assert.match(
+      first.stdout,
+      /kept\s+remove\s+\/var\/cache\/acme\s+\(\/var\/cache\/acme is not empty: kept, it holds 2 files not installed by acme \(admin\.db, notes\.txt\)\)/,
+    );
     const reloads = (await readFile(calls, "utf8").catch(() => "")).split("\n").filter(Boolean).length;
     const before = await snapshot(root);
     for (const json of [false, true]) {

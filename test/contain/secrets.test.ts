@@ -33,7 +33,10 @@ describe("secrets stay with the engine", () => {
   test("make and wazo/rules get the same scrubbed environment", async () => {
     const made = await makePlugin(path.join(tmp, "make"), "makeenv", { Makefile: "install:\n\t@env\nuninstall:\n\t@true\n" });
     const rules = path.join(tmp, "rules", "rulesenv");
-    await writeTree(rules, { "wazo/plugin.yml": "namespace: t\nname: rulesenv\nversion: 1.0.0\n", "wazo/rules": '#!/bin/sh\ncase "$1" in\n  build) env ;;\n  package|install|uninstall) true ;;\nesac\n' });
+    await writeTree(rules, {
+      "wazo/plugin.yml": "namespace: t\nname: rulesenv\nversion: 1.0.0\n",
+      "wazo/rules": '#!/bin/sh\ncase "$1" in\n  build) env ;;\n  package|install|uninstall) true ;;\nesac\n',
+    });
     await chmod(path.join(rules, "wazo/rules"), 0o755);
     for (const plugin of [made, rules]) {
       const root = await writeTree(path.join(tmp, `root-${path.basename(plugin)}`), { "etc/keep": "x" });

@@ -23,7 +23,11 @@ describe("sources the planner does not copy", () => {
   async function refused(plugin: string, message: RegExp): Promise<void> {
     const root = await writeTree(path.join(path.dirname(plugin), "root"), { "etc/keep": "x" });
     const before = await snapshot(root);
-    for (const args of [["validate", plugin], ["install", plugin, "--root", root, "--dry-run"], ["install", plugin, "--root", root]]) {
+    for (const args of [
+      ["validate", plugin],
+      ["install", plugin, "--root", root, "--dry-run"],
+      ["install", plugin, "--root", root],
+    ]) {
       const r = await runCli(args, { timeoutMs: 20_000 });
       assert.equal(r.code, 2, `${args[0]}: ${r.stdout}${r.stderr}`);
       assert.match(r.stdout + r.stderr, message, args.join(" "));

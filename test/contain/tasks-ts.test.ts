@@ -9,9 +9,13 @@ import { after, before, describe, test } from "node:test";
 import { cleanup, events, makePlugin, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 
 const CONF = "[xivo-extrafeatures]\nexten = ***71,1,NoOp()\n";
-const good = (parent: string) => makePlugin(parent, "good", { "good.conf": CONF, "tasks.yml": "install:\n  - copy: good.conf\n    to: /etc/asterisk/extensions_extra.d/\n" });
+const good = (parent: string) =>
+  makePlugin(parent, "good", { "good.conf": CONF, "tasks.yml": "install:\n  - copy: good.conf\n    to: /etc/asterisk/extensions_extra.d/\n" });
 const withTs = (parent: string, name: string, body: string) =>
-  makePlugin(parent, name, { "x.conf": CONF, "tasks.ts": `${body}\nexport default { install: [{ copy: "x.conf", to: "/etc/asterisk/extensions_extra.d/${name}.conf" }] };\n` });
+  makePlugin(parent, name, {
+    "x.conf": CONF,
+    "tasks.ts": `${body}\nexport default { install: [{ copy: "x.conf", to: "/etc/asterisk/extensions_extra.d/${name}.conf" }] };\n`,
+  });
 
 describe("tasks.ts in a child process", () => {
   let tmp: string;
@@ -40,7 +44,10 @@ describe("tasks.ts in a child process", () => {
       const i = await runCli(["install", bad, ok, "--root", root, "--json"], { env });
       assert.equal(i.code, 2, i.stdout + i.stderr);
       const ev = events(i.stdout);
-      assert.ok(ev.some((e) => e.type === "diagnostic" && message.test(e.diagnostic.message)), i.stdout);
+      assert.ok(
+        ev.some((e) => e.type === "diagnostic" && message.test(e.diagnostic.message)),
+        i.stdout,
+      );
       assert.deepEqual(await snapshot(root), before);
     });
 
@@ -51,7 +58,13 @@ describe("tasks.ts in a child process", () => {
     const r = await runCli(["install", p, "--root", root, "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const ev = events(r.stdout); // throws on a line that is not JSON
-    assert.deepEqual(ev.filter((e) => e.type === "output").map((e) => [e.plugin, e.line]), [["prints", "hello from tasks.ts"], ["prints", "on stderr"]]);
+    assert.deepEqual(
+      ev.filter((e) => e.type === "output").map((e) => [e.plugin, e.line]),
+      [
+        ["prints", "hello from tasks.ts"],
+        ["prints", "on stderr"],
+      ],
+    );
     const human = await runCli(["install", p, "--root", root, "-v"]);
     assert.match(human.stdout + human.stderr, /prints \| hello from tasks\.ts/);
   });
@@ -65,7 +78,8 @@ describe("tasks.ts in a child process", () => {
     const typed = await makePlugin(dir, "typed", {
       "x.conf": CONF,
       "steps.ts": 'export const steps = [{ copy: "x.conf", to: "/etc/asterisk/extensions_extra.d/typed.conf" }] as const;\n',
-      "tasks.ts": 'import { defineTasks, type Tasks } from "wazo-tasks";\nimport { steps } from "./steps.ts";\nconst t: Tasks = { install: [...steps] };\nexport default defineTasks(t);\n',
+      "tasks.ts":
+        'import { defineTasks, type Tasks } from "wazo-tasks";\nimport { steps } from "./steps.ts";\nconst t: Tasks = { install: [...steps] };\nexport default defineTasks(t);\n',
     });
     const root = await writeTree(path.join(dir, "root"), { "etc/asterisk/extensions.conf": "[general]\n" });
     const ok = await runCli(["install", typed, "--root", root]);

@@ -16,7 +16,7 @@ const WAZO = {
   "etc/asterisk/extensions_extra.d/zz-last.conf": "[last]\nexten = s,1,NoOp()\n",
 };
 const PLAIN = {
-  "etc/asterisk/extensions.conf": "[general]\n\n[default]\nexten = 1,1,NoOp()\n#tryinclude \"missing.conf\"\n#include <extensions_extra.d/*.conf>\n",
+  "etc/asterisk/extensions.conf": '[general]\n\n[default]\nexten = 1,1,NoOp()\n#tryinclude "missing.conf"\n#include <extensions_extra.d/*.conf>\n',
   "etc/asterisk/extensions_extra.d/a.conf": "[a]\nexten = 1,1,NoOp()\n",
   "etc/asterisk/extensions_extra.d/notes.txt": "not read\n",
 };
@@ -31,13 +31,16 @@ describe("the dialplan include chain", () => {
     const overlay = new Map([["/etc/asterisk/extensions_extra.d/spy.conf", path.join(root, "etc/asterisk/extensions_extra.d/example.conf")]]);
     const chain = await readDialplanChain(root, overlay);
     assert.equal(chain.source, "read");
-    assert.deepEqual(chain.files.map((f) => f.target), [
-      "/etc/asterisk/extensions.conf",
-      "/etc/asterisk/extensions.d/01-wazo.conf",
-      "/etc/asterisk/extensions_extra.d/example.conf",
-      "/etc/asterisk/extensions_extra.d/spy.conf",
-      "/etc/asterisk/extensions_extra.d/zz-last.conf",
-    ]);
+    assert.deepEqual(
+      chain.files.map((f) => f.target),
+      [
+        "/etc/asterisk/extensions.conf",
+        "/etc/asterisk/extensions.d/01-wazo.conf",
+        "/etc/asterisk/extensions_extra.d/example.conf",
+        "/etc/asterisk/extensions_extra.d/spy.conf",
+        "/etc/asterisk/extensions_extra.d/zz-last.conf",
+      ],
+    );
     assert.ok(wouldRead(chain, "/etc/asterisk/extensions_extra.d/interfaces.py"));
     const around = contextAround(chain, "/etc/asterisk/extensions_extra.d/spy.conf", () => false);
     assert.deepEqual([...(around.sectionsBefore ?? [])].sort(), ["pre-example", "xivo-extrafeatures"]);
@@ -47,7 +50,10 @@ describe("the dialplan include chain", () => {
   test("a plain layout: only *.conf of extensions_extra.d is read; #tryinclude of a missing file is skipped", async () => {
     const root = await writeTree(path.join(tmp, "plain"), PLAIN);
     const chain = await readDialplanChain(root);
-    assert.deepEqual(chain.files.map((f) => f.target), ["/etc/asterisk/extensions.conf", "/etc/asterisk/extensions_extra.d/a.conf"]);
+    assert.deepEqual(
+      chain.files.map((f) => f.target),
+      ["/etc/asterisk/extensions.conf", "/etc/asterisk/extensions_extra.d/a.conf"],
+    );
     assert.equal(wouldRead(chain, "/etc/asterisk/extensions_extra.d/interfaces.py"), false);
     assert.equal(wouldRead(chain, "/etc/asterisk/extensions_extra.d/new.conf"), true);
   });
@@ -56,7 +62,10 @@ describe("the dialplan include chain", () => {
     const root = await writeTree(path.join(tmp, "none"), { "etc/asterisk/extensions_extra.d/a.conf": "[a]\n" });
     const chain = await readDialplanChain(root);
     assert.equal(chain.source, "assumed");
-    assert.deepEqual(chain.files.map((f) => f.target), ["/etc/asterisk/extensions_extra.d/a.conf"]);
+    assert.deepEqual(
+      chain.files.map((f) => f.target),
+      ["/etc/asterisk/extensions_extra.d/a.conf"],
+    );
     assert.equal(contextAround(chain, "/etc/asterisk/extensions_extra.d/a.conf", () => true).sectionsBefore, undefined);
   });
 
@@ -73,13 +82,17 @@ describe("the dialplan include chain", () => {
     const plugin = await makePlugin(tmp, "spy", {
       "spy.conf": "[xivo-extrafeatures]\nexten = _*64.,1,NoOp(spy)\n",
       "interfaces.py": "#!/usr/bin/env python3\nimport sys\n",
-      "tasks.yml": "install:\n  - copy: spy.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - copy: interfaces.py\n    to: /etc/asterisk/extensions_extra.d/\n",
+      "tasks.yml":
+        "install:\n  - copy: spy.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - copy: interfaces.py\n    to: /etc/asterisk/extensions_extra.d/\n",
     });
     const wazo = await writeTree(path.join(tmp, "wazo-install"), WAZO);
     const r = await runCli(["install", plugin, "--root", wazo, "--dry-run"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr.match(/warning:/g)?.length, 1, r.stderr);
-    assert.match(r.stderr, /interfaces\.py:1:1: warning: interfaces\.py is not a dialplan file \(it starts with '#!'\), but Asterisk reads it as one: it will ignore its lines/);
+    assert.match(
+      r.stderr,
+      /interfaces\.py:1:1: warning: interfaces\.py is not a dialplan file \(it starts with '#!'\), but Asterisk reads it as one: it will ignore its lines/,
+    );
     const plain = await writeTree(path.join(tmp, "plain-install"), PLAIN);
     const p = await runCli(["install", plugin, "--root", plain, "--dry-run"]);
     assert.equal(p.code, 0, p.stderr);
@@ -87,7 +100,10 @@ describe("the dialplan include chain", () => {
     const bare = path.join(tmp, "bare-install");
     const b = await runCli(["install", plugin, "--root", bare, "--dry-run", "--verbose"]);
     assert.equal(b.code, 0, b.stderr);
-    assert.match(b.stderr, /no \/etc\/asterisk\/extensions\.conf under .*bare-install: assuming Wazo's layout, where Asterisk reads every file of \/etc\/asterisk\/extensions_extra\.d\//);
+    assert.match(
+      b.stderr,
+      /no \/etc\/asterisk\/extensions\.conf under .*bare-install: assuming Wazo's layout, where Asterisk reads every file of \/etc\/asterisk\/extensions_extra\.d\//,
+    );
     assert.match(b.stderr, /interfaces\.py:1:1: warning/);
   });
 

@@ -27,8 +27,14 @@ describe("the linter agrees with the real Asterisk on the corpus", () => {
   test("every corpus file has a recorded outcome, and there are at least 60", () => {
     const keys = corpusFiles().map((f) => f.key);
     assert.ok(keys.length >= 60, String(keys.length));
-    assert.deepEqual(keys.filter((k) => !outcomes[k]), []);
-    assert.deepEqual(Object.keys(outcomes).filter((k) => !keys.includes(k)), []);
+    assert.deepEqual(
+      keys.filter((k) => !outcomes[k]),
+      [],
+    );
+    assert.deepEqual(
+      Object.keys(outcomes).filter((k) => !keys.includes(k)),
+      [],
+    );
   });
 
   for (const f of corpusFiles()) {
@@ -44,8 +50,16 @@ describe("the linter agrees with the real Asterisk on the corpus", () => {
       const errors = result.diagnostics.filter((d) => d.severity === "error");
       const stop = Math.min(...errors.filter((d) => /rest of this file|following lines/.test(d.hint ?? "")).map((d) => d.line));
       const harmed = new Set([...recorded.lost, ...recorded.others.flatMap((o) => /^line (\d+) /.exec(o)?.slice(1).map(Number) ?? [])]);
-      assert.deepEqual([...harmed].filter((l) => l < stop && !errors.some((e) => e.line === l)), [], `lines lost without an error; the linter said:\n${said.join("\n")}`);
-      assert.deepEqual(errors.filter((e) => e.line < stop && !harmed.has(e.line)).map((e) => `${e.line}: ${e.message}`), [], "errors on lines Asterisk loaded");
+      assert.deepEqual(
+        [...harmed].filter((l) => l < stop && !errors.some((e) => e.line === l)),
+        [],
+        `lines lost without an error; the linter said:\n${said.join("\n")}`,
+      );
+      assert.deepEqual(
+        errors.filter((e) => e.line < stop && !harmed.has(e.line)).map((e) => `${e.line}: ${e.message}`),
+        [],
+        "errors on lines Asterisk loaded",
+      );
       if (recorded.verdict !== "error") {
         // context/extension[/callerid]/priority@line; the linter names extensions without caller id.
         const loaded = [...new Set(recorded.loaded.map((l) => l.split("/").slice(0, 2).join("/")))].sort();

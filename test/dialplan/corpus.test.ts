@@ -45,7 +45,9 @@ function extensionLines(result: DialplanParseResult): string[] {
   return result.extensions.map((e) => `extension: ${e.extension}@${e.context} ${e.line}`);
 }
 
-const confs = readdirSync(FIXTURES).filter((f) => f.endsWith(".conf")).sort();
+const confs = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith(".conf"))
+  .sort();
 
 describe("dialplan corpus", () => {
   it("has at least 25 snippets, each with an .expect file", () => {
@@ -62,7 +64,10 @@ describe("dialplan corpus", () => {
       if (expected.noDiagnostics) assert.deepEqual(actual, []);
       assert.equal(actual.length, expected.diagnostics.length, `diagnostics:\n${actual.join("\n")}`);
       expected.diagnostics.forEach((want, i) => {
-        assert.ok(actual[i].startsWith(want.prefix) && actual[i].includes(want.text), `diagnostic ${i + 1}: got '${actual[i]}', want '${want.prefix}${want.text}'`);
+        assert.ok(
+          actual[i].startsWith(want.prefix) && actual[i].includes(want.text),
+          `diagnostic ${i + 1}: got '${actual[i]}', want '${want.prefix}${want.text}'`,
+        );
       });
       assert.deepEqual(contextLines(result), expected.contexts);
       assert.deepEqual(extensionLines(result), expected.extensions);

@@ -41,7 +41,11 @@ describe("lintDialplanFile", () => {
     const r = await lintBytes("latin1.conf", latin1);
     assert.deepEqual(r.diagnostics, []);
     assert.deepEqual(r.extensions, [{ context: "plugin", extension: "100", line: 2 }]);
-    for (const bytes of [[0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80]]) {
+    for (const bytes of [
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+    ]) {
       const bad = await lintBytes("bad.conf", Buffer.from([0x5b, 0x61, 0x5d, 0x0a, 0x3b, ...bytes]));
       assert.deepEqual(bad.diagnostics, []);
     }
@@ -65,14 +69,25 @@ describe("lintDialplanFile", () => {
   it("gives a file that is not dialplan one warning naming it, and keeps only its errors", async () => {
     const script = "#!/usr/bin/env python3\nimport sys\nx = 1\nprint(x)\n";
     const r = await lintDialplanFile((await lintBytes("interfaces.py", script)).file, { target: "/etc/asterisk/extensions_extra.d/interfaces.py" });
-    assert.deepEqual(r.diagnostics.map((d) => `${d.line}:${d.col}: ${d.severity}`), ["1:1: warning"]);
-    assert.match(r.diagnostics[0].message, /^interfaces\.py is not a dialplan file \(it starts with '#!'\), but Asterisk reads it as one: it will ignore its lines$/);
+    assert.deepEqual(
+      r.diagnostics.map((d) => `${d.line}:${d.col}: ${d.severity}`),
+      ["1:1: warning"],
+    );
+    assert.match(
+      r.diagnostics[0].message,
+      /^interfaces\.py is not a dialplan file \(it starts with '#!'\), but Asterisk reads it as one: it will ignore its lines$/,
+    );
     assert.match(r.diagnostics[0].hint ?? "", /move interfaces\.py out of extensions_extra\.d/);
-    const readme = await lintDialplanFile((await lintBytes("README", "Dial *64.\nexten = 1,1,NoOp()\n")).file, { target: "/etc/asterisk/extensions_extra.d/README" });
-    assert.deepEqual(readme.diagnostics.map((d) => `${d.line}: ${d.severity}: ${d.message}`), [
-      "1: warning: README is not a dialplan file (its name does not end in .conf), but Asterisk reads it as one: it will ignore its lines",
-      "2: error: 'exten' before any [context]",
-    ]);
+    const readme = await lintDialplanFile((await lintBytes("README", "Dial *64.\nexten = 1,1,NoOp()\n")).file, {
+      target: "/etc/asterisk/extensions_extra.d/README",
+    });
+    assert.deepEqual(
+      readme.diagnostics.map((d) => `${d.line}: ${d.severity}: ${d.message}`),
+      [
+        "1: warning: README is not a dialplan file (its name does not end in .conf), but Asterisk reads it as one: it will ignore its lines",
+        "2: error: 'exten' before any [context]",
+      ],
+    );
   });
 
   it("accepts CRLF line endings (Asterisk strips the CR with the other blanks)", async () => {
@@ -84,8 +99,14 @@ describe("lintDialplanFile", () => {
   it("reports a line Asterisk skips for being too long", async () => {
     const long = `exten = 200,1,NoOp(${"x".repeat(8200)})`;
     const r = await lintBytes("long.conf", `${HELLO}${long}\nexten = 201,1,NoOp()\n`);
-    assert.deepEqual(r.diagnostics.map((d) => `${d.line}:${d.col}: ${d.severity}`), ["4:1: error"]);
-    assert.deepEqual(r.extensions.map((e) => e.extension), ["***42", "201"]);
+    assert.deepEqual(
+      r.diagnostics.map((d) => `${d.line}:${d.col}: ${d.severity}`),
+      ["4:1: error"],
+    );
+    assert.deepEqual(
+      r.extensions.map((e) => e.extension),
+      ["***42", "201"],
+    );
   });
 
   it("rejects a missing file", async () => {
@@ -150,6 +171,9 @@ describe("extension extraction", () => {
 
   it("does not treat a trailing backslash as a continuation", () => {
     const r = parseDialplan("[a]\nexten => 1,1,NoOp(x)\\\nexten => 2,1,NoOp()\n", "x.conf");
-    assert.deepEqual(r.extensions.map((e) => e.extension), ["1", "2"]);
+    assert.deepEqual(
+      r.extensions.map((e) => e.extension),
+      ["1", "2"],
+    );
   });
 });

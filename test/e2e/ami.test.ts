@@ -16,7 +16,10 @@ const users = {
   wazo: { secret: SECRET, read: "all", write: "all" },
   limited: { secret: SECRET, read: "system", write: "call" },
 };
-const PBX = { "etc/asterisk/extensions.conf": "[general]\n\n#include extensions_extra.d/*\n", "etc/asterisk/extensions_extra.d/00-base.conf": "[xivo-extrafeatures]\nexten = noop,1,NoOp()\n" };
+const PBX = {
+  "etc/asterisk/extensions.conf": "[general]\n\n#include extensions_extra.d/*\n",
+  "etc/asterisk/extensions_extra.d/00-base.conf": "[xivo-extrafeatures]\nexten = noop,1,NoOp()\n",
+};
 
 const outputs: string[] = [];
 async function cli(args: string[], ami: FakeAmi | string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
@@ -47,7 +50,10 @@ describe("AMI-backed installs", { timeout: 120_000 }, () => {
     const r = await cli(["install", "helloworld", "--root", root, "--json"], ami);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(ami.logins.length, 1);
-    assert.deepEqual(ami.reloads.map((x) => `${x.module} via ${x.via}`), ["pbx_config via Reload"]);
+    assert.deepEqual(
+      ami.reloads.map((x) => `${x.module} via ${x.via}`),
+      ["pbx_config via Reload"],
+    );
     assert.ok(ami.dialplan.has("***42", "xivo-extrafeatures"));
     const acts = amiActions(ami);
     assert.equal(acts[0]?.toLowerCase(), "login");
@@ -83,7 +89,13 @@ describe("AMI-backed installs", { timeout: 120_000 }, () => {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /refused/i);
     for (const r of [wrong, limited, refused]) {
-      assert.equal(r.stderr.trim().split("\n").filter((l) => l.startsWith("error:")).length, 1);
+      assert.equal(
+        r.stderr
+          .trim()
+          .split("\n")
+          .filter((l) => l.startsWith("error:")).length,
+        1,
+      );
       assert.doesNotMatch(r.stderr, /\n\s+at /);
     }
     assert.deepEqual(await snapshot(root), before);
@@ -114,7 +126,10 @@ describe("AMI-backed installs", { timeout: 120_000 }, () => {
     const fixed = await fake(root);
     const p = await cli(["reload", "--pending", "--root", root], fixed);
     assert.equal(p.code, 0, p.stderr);
-    assert.deepEqual(fixed.reloads.map((x) => x.module), ["pbx_config"]);
+    assert.deepEqual(
+      fixed.reloads.map((x) => x.module),
+      ["pbx_config"],
+    );
     const after = JSON.parse(await readFile(path.join(root, "var/lib/wazo-tasks/installed/helloworld.json"), "utf8"));
     assert.deepEqual(after.reloadPending, []);
     assert.match(p.stdout, /verified\s+dialplan 1 extension\(s\)/);
@@ -136,7 +151,11 @@ describe("AMI-backed installs", { timeout: 120_000 }, () => {
   test("a verify step that fails exits 3 and keeps the files", async () => {
     const root = await writeTree(path.join(tmp, "verify"), PBX);
     const ami = await fake(root);
-    const plugin = await makePlugin(tmp, "wrongverify", { "w.conf": "[w]\nexten = 1,1,NoOp()\n", "tasks.yml": "install:\n  - copy: w.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n  - verify:\n      extension: '2'\n      context: w\n" });
+    const plugin = await makePlugin(tmp, "wrongverify", {
+      "w.conf": "[w]\nexten = 1,1,NoOp()\n",
+      "tasks.yml":
+        "install:\n  - copy: w.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n  - verify:\n      extension: '2'\n      context: w\n",
+    });
     const r = await cli(["install", plugin, "--root", root], ami);
     assert.equal(r.code, 3);
     assert.match(r.stderr, /failed\s+verify\s+2@w is loaded\s+\(2@w is not loaded after the reload\)/);
@@ -145,12 +164,18 @@ describe("AMI-backed installs", { timeout: 120_000 }, () => {
   test("a reload that silently drops another plugin's dialplan is detected, rolled back and reloaded", async () => {
     const root = await writeTree(path.join(tmp, "drop"), PBX);
     const ami = await fake(root);
-    const c = await makePlugin(tmp, "cplugin", { "zz-c.conf": "[ctx-c]\nexten = 300,1,NoOp(c)\n", "tasks.yml": "install:\n  - copy: zz-c.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n" });
+    const c = await makePlugin(tmp, "cplugin", {
+      "zz-c.conf": "[ctx-c]\nexten = 300,1,NoOp(c)\n",
+      "tasks.yml": "install:\n  - copy: zz-c.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n",
+    });
     assert.equal((await cli(["install", c, "--root", root], ami)).code, 0);
     assert.ok(ami.dialplan.has("300", "ctx-c"));
     const before = await snapshot(root);
     // An unclosed section header: Asterisk stops reading here and drops every later file.
-    const b = await makePlugin(tmp, "bplugin", { "mm-b.conf": "[ctx-b]\nexten = 200,1,NoOp(b)\n[broken\nexten = 201,1,NoOp()\n", "tasks.yml": "install:\n  - copy: mm-b.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n" });
+    const b = await makePlugin(tmp, "bplugin", {
+      "mm-b.conf": "[ctx-b]\nexten = 200,1,NoOp(b)\n[broken\nexten = 201,1,NoOp()\n",
+      "tasks.yml": "install:\n  - copy: mm-b.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n",
+    });
     const refused = await cli(["install", b, "--root", root], ami);
     assert.equal(refused.code, 2, "the linter refuses it first");
     assert.match(refused.stderr, /mm-b\.conf:3:1: error:/);
@@ -158,10 +183,10 @@ describe("AMI-backed installs", { timeout: 120_000 }, () => {
     assert.equal(r.code, 3, r.stderr);
     const check = events(r.stdout).find((e) => e.type === "dialplan-check")!;
     assert.equal(check.status, "rolled back");
-    assert.deepEqual(
-      check.missing.map((m: { extension: string; plugin: string; cause: string }) => [m.extension, m.plugin, m.cause]).sort(),
-      [["201", "bplugin", "/etc/asterisk/extensions_extra.d/mm-b.conf"], ["300", "cplugin", "/etc/asterisk/extensions_extra.d/mm-b.conf"]],
-    );
+    assert.deepEqual(check.missing.map((m: { extension: string; plugin: string; cause: string }) => [m.extension, m.plugin, m.cause]).sort(), [
+      ["201", "bplugin", "/etc/asterisk/extensions_extra.d/mm-b.conf"],
+      ["300", "cplugin", "/etc/asterisk/extensions_extra.d/mm-b.conf"],
+    ]);
     assert.match(events(r.stdout).at(-1)!.error, /every change of this run was rolled back and the dialplan reloaded again/);
     assert.deepEqual(await snapshot(root), before);
     assert.ok(ami.dialplan.has("300", "ctx-c"), "plugin C's extension is back");
@@ -173,7 +198,10 @@ describe("AMI-backed installs", { timeout: 120_000 }, () => {
   test("settings from the config file; a bad config file is exit 2 with its line", async () => {
     const root = await writeTree(path.join(tmp, "conf"), PBX);
     const ami = await fake(root);
-    await writeTree(root, { "etc/wazo-tasks/config.yml": `ami:\n  port: ${ami.port}\n  username: wazo\n  secret_file: /etc/wazo-tasks/ami-secret\n`, "etc/wazo-tasks/ami-secret": `${SECRET}\n` });
+    await writeTree(root, {
+      "etc/wazo-tasks/config.yml": `ami:\n  port: ${ami.port}\n  username: wazo\n  secret_file: /etc/wazo-tasks/ami-secret\n`,
+      "etc/wazo-tasks/ami-secret": `${SECRET}\n`,
+    });
     const r = await cli(["install", "helloworld", "--root", root, "-v"], "");
     assert.equal(r.code, 0, r.stderr);
     assert.equal(ami.reloads.length, 1);

@@ -36,7 +36,10 @@ describe("command line", () => {
     const top = await runCli(["--help"]);
     assert.equal(top.code, 0);
     for (const c of COMMANDS) assert.match(top.stdout, new RegExp(`\\n\\s+${c}\\b`));
-    assert.match(top.stdout, /Exit codes: 0 done, 1 failed \(nothing applied, or rolled back\), 2 invalid input, 3 applied but a reload or verification failed, 70 internal error, 75 the root is locked by another run/);
+    assert.match(
+      top.stdout,
+      /Exit codes: 0 done, 1 failed \(nothing applied, or rolled back\), 2 invalid input, 3 applied but a reload or verification failed, 70 internal error, 75 the root is locked by another run/,
+    );
   });
 
   test("show: metadata, executor, the extensions it provides and the plan on this root", async () => {
@@ -95,8 +98,18 @@ describe("npm package", { timeout: 300_000 }, () => {
     const { stdout } = await exec("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", tmp], { cwd: REPO, maxBuffer: 1 << 24 });
     const [info] = JSON.parse(stdout.slice(stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
     const files = info.files.map((f) => f.path);
-    for (const must of ["package.json", "README.md", "dist/cli/main.js", "dist/index.js", "dist/index.d.ts", "schema/tasks.schema.json", "plugins-examples/helloworld/tasks.yml"]) assert.ok(files.includes(must), `${must} is packed`);
-    for (const f of files) assert.match(f, /^(package\.json|README\.md|LICENSE|dist\/.*\.(js|d\.ts)|schema\/.*|plugins-examples\/.*)$/, `${f} should not be packed`);
+    for (const must of [
+      "package.json",
+      "README.md",
+      "dist/cli/main.js",
+      "dist/index.js",
+      "dist/index.d.ts",
+      "schema/tasks.schema.json",
+      "plugins-examples/helloworld/tasks.yml",
+    ])
+      assert.ok(files.includes(must), `${must} is packed`);
+    for (const f of files)
+      assert.match(f, /^(package\.json|README\.md|LICENSE|dist\/.*\.(js|d\.ts)|schema\/.*|plugins-examples\/.*)$/, `${f} should not be packed`);
     const prefix = path.join(tmp, "prefix");
     await exec("npm", ["install", "-g", "--prefix", prefix, "--no-audit", "--no-fund", path.join(tmp, info.filename)], { maxBuffer: 1 << 24 });
     const bin = path.join(prefix, "bin/wazo-tasks");

@@ -37,7 +37,9 @@ describe("durability", { skip: strace ? false : "strace is not installed" }, () 
   after(() => cleanup(tmp));
 
   test("an install fsyncs its own files and folders in dpkg's order, and never syncs the file system", async () => {
-    const files = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`files/d-${String(i).padStart(2, "0")}.conf`, `[d-${i}]\nexten = s,1,NoOp(${i})\n`]));
+    const files = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`files/d-${String(i).padStart(2, "0")}.conf`, `[d-${i}]\nexten = s,1,NoOp(${i})\n`]),
+    );
     const plugin = await makePlugin(tmp, "durable", { ...files, "tasks.yml": "install:\n  - copy: 'files/*'\n    to: /etc/asterisk/extensions_extra.d/\n" });
     const root = await writeTree(path.join(tmp, "root"), { "etc/asterisk/extensions.conf": "[general]\n" });
     // A `sync` on PATH that leaves a mark: the run must not call it.
@@ -45,19 +47,45 @@ describe("durability", { skip: strace ? false : "strace is not installed" }, () 
     const mark = path.join(tmp, "sync-called");
     await makeExecutable(path.join(bin, "sync"), `#!/bin/sh\necho "$@" >> ${mark}\n`);
     const log = path.join(tmp, "strace.log");
-    const r = spawnSync("strace", ["-f", "-y", "-qq", "-o", log, "-e", "trace=fsync,fdatasync,syncfs,sync,rename,renameat,renameat2,unlink,unlinkat,execve", process.execPath, CLI, "install", plugin, "--root", root], {
-      env: { ...process.env, PATH: pathWith(bin), NO_COLOR: "1", WAZO_TASKS_AMI_URL: "" },
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+    const r = spawnSync(
+      "strace",
+      [
+        "-f",
+        "-y",
+        "-qq",
+        "-o",
+        log,
+        "-e",
+        "trace=fsync,fdatasync,syncfs,sync,rename,renameat,renameat2,unlink,unlinkat,execve",
+        process.execPath,
+        CLI,
+        "install",
+        plugin,
+        "--root",
+        root,
+      ],
+      {
+        env: { ...process.env, PATH: pathWith(bin), NO_COLOR: "1", WAZO_TASKS_AMI_URL: "" },
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
     assert.equal(r.status, 0, r.stderr);
     const dir = path.join(root, "etc/asterisk/extensions_extra.d");
     assert.equal((await readdir(dir)).length, 40);
     assert.equal(await readFile(mark, "utf8").catch(() => "not called"), "not called");
 
     const seen = calls(await readFile(log, "utf8"));
-    assert.deepEqual(seen.filter((c) => c.name === "syncfs" || c.name === "sync"), [], "no sync/syncfs");
-    assert.deepEqual(seen.filter((c) => c.name === "execve" && /\/sync"/.test(c.args)), [], "no sync program");
+    assert.deepEqual(
+      seen.filter((c) => c.name === "syncfs" || c.name === "sync"),
+      [],
+      "no sync/syncfs",
+    );
+    assert.deepEqual(
+      seen.filter((c) => c.name === "execve" && /\/sync"/.test(c.args)),
+      [],
+      "no sync program",
+    );
     const idx = (pred: (c: Call) => boolean) => seen.findIndex(pred);
     const lastIdx = (pred: (c: Call) => boolean) => seen.length - 1 - [...seen].reverse().findIndex(pred);
     const isRename = (c: Call, name: string) => c.name.startsWith("rename") && c.args.includes(`.${name}.wazo-tasks-tmp`) && c.args.includes(`/${name}"`);

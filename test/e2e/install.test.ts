@@ -60,7 +60,15 @@ describe("install helloworld", () => {
 
     // Installed, then the plugin ships a new version of the file: the dry run shows a diff.
     assert.equal((await runCli(["install", "helloworld", "--root", root])).code, 0);
-    const plugin = await makePlugin(tmp, "hello2", { "helloworld.conf": HELLO_CONF.replace("hello-world", "hello-world2"), "tasks.yml": "install:\n  - copy: helloworld.conf\n    to: /etc/asterisk/extensions_extra.d/\n" }, 'name: helloworld\ndescription: x\nversion: "0.0.2"\n');
+    const plugin = await makePlugin(
+      tmp,
+      "hello2",
+      {
+        "helloworld.conf": HELLO_CONF.replace("hello-world", "hello-world2"),
+        "tasks.yml": "install:\n  - copy: helloworld.conf\n    to: /etc/asterisk/extensions_extra.d/\n",
+      },
+      'name: helloworld\ndescription: x\nversion: "0.0.2"\n',
+    );
     const snap = await snapshot(root);
     const d = await runCli(["install", plugin, "--root", root, "--dry-run"]);
     assert.equal(d.code, 0, d.stderr);
@@ -109,11 +117,28 @@ describe("install helloworld", () => {
     const snap = await snapshot(root);
     const files = [...snap.keys()].filter((k) => !k.startsWith("var/lib/wazo-tasks")).sort();
     assert.deepEqual(files, [
-      "etc/", "etc/asterisk/", "etc/asterisk/extensions_extra.d/", "etc/asterisk/extensions_extra.d/one.conf", "etc/asterisk/extensions_extra.d/two.conf",
-      "usr/", "usr/local/", "usr/local/bin/", "usr/local/bin/multi-tool", "usr/share/", "usr/share/asterisk/", "usr/share/asterisk/sounds/",
-      "usr/share/asterisk/sounds/multi/", "usr/share/asterisk/sounds/multi/en/", "usr/share/asterisk/sounds/multi/en/a.wav", "usr/share/asterisk/sounds/multi/en/b.wav",
-      "usr/share/asterisk/sounds/multi/fr/", "usr/share/asterisk/sounds/multi/fr/a.wav",
-      "var/", "var/lib/", "var/spool/", "var/spool/multi/",
+      "etc/",
+      "etc/asterisk/",
+      "etc/asterisk/extensions_extra.d/",
+      "etc/asterisk/extensions_extra.d/one.conf",
+      "etc/asterisk/extensions_extra.d/two.conf",
+      "usr/",
+      "usr/local/",
+      "usr/local/bin/",
+      "usr/local/bin/multi-tool",
+      "usr/share/",
+      "usr/share/asterisk/",
+      "usr/share/asterisk/sounds/",
+      "usr/share/asterisk/sounds/multi/",
+      "usr/share/asterisk/sounds/multi/en/",
+      "usr/share/asterisk/sounds/multi/en/a.wav",
+      "usr/share/asterisk/sounds/multi/en/b.wav",
+      "usr/share/asterisk/sounds/multi/fr/",
+      "usr/share/asterisk/sounds/multi/fr/a.wav",
+      "var/",
+      "var/lib/",
+      "var/spool/",
+      "var/spool/multi/",
     ]);
     assert.deepEqual(await readFile(path.join(root, "usr/share/asterisk/sounds/multi/en/a.wav")), Buffer.from([0, 1, 2, 3]));
     assert.equal((await stat(path.join(root, "usr/local/bin/multi-tool"))).mode & 0o777, 0o755);
@@ -126,7 +151,8 @@ describe("install helloworld", () => {
   test("tasks.ts is loaded and validated by the same schema", async () => {
     const plugin = await makePlugin(tmp, "hello-ts", {
       "hello.conf": HELLO_CONF,
-      "tasks.ts": 'const tasks = {\n  install: [\n    { copy: "hello.conf", to: "/etc/asterisk/extensions_extra.d/" },\n    { reload: "dialplan" },\n  ],\n};\nexport default tasks;\n',
+      "tasks.ts":
+        'const tasks = {\n  install: [\n    { copy: "hello.conf", to: "/etc/asterisk/extensions_extra.d/" },\n    { reload: "dialplan" },\n  ],\n};\nexport default tasks;\n',
     });
     const root = path.join(tmp, "root5");
     const r = await runCli(["install", plugin, "--root", root]);
@@ -144,7 +170,12 @@ describe("install helloworld", () => {
     const { bin, calls } = await standInAsterisk(dir);
     const plugins = [];
     for (const n of ["p1", "p2", "p3"])
-      plugins.push(await makePlugin(dir, n, { [`${n}.conf`]: `[${n}]\nexten = s,1,NoOp\n`, "tasks.yml": `install:\n  - copy: ${n}.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n` }));
+      plugins.push(
+        await makePlugin(dir, n, {
+          [`${n}.conf`]: `[${n}]\nexten = s,1,NoOp\n`,
+          "tasks.yml": `install:\n  - copy: ${n}.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n`,
+        }),
+      );
     const root = path.join(dir, "root");
     const env = { PATH: `${bin}:${process.env.PATH}` };
     const r = await runCli(["install", ...plugins, "--root", root, "--json"], { env });
@@ -183,8 +214,18 @@ describe("install helloworld", () => {
 
   test("an upgrade writes the new files and removes the ones no longer shipped", async () => {
     const dir = await tempDir();
-    const v1 = await makePlugin(dir, "v1", { "a.conf": "[a]\n", "b.conf": "[b]\n", "tasks.yml": "install:\n  - copy: '*.conf'\n    to: /etc/asterisk/extensions_extra.d/\n" }, 'name: up\ndescription: d\nversion: "1"\n');
-    const v2 = await makePlugin(dir, "v2", { "a.conf": "[a2]\n", "tasks.yml": "install:\n  - copy: '*.conf'\n    to: /etc/asterisk/extensions_extra.d/\n" }, 'name: up\ndescription: d\nversion: "2"\n');
+    const v1 = await makePlugin(
+      dir,
+      "v1",
+      { "a.conf": "[a]\n", "b.conf": "[b]\n", "tasks.yml": "install:\n  - copy: '*.conf'\n    to: /etc/asterisk/extensions_extra.d/\n" },
+      'name: up\ndescription: d\nversion: "1"\n',
+    );
+    const v2 = await makePlugin(
+      dir,
+      "v2",
+      { "a.conf": "[a2]\n", "tasks.yml": "install:\n  - copy: '*.conf'\n    to: /etc/asterisk/extensions_extra.d/\n" },
+      'name: up\ndescription: d\nversion: "2"\n',
+    );
     const root = path.join(dir, "root");
     assert.equal((await runCli(["install", v1, "--root", root])).code, 0);
     const r = await runCli(["install", v2, "--root", root]);
@@ -201,7 +242,8 @@ describe("details users rely on", () => {
     const dir = await tempDir();
     const plugin = await makePlugin(dir, "perm", {
       "tool.sh": "#!/bin/sh\n",
-      "tasks.yml": "install:\n  - copy: tool.sh\n    to: /usr/local/bin/perm-tool\n  - chmod: /usr/local/bin/perm-tool\n    mode: '0750'\n  - mkdir: /var/spool/perm\n  - chmod: /var/spool/perm\n    mode: '0700'\n",
+      "tasks.yml":
+        "install:\n  - copy: tool.sh\n    to: /usr/local/bin/perm-tool\n  - chmod: /usr/local/bin/perm-tool\n    mode: '0750'\n  - mkdir: /var/spool/perm\n  - chmod: /var/spool/perm\n    mode: '0700'\n",
     });
     const root = path.join(dir, "root");
     assert.equal((await runCli(["install", plugin, "--root", root])).code, 0);

@@ -25,9 +25,15 @@ describe("--dry-run --json: files", () => {
       op: "write",
       path: HELLO,
       change: "create",
-      diff: `--- /dev/null\n+++ ${HELLO} (new)\n@@ -0,0 +1,3 @@\n${HELLO_CONF.trimEnd().split("\n").map((l) => "+" + l).join("\n")}\n`,
+      diff: `--- /dev/null\n+++ ${HELLO} (new)\n@@ -0,0 +1,3 @@\n${HELLO_CONF.trimEnd()
+        .split("\n")
+        .map((l) => "+" + l)
+        .join("\n")}\n`,
     });
-    assert.deepEqual(step.files.filter((f: any) => f.op === "mkdir").map((f: any) => f.path), ["/etc", "/etc/asterisk", "/etc/asterisk/extensions_extra.d"]);
+    assert.deepEqual(
+      step.files.filter((f: any) => f.op === "mkdir").map((f: any) => f.path),
+      ["/etc", "/etc/asterisk", "/etc/asterisk/extensions_extra.d"],
+    );
     assert.equal(step.diff, undefined, "the step's own diff stays for updates only");
     assert.deepEqual([...(await snapshot(tmp)).keys()], [], "a dry run writes nothing");
   });
@@ -60,6 +66,9 @@ describe("--dry-run --json: files", () => {
     const r = await runCli(["uninstall", "helloworld", "--root", root, "--dry-run", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const files = stepsOf(r.stdout)[0].files;
-    assert.ok(files.some((f: any) => f.op === "remove" && f.path === HELLO && f.change === "remove" && f.diff === undefined), JSON.stringify(files));
+    assert.ok(
+      files.some((f: any) => f.op === "remove" && f.path === HELLO && f.change === "remove" && f.diff === undefined),
+      JSON.stringify(files),
+    );
   });
 });

@@ -15,11 +15,18 @@ const withoutState = (s: Snapshot) => new Map([...s].filter(([k]) => !k.startsWi
 /** Reloads and restarts as a set of commands, whatever way they were asked for. */
 async function recordedCalls(file: string): Promise<string[]> {
   const text = await readFile(file, "utf8").catch(() => "");
-  const calls = text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { argv: string[] });
-  return [...new Set(calls.map(({ argv }) => {
-    const x = argv.findIndex((a) => /^-[a-z]*x$/.test(a));
-    return x >= 0 ? `asterisk: ${argv[x + 1].trim()}` : `systemctl: ${argv.join(" ")}`;
-  }))].sort();
+  const calls = text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { argv: string[] });
+  return [
+    ...new Set(
+      calls.map(({ argv }) => {
+        const x = argv.findIndex((a) => /^-[a-z]*x$/.test(a));
+        return x >= 0 ? `asterisk: ${argv[x + 1].trim()}` : `systemctl: ${argv.join(" ")}`;
+      }),
+    ),
+  ].sort();
 }
 
 describe("Makefile plugins", () => {
@@ -67,7 +74,10 @@ describe("Makefile plugins", () => {
     for (const extra of [[], ["--dry-run"]]) {
       const r = await runCli(["install", path.join(FIXTURES, "helloworld"), "--root", root, ...extra]);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /Makefile:4:?\d*: error: writes to an absolute path without \$\(DESTDIR\): cp helloworld\.conf \/etc\/asterisk\/extensions_extra\.d\//);
+      assert.match(
+        r.stderr,
+        /Makefile:4:?\d*: error: writes to an absolute path without \$\(DESTDIR\): cp helloworld\.conf \/etc\/asterisk\/extensions_extra\.d\//,
+      );
       assert.match(r.stderr, /hint: prefix the paths with \$\(DESTDIR\) in the Makefile, or pass --allow-absolute/);
       assert.deepEqual(await snapshot(root), before);
     }
@@ -87,7 +97,8 @@ describe("Makefile plugins", () => {
   test("a failing recipe is reported with its exit code and last lines, and changes nothing", async () => {
     const plugin = await makePlugin(tmp, "failing", {
       "a.conf": "[a]\n",
-      Makefile: "install:\n\tmkdir -p $(DESTDIR)/etc/asterisk/extensions_extra.d\n\tcp a.conf $(DESTDIR)/etc/asterisk/extensions_extra.d/\n\t@echo about to fail\n\tfalse\n\nuninstall:\n\trm -f $(DESTDIR)/etc/asterisk/extensions_extra.d/a.conf\n",
+      Makefile:
+        "install:\n\tmkdir -p $(DESTDIR)/etc/asterisk/extensions_extra.d\n\tcp a.conf $(DESTDIR)/etc/asterisk/extensions_extra.d/\n\t@echo about to fail\n\tfalse\n\nuninstall:\n\trm -f $(DESTDIR)/etc/asterisk/extensions_extra.d/a.conf\n",
     });
     const root = await writeTree(path.join(tmp, "fail-root"), { "etc/asterisk/extensions.conf": "[general]\n" });
     const before = await snapshot(root);

@@ -12,9 +12,14 @@ import { cleanup, makePlugin, runCli, snapshot, tempDir, writeTree } from "../su
 
 const STATE = "var/lib/wazo-tasks";
 const JOURNAL = `${STATE}/txn/journal.json`;
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 const noStack = (s: string) => assert.doesNotMatch(s, /\n\s+at |internal error/, `no stack trace: ${s}`);
-const manyFiles = (prefix: string, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`files/${prefix}-${i}.conf`, `[${prefix}-${i}]\nexten = s,1,NoOp(${i})\n`]));
+const manyFiles = (prefix: string, n: number) =>
+  Object.fromEntries(Array.from({ length: n }, (_, i) => [`files/${prefix}-${i}.conf`, `[${prefix}-${i}]\nexten = s,1,NoOp(${i})\n`]));
 const copyAll = (to: string) => `install:\n  - copy: 'files/*'\n    to: ${to}\n`;
 
 describe("a journal bound to its root", () => {
@@ -74,7 +79,11 @@ describe("a journal bound to its root", () => {
   test("a corrupt, truncated or empty journal is reported with its path and a way out", async () => {
     const root = path.join(tmp, "corrupt-journal");
     assert.equal((await runCli(["install", "helloworld", "--root", root])).code, 0);
-    for (const [content, why] of [["", /empty file/], ['{"format":2,"rootId":"x","entr', /not valid JSON/], ['{"format":2}', /rootId/]] as const) {
+    for (const [content, why] of [
+      ["", /empty file/],
+      ['{"format":2,"rootId":"x","entr', /not valid JSON/],
+      ['{"format":2}', /rootId/],
+    ] as const) {
       await mkdir(path.join(root, `${STATE}/txn`), { recursive: true });
       await writeFile(path.join(root, JOURNAL), content);
       const before = await snapshot(root);
@@ -108,7 +117,11 @@ describe("state files are checked before use", () => {
     m.files.push({ path: "/../../victim/data.txt", type: "file", sha256: createHash("sha256").update(data).digest("hex"), mode: 0o644, size: data.length });
     await writeFile(mf, JSON.stringify(m));
     const before = await snapshot(path.join(tmp, "escape"));
-    for (const cmd of [["uninstall", "helloworld"], ["install", "helloworld"], ["list", "--installed"]]) {
+    for (const cmd of [
+      ["uninstall", "helloworld"],
+      ["install", "helloworld"],
+      ["list", "--installed"],
+    ]) {
       const r = await runCli([...cmd, "--root", root]);
       assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
       assert.match(r.stderr, /corrupt state file .*helloworld\.json: files\.\d+\.path: must be an absolute path inside the root, without '\.\.'/);
@@ -157,7 +170,12 @@ describe("state files are checked before use", () => {
     const mf = path.join(root, `${STATE}/installed/helloworld.json`);
     await writeFile(mf, '{"name":"helloworld"}');
     const before = await snapshot(root);
-    for (const cmd of [["list", "--installed"], ["install", "helloworld"], ["uninstall", "helloworld"], ["reload", "--pending"]]) {
+    for (const cmd of [
+      ["list", "--installed"],
+      ["install", "helloworld"],
+      ["uninstall", "helloworld"],
+      ["reload", "--pending"],
+    ]) {
       const r = await runCli([...cmd, "--root", root]);
       assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
       assert.match(r.stderr, /corrupt state file .*helloworld\.json: format: /);
@@ -183,7 +201,10 @@ describe("state files are checked before use", () => {
     const pending = path.join(root, `${STATE}/pending.json`);
     await writeFile(pending, '{"handlers": [{"reload": ');
     const before = await snapshot(root);
-    for (const cmd of [["reload", "--pending"], ["uninstall", "helloworld", "--no-reload"]]) {
+    for (const cmd of [
+      ["reload", "--pending"],
+      ["uninstall", "helloworld", "--no-reload"],
+    ]) {
       const r = await runCli([...cmd, "--root", root]);
       assert.equal(r.code, 2, `${cmd}: ${r.stderr}${r.stdout}`);
       assert.match(r.stderr + r.stdout, /corrupt state file .*pending\.json: not valid JSON/);
@@ -206,11 +227,21 @@ describe("a rollback that always finishes", () => {
 
   test("an injected error at every file operation (EPERM, ENOSPC, ENOTDIR, EISDIR, ENAMETOOLONG) is rolled back and reported", async () => {
     const dir = path.join(tmp, "errno");
-    const v1 = await makePlugin(dir, "v1", { ...manyFiles("e", 4), "tasks.yml": copyAll("/etc/asterisk/extensions_extra.d/") }, 'name: e\ndescription: d\nversion: "1"\n');
+    const v1 = await makePlugin(
+      dir,
+      "v1",
+      { ...manyFiles("e", 4), "tasks.yml": copyAll("/etc/asterisk/extensions_extra.d/") },
+      'name: e\ndescription: d\nversion: "1"\n',
+    );
     const v2files = manyFiles("e", 7);
     delete v2files["files/e-1.conf"];
     v2files["files/e-0.conf"] = "[e-0]\nexten = s,1,NoOp(v2)\n";
-    const v2 = await makePlugin(dir, "v2", { ...v2files, "tasks.yml": copyAll("/etc/asterisk/extensions_extra.d/") + "  - symlink: /etc/e/current\n    target: /etc/asterisk\n" }, 'name: e\ndescription: d\nversion: "2"\n');
+    const v2 = await makePlugin(
+      dir,
+      "v2",
+      { ...v2files, "tasks.yml": copyAll("/etc/asterisk/extensions_extra.d/") + "  - symlink: /etc/e/current\n    target: /etc/asterisk\n" },
+      'name: e\ndescription: d\nversion: "2"\n',
+    );
     const root = await writeTree(path.join(dir, "root"), { "etc/asterisk/extensions_extra.d/e-6.conf": "admin\n" });
     assert.equal((await runCli(["install", v1, "--root", root])).code, 0);
     const before = await snapshot(root);
@@ -233,7 +264,11 @@ describe("a rollback that always finishes", () => {
     const p = await makePlugin(dir, "p", { ...manyFiles("r", 5), "tasks.yml": copyAll("/etc/r/") });
     const root = await writeTree(path.join(dir, "root"), { "etc/r/r-2.conf": "admin\n", "etc/keep": "k\n" });
     const before = await snapshot(root);
-    for (const [n, m] of [[3, 1], [5, 2], [6, 4]]) {
+    for (const [n, m] of [
+      [3, 1],
+      [5, 2],
+      [6, 4],
+    ]) {
       const r = await runCli(["install", p, "--root", root, "--force"], { env: { WAZO_TASKS_FAULT: `${n}:errno=ENOSPC,rollback=${m}:errno=EIO` } });
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /the rollback could not put back 1 path\(s\):\n\s+\/\S+: cannot restore: input\/output error \(EIO\)/);
@@ -257,7 +292,10 @@ describe("a rollback that always finishes", () => {
       const before = await snapshot(root);
       const r = await runCli(["uninstall", "sounds", "helloworld", "--root", root]);
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /cannot \w+ \S*\/etc\/asterisk\/extensions_extra\.d\/helloworld\.conf: operation not permitted.*\(EPERM\); every change of this run was rolled back/);
+      assert.match(
+        r.stderr,
+        /cannot \w+ \S*\/etc\/asterisk\/extensions_extra\.d\/helloworld\.conf: operation not permitted.*\(EPERM\); every change of this run was rolled back/,
+      );
       noStack(r.stderr);
       assert.deepEqual(await snapshot(root), before);
       assert.deepEqual((await readdir(path.dirname(hello))).sort(), ["acme-sounds.conf", "helloworld.conf"], "no stray temp file");

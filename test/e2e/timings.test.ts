@@ -42,7 +42,10 @@ describe("timings", () => {
     const r = await runCli(["install", "helloworld", "--root", root, "--dry-run", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const s = summaryOf(r.stdout);
-    assert.deepEqual({ lock: s.timings.lock, apply: s.timings.apply, reload: s.timings.reload, dialplanCheck: s.timings.dialplanCheck }, { lock: 0, apply: 0, reload: 0, dialplanCheck: 0 });
+    assert.deepEqual(
+      { lock: s.timings.lock, apply: s.timings.apply, reload: s.timings.reload, dialplanCheck: s.timings.dialplanCheck },
+      { lock: 0, apply: 0, reload: 0, dialplanCheck: 0 },
+    );
     assert.deepEqual(await snapshot(root), new Map());
   });
 

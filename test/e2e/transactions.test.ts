@@ -9,7 +9,8 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, cleanup, events, makePlugin, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 
-const manyFiles = (prefix: string, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`files/${prefix}-${String(i).padStart(4, "0")}.conf`, `[${prefix}-${i}]\nexten = s,1,NoOp(${i})\n`]));
+const manyFiles = (prefix: string, n: number) =>
+  Object.fromEntries(Array.from({ length: n }, (_, i) => [`files/${prefix}-${String(i).padStart(4, "0")}.conf`, `[${prefix}-${i}]\nexten = s,1,NoOp(${i})\n`]));
 const copyAll = (to: string) => `install:\n  - copy: 'files/*'\n    to: ${to}\n`;
 
 describe("transactions", () => {
@@ -20,14 +21,30 @@ describe("transactions", () => {
   test("a failure at every file operation of a 3-plugin, 40-file install rolls everything back", async () => {
     const dir = path.join(tmp, "every-op");
     // Prior state: p1 v1 installed (to be upgraded: files overwritten and dropped), an unowned file replaced with --force.
-    const p1v1 = await makePlugin(dir, "p1v1", { ...manyFiles("p1", 6), "tasks.yml": copyAll("/etc/asterisk/extensions_extra.d/") }, 'name: p1\ndescription: d\nversion: "1"\n');
+    const p1v1 = await makePlugin(
+      dir,
+      "p1v1",
+      { ...manyFiles("p1", 6), "tasks.yml": copyAll("/etc/asterisk/extensions_extra.d/") },
+      'name: p1\ndescription: d\nversion: "1"\n',
+    );
     const p1v2files = manyFiles("p1", 14);
     delete p1v2files["files/p1-0001.conf"];
     p1v2files["files/p1-0000.conf"] = "[p1-0]\nexten = s,1,NoOp(v2)\n";
-    const p1v2 = await makePlugin(dir, "p1v2", { ...p1v2files, "tasks.yml": copyAll("/etc/asterisk/extensions_extra.d/") }, 'name: p1\ndescription: d\nversion: "2"\n');
+    const p1v2 = await makePlugin(
+      dir,
+      "p1v2",
+      { ...p1v2files, "tasks.yml": copyAll("/etc/asterisk/extensions_extra.d/") },
+      'name: p1\ndescription: d\nversion: "2"\n',
+    );
     const p2 = await makePlugin(dir, "p2", { ...manyFiles("p2", 13), "tasks.yml": copyAll("/usr/share/p2/deep/folder/") });
-    const p3 = await makePlugin(dir, "p3", { ...manyFiles("p3", 13), "tasks.yml": copyAll("/etc/wazo-p3/conf.d/") + "  - symlink: /etc/wazo-p3/current\n    target: conf.d\n  - mkdir: /var/spool/p3\n" });
-    const root = await writeTree(path.join(dir, "root"), { "etc/wazo-p3/conf.d/p3-0000.conf": "admin's own file\n", "etc/asterisk/extensions.conf": "[general]\n" });
+    const p3 = await makePlugin(dir, "p3", {
+      ...manyFiles("p3", 13),
+      "tasks.yml": copyAll("/etc/wazo-p3/conf.d/") + "  - symlink: /etc/wazo-p3/current\n    target: conf.d\n  - mkdir: /var/spool/p3\n",
+    });
+    const root = await writeTree(path.join(dir, "root"), {
+      "etc/wazo-p3/conf.d/p3-0000.conf": "admin's own file\n",
+      "etc/asterisk/extensions.conf": "[general]\n",
+    });
     assert.equal((await runCli(["install", p1v1, "--root", root])).code, 0);
     const before = await snapshot(root);
     const args = ["install", p1v2, p2, p3, "--root", root, "--force"];
@@ -55,7 +72,13 @@ describe("transactions", () => {
       const r = await runCli(["install", big, "--root", root, "--force"], { env: { WAZO_TASKS_FAULT: `${n}:kill` }, timeoutMs: 60_000 });
       assert.equal(r.code, null, `killed at operation ${n} (${r.stderr})`);
       const journal = path.join(root, "var/lib/wazo-tasks/txn/journal.json");
-      assert.ok(await stat(journal).then(() => true, () => false), "the journal survives the kill");
+      assert.ok(
+        await stat(journal).then(
+          () => true,
+          () => false,
+        ),
+        "the journal survives the kill",
+      );
       const next = await runCli(["list", "--installed", "--root", root]);
       assert.equal(next.code, 0, next.stderr);
       assert.match(next.stderr, /recovered: an interrupted install .* was rolled back first/);
@@ -105,8 +128,18 @@ describe("transactions", () => {
 
   test("admin edits survive reinstall, upgrade and uninstall unless forced", async () => {
     const dir = path.join(tmp, "edits");
-    const v1 = await makePlugin(dir, "v1", { "x.conf": "[v1]\n", "tasks.yml": "install:\n  - copy: x.conf\n    to: /etc/asterisk/extensions_extra.d/\n" }, 'name: e\ndescription: d\nversion: "1"\n');
-    const v2 = await makePlugin(dir, "v2", { "y.conf": "[v2]\n", "tasks.yml": "install:\n  - copy: y.conf\n    to: /etc/asterisk/extensions_extra.d/\n" }, 'name: e\ndescription: d\nversion: "2"\n');
+    const v1 = await makePlugin(
+      dir,
+      "v1",
+      { "x.conf": "[v1]\n", "tasks.yml": "install:\n  - copy: x.conf\n    to: /etc/asterisk/extensions_extra.d/\n" },
+      'name: e\ndescription: d\nversion: "1"\n',
+    );
+    const v2 = await makePlugin(
+      dir,
+      "v2",
+      { "y.conf": "[v2]\n", "tasks.yml": "install:\n  - copy: y.conf\n    to: /etc/asterisk/extensions_extra.d/\n" },
+      'name: e\ndescription: d\nversion: "2"\n',
+    );
     const root = path.join(dir, "root");
     const x = path.join(root, "etc/asterisk/extensions_extra.d/x.conf");
     assert.equal((await runCli(["install", v1, "--root", root])).code, 0);
@@ -139,12 +172,15 @@ describe("transactions", () => {
   test("8 concurrent installs of different plugins into one root all end installed", { timeout: 120_000 }, async () => {
     const dir = path.join(tmp, "concurrent");
     const plugins = [];
-    for (let i = 0; i < 8; i++) plugins.push(await makePlugin(dir, `c${i}`, { ...manyFiles(`c${i}`, 20), "tasks.yml": copyAll("/etc/asterisk/extensions_extra.d/") }));
+    for (let i = 0; i < 8; i++)
+      plugins.push(await makePlugin(dir, `c${i}`, { ...manyFiles(`c${i}`, 20), "tasks.yml": copyAll("/etc/asterisk/extensions_extra.d/") }));
     const root = path.join(dir, "root");
     const results = await Promise.all(plugins.map((p) => runCli(["install", p, "--root", root, "--lock-timeout", "60"], { timeoutMs: 90_000 })));
     for (const r of results) assert.equal(r.code, 0, r.stderr);
     const list = await runCli(["list", "--installed", "--root", root, "--json"]);
-    const listed = events(list.stdout)[0].plugins.map((p: { name: string }) => p.name).sort();
+    const listed = events(list.stdout)[0]
+      .plugins.map((p: { name: string }) => p.name)
+      .sort();
     assert.deepEqual(listed, plugins.map((p) => path.basename(p)).sort());
     assert.equal((await readdir(path.join(root, "etc/asterisk/extensions_extra.d"))).length, 160);
     const v = await runCli(["verify", "--root", root]);
@@ -194,7 +230,16 @@ describe("signals", () => {
     child.stderr.on("data", (d) => (stderr += d));
     // Signal once the transaction is open (its journal written), however slow the machine is.
     const journal = path.join(root, "var/lib/wazo-tasks/txn/journal.json");
-    for (let i = 0; i < 400 && !(await stat(journal).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+    for (
+      let i = 0;
+      i < 400 &&
+      !(await stat(journal).then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 50));
     child.kill("SIGTERM");
     const code = await new Promise((r) => child.on("close", r));
     assert.equal(code, 1);

@@ -11,7 +11,11 @@ import { after, before, describe, test } from "node:test";
 import { cleanup, makePlugin, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 
 const STATE = "var/lib/wazo-tasks";
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 const noStack = (s: string) => assert.doesNotMatch(s, /\n\s+at |internal error/, `no stack trace: ${s}`);
 
 /** A small tmpfs at `dir` (root only); undefined when this machine cannot mount one. */
@@ -103,8 +107,18 @@ describe("a full disk", () => {
     if (!mountTmpfs(root, "1m")) return t.skip("cannot mount a tmpfs here (needs root)");
     try {
       const big = (c: string) => Buffer.alloc(150_000, c);
-      const v1 = await makePlugin(tmp, "v1", { "files/a.bin": big("a"), "files/b.bin": big("b"), "tasks.yml": "install:\n  - copy: 'files/*'\n    to: /usr/share/full/\n" }, 'name: full\ndescription: d\nversion: "1"\n');
-      const v2 = await makePlugin(tmp, "v2", { "files/a.bin": big("A"), "files/b.bin": big("B"), "files/c.bin": big("C"), "tasks.yml": "install:\n  - copy: 'files/*'\n    to: /usr/share/full/\n" }, 'name: full\ndescription: d\nversion: "2"\n');
+      const v1 = await makePlugin(
+        tmp,
+        "v1",
+        { "files/a.bin": big("a"), "files/b.bin": big("b"), "tasks.yml": "install:\n  - copy: 'files/*'\n    to: /usr/share/full/\n" },
+        'name: full\ndescription: d\nversion: "1"\n',
+      );
+      const v2 = await makePlugin(
+        tmp,
+        "v2",
+        { "files/a.bin": big("A"), "files/b.bin": big("B"), "files/c.bin": big("C"), "tasks.yml": "install:\n  - copy: 'files/*'\n    to: /usr/share/full/\n" },
+        'name: full\ndescription: d\nversion: "2"\n',
+      );
       assert.equal((await runCli(["install", v1, "--root", root])).code, 0);
       // Leave room for about one more big file.
       spawnSync("sh", ["-c", `dd if=/dev/zero of=${root}/ballast bs=1k count=${Math.floor((1024 * 1024 - 2 * 150_000) / 1024) - 220} 2>/dev/null`]);
@@ -169,10 +183,30 @@ describe("links, folders, FIFOs and long names", () => {
   test("a file or a FIFO where a folder is needed, a FIFO where a file goes: refused before any change", async () => {
     const linker = await makePlugin(tmp, "linker", { "tasks.yml": "install:\n  - symlink: /etc/wazo-p/current\n    target: /etc/asterisk\n" });
     const cases: [string, (root: string) => Promise<void>, RegExp][] = [
-      ["file-as-folder", (root) => writeFile(path.join(root, "etc/asterisk"), "not a folder\n"), /\/etc\/asterisk is a file where a folder is needed for \/etc\/asterisk\/extensions_extra\.d\/helloworld\.conf/],
-      ["fifo-as-folder", async (root) => void spawnSync("mkfifo", [path.join(root, "etc/asterisk/extensions_extra.d")]), /\/etc\/asterisk\/extensions_extra\.d is a FIFO, socket or device where a folder is needed/],
-      ["fifo-as-file", async (root) => void (await mkdir(path.join(root, "etc/asterisk/extensions_extra.d")), spawnSync("mkfifo", [path.join(root, "etc/asterisk/extensions_extra.d/helloworld.conf")])), /helloworld\.conf is a FIFO, socket or device, not a regular file/],
-      ["fifo-as-link", async (root) => void (await mkdir(path.join(root, "etc/wazo-p")), spawnSync("mkfifo", [path.join(root, "etc/wazo-p/current")])), /\/etc\/wazo-p\/current is a FIFO, socket or device, not a file or link/],
+      [
+        "file-as-folder",
+        (root) => writeFile(path.join(root, "etc/asterisk"), "not a folder\n"),
+        /\/etc\/asterisk is a file where a folder is needed for \/etc\/asterisk\/extensions_extra\.d\/helloworld\.conf/,
+      ],
+      [
+        "fifo-as-folder",
+        async (root) => void spawnSync("mkfifo", [path.join(root, "etc/asterisk/extensions_extra.d")]),
+        /\/etc\/asterisk\/extensions_extra\.d is a FIFO, socket or device where a folder is needed/,
+      ],
+      [
+        "fifo-as-file",
+        async (root) =>
+          void (
+            await mkdir(path.join(root, "etc/asterisk/extensions_extra.d")),
+            spawnSync("mkfifo", [path.join(root, "etc/asterisk/extensions_extra.d/helloworld.conf")])
+          ),
+        /helloworld\.conf is a FIFO, socket or device, not a regular file/,
+      ],
+      [
+        "fifo-as-link",
+        async (root) => void (await mkdir(path.join(root, "etc/wazo-p")), spawnSync("mkfifo", [path.join(root, "etc/wazo-p/current")])),
+        /\/etc\/wazo-p\/current is a FIFO, socket or device, not a file or link/,
+      ],
     ];
     for (const [name, setup, message] of cases) {
       const root = await writeTree(path.join(tmp, name), { "etc/.keep": "" });

@@ -9,11 +9,24 @@ import { spawnSync } from "node:child_process";
 import { mkdir, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { AmiError, createAmiClient, fromEnvironment, installPlugins, parseAmiUrl, reloadAsterisk, uninstallPlugins, verifyPlugins, type Event } from "../../src/index.js";
+import {
+  AmiError,
+  createAmiClient,
+  fromEnvironment,
+  installPlugins,
+  parseAmiUrl,
+  reloadAsterisk,
+  uninstallPlugins,
+  verifyPlugins,
+  type Event,
+} from "../../src/index.js";
 import { startFakeAmi, type FakeAmi } from "../support/fake-ami.js";
 import { cleanup, CLI, events, FIXTURE_BIN, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 
-const PBX = { "etc/asterisk/extensions.conf": "[general]\n\n#include extensions_extra.d/*\n", "etc/asterisk/extensions_extra.d/00-base.conf": "[xivo-extrafeatures]\nexten = noop,1,NoOp()\n" };
+const PBX = {
+  "etc/asterisk/extensions.conf": "[general]\n\n#include extensions_extra.d/*\n",
+  "etc/asterisk/extensions_extra.d/00-base.conf": "[xivo-extrafeatures]\nexten = noop,1,NoOp()\n",
+};
 
 describe("library API", { timeout: 120_000 }, () => {
   let tmp: string;
@@ -92,7 +105,10 @@ describe("library API", { timeout: 120_000 }, () => {
     const allowed = await client.listCommands();
     assert.ok(allowed.size > 50);
     // A long answer is logged one header per line, not as one 4 KB line.
-    assert.ok(lines.every((l) => l.length <= 400), `longest: ${Math.max(...lines.map((l) => l.length))}`);
+    assert.ok(
+      lines.every((l) => l.length <= 400),
+      `longest: ${Math.max(...lines.map((l) => l.length))}`,
+    );
     assert.ok(lines.filter((l) => l.startsWith("<   ")).length >= allowed.size);
     const failed = await client.command("no such command").catch((e: unknown) => e);
     assert.ok(failed instanceof AmiError);
@@ -113,11 +129,23 @@ describe("library API", { timeout: 120_000 }, () => {
     const v = await runCli(["verify", "--dialplan", "--root", r, "--json"], { env: { WAZO_TASKS_AMI_URL: ami.url() } });
     assert.equal(v.code, 1, v.stderr);
     const [drift, summary] = events(v.stdout);
-    assert.deepEqual(drift, { v: 1, type: "drift", plugin: "helloworld", path: "/etc/asterisk/extensions_extra.d/helloworld.conf", kind: "not-loaded", detail: "***42@xivo-extrafeatures is not loaded in Asterisk", extension: "***42", context: "xivo-extrafeatures" });
+    assert.deepEqual(drift, {
+      v: 1,
+      type: "drift",
+      plugin: "helloworld",
+      path: "/etc/asterisk/extensions_extra.d/helloworld.conf",
+      kind: "not-loaded",
+      detail: "***42@xivo-extrafeatures is not loaded in Asterisk",
+      extension: "***42",
+      context: "xivo-extrafeatures",
+    });
     assert.equal(summary.failure.reason, "drift");
     assert.equal(summary.dialplanChecked, 1);
     const lib = await verifyPlugins({ root: r, dialplan: true, ami: ami.url() });
-    assert.deepEqual(lib.drift.map((d) => d.kind), ["not-loaded"]);
+    assert.deepEqual(
+      lib.drift.map((d) => d.kind),
+      ["not-loaded"],
+    );
   });
 
   test("uninstall of a plugin whose file an admin deleted: unchanged, no reload, no verification", async () => {
@@ -131,7 +159,10 @@ describe("library API", { timeout: 120_000 }, () => {
     assert.equal(u.exitCode, 0, JSON.stringify(u.failure));
     assert.deepEqual(u.reloads, []);
     assert.equal(ami.reloads.length, reloads);
-    assert.deepEqual(seen.filter((e) => e.type === "step").map((e) => e.type === "step" && e.status), ["unchanged"]);
+    assert.deepEqual(
+      seen.filter((e) => e.type === "step").map((e) => e.type === "step" && e.status),
+      ["unchanged"],
+    );
     assert.equal(seen.filter((e) => e.type === "handler" || e.type === "verify").length, 0);
     assert.equal((await readFile(path.join(r, "etc/asterisk/extensions.conf"), "utf8")).length > 0, true);
   });
@@ -204,7 +235,11 @@ describe("io failures through the command line", { timeout: 60_000 }, () => {
       return cleanup(tmp);
     }
     const before1 = await snapshot(r);
-    const p = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, CLI, "install", "helloworld", "--root", r, "--json"], { encoding: "utf8" });
+    const p = spawnSync(
+      "setpriv",
+      ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, CLI, "install", "helloworld", "--root", r, "--json"],
+      { encoding: "utf8" },
+    );
     const summary = events(p.stdout).at(-1)!;
     assert.equal(summary.type, "summary", p.stderr);
     assert.deepEqual([summary.failure.reason, summary.failure.code, p.status], ["io", "EACCES", 1]);

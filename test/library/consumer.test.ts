@@ -117,7 +117,10 @@ describe("the packed package in a new strict TypeScript project", { timeout: 180
 
   test("installs offline, compiles without @types/node, and runs against the fake AMI", async () => {
     run("npm", ["pack", "--ignore-scripts", "--pack-destination", tmp], REPO);
-    const tarball = path.join(tmp, (await readdir(tmp)).find((f) => f.endsWith(".tgz"))!);
+    const tarball = path.join(
+      tmp,
+      (await readdir(tmp)).find((f) => f.endsWith(".tgz"))!,
+    );
     const project = path.join(tmp, "project");
     await mkdir(project);
     await writeFile(path.join(project, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true, type: "module" }));

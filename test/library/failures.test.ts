@@ -17,7 +17,10 @@ import { startFakeAmi, type FakeAmi } from "../support/fake-ami.js";
 import { cleanup, events, HELLO_CONF, makePlugin, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 import { RULES_FIXTURES, rulesEnv } from "../rules/support.js";
 
-const PBX = { "etc/asterisk/extensions.conf": "[general]\n\n#include extensions_extra.d/*\n", "etc/asterisk/extensions_extra.d/00-base.conf": "[xivo-extrafeatures]\nexten = noop,1,NoOp()\n" };
+const PBX = {
+  "etc/asterisk/extensions.conf": "[general]\n\n#include extensions_extra.d/*\n",
+  "etc/asterisk/extensions_extra.d/00-base.conf": "[xivo-extrafeatures]\nexten = noop,1,NoOp()\n",
+};
 const HELLO_TARGET = "etc/asterisk/extensions_extra.d/helloworld.conf";
 
 /** A control that reloads fine and answers `hasExtension` as told. */
@@ -80,7 +83,10 @@ describe("failure reasons and exit codes", { timeout: 180_000 }, () => {
     assert.deepEqual(await snapshot(r1), before1);
     // An admin edit of an installed file, then a new version of the plugin.
     const plugins = path.join(tmp, "plugins");
-    const dir = await makePlugin(plugins, "edited", { "tasks.yml": "install:\n  - copy: e.conf\n    to: /etc/asterisk/extensions_extra.d/\n", "e.conf": "[e]\n" });
+    const dir = await makePlugin(plugins, "edited", {
+      "tasks.yml": "install:\n  - copy: e.conf\n    to: /etc/asterisk/extensions_extra.d/\n",
+      "e.conf": "[e]\n",
+    });
     const r2 = await root();
     assert.equal((await installPlugins([dir], { root: r2 })).exitCode, 0);
     await writeFile(path.join(r2, "etc/asterisk/extensions_extra.d/e.conf"), "[e]\n; admin\n");
@@ -101,10 +107,18 @@ describe("failure reasons and exit codes", { timeout: 180_000 }, () => {
     assert.equal(perm.ami?.user, "limited");
     assert.match(perm.message, /manager\.conf/);
     const port = await freePort();
-    const down = expect(await installPlugins(["helloworld"], { root: r, ami: { host: "127.0.0.1", port, username: "wazo", secret: "x" } }), "ami-unreachable", 1);
+    const down = expect(
+      await installPlugins(["helloworld"], { root: r, ami: { host: "127.0.0.1", port, username: "wazo", secret: "x" } }),
+      "ami-unreachable",
+      1,
+    );
     assert.deepEqual(down.ami, { user: "wazo", host: "127.0.0.1", port });
     const silent = await fake(r, { silent: true });
-    expect(await installPlugins(["helloworld"], { root: r, ami: { host: "127.0.0.1", port: silent.port, username: "wazo", secret: "wazosecret", timeoutMs: 300 } }), "ami-timeout", 1);
+    expect(
+      await installPlugins(["helloworld"], { root: r, ami: { host: "127.0.0.1", port: silent.port, username: "wazo", secret: "wazosecret", timeoutMs: 300 } }),
+      "ami-timeout",
+      1,
+    );
     assert.deepEqual(await snapshot(r), before1);
     // The same through `reload`, which applies nothing: exit 1, not 3.
     expect(await reloadAsterisk({ ami: `ami://wazo:wrong@127.0.0.1:${ami.port}`, root: r }), "ami-auth", 1);
@@ -147,7 +161,10 @@ describe("failure reasons and exit codes", { timeout: 180_000 }, () => {
     await unlink(path.join(r, HELLO_TARGET));
     const v = await verifyPlugins({ root: r });
     expect(v, "drift", 1);
-    assert.deepEqual(v.drift.map((d: { kind: string; path: string }) => [d.kind, d.path]), [["missing", `/${HELLO_TARGET}`]]);
+    assert.deepEqual(
+      v.drift.map((d: { kind: string; path: string }) => [d.kind, d.path]),
+      [["missing", `/${HELLO_TARGET}`]],
+    );
   });
 
   test("apply-failed, make-failed, command-failed: rolled back, exit 1, with the command and its exit status", async () => {
@@ -162,7 +179,10 @@ describe("failure reasons and exit codes", { timeout: 180_000 }, () => {
     assert.equal(m.command, "make install");
     assert.equal(m.exitStatus, 2, "make's own exit status");
     assert.deepEqual(await snapshot(r1), before1);
-    const run = await makePlugin(plugins, "run-fails", { "tasks.yml": "install:\n  - copy: a.conf\n    to: /etc/acme/\n  - run: [sh, -c, 'exit 5']\n", "a.conf": "a\n" });
+    const run = await makePlugin(plugins, "run-fails", {
+      "tasks.yml": "install:\n  - copy: a.conf\n    to: /etc/acme/\n  - run: [sh, -c, 'exit 5']\n",
+      "a.conf": "a\n",
+    });
     const c = expect(await installPlugins([run], { root: r1 }), "command-failed", 1);
     assert.equal(c.command, "sh -c exit 5");
     assert.equal(c.exitStatus, 5);
@@ -217,7 +237,11 @@ describe("failure reasons and exit codes", { timeout: 180_000 }, () => {
     expect(await verifyPlugins({ root: r, signal: ac.signal }), "aborted", 1);
     // Aborted once the first file is written: every change of the run is undone.
     let reads = 0;
-    const late = { get aborted() { return ++reads > 2; } } as AbortSignal;
+    const late = {
+      get aborted() {
+        return ++reads > 2;
+      },
+    } as AbortSignal;
     const sounds = expect(await installPlugins(["sounds"], { root: r, signal: late }), "aborted", 1);
     assert.match(sounds.message, /interrupted by the abort signal; every change of this run was rolled back/);
     assert.deepEqual(await snapshot(r), before1);
@@ -228,15 +252,36 @@ describe("failure reasons and exit codes", { timeout: 180_000 }, () => {
 
   test("every reason has its documented exit code, and each one was produced above", () => {
     const documented: Record<FailureReason, ExitCode> = {
-      "invalid-input": 2, "invalid-url": 2, conflict: 2, "admin-edit": 2,
-      "ami-auth": 1, "ami-permission": 1, "ami-unreachable": 1, "ami-timeout": 1, "ami-failed": 1,
-      "reload-failed": 3, "verify-failed": 3, "dialplan-lost": 3,
-      drift: 1, "apply-failed": 1, "make-failed": 1, "command-failed": 1, "rules-failed": 1, "git-failed": 2, "market-failed": 2,
-      "lock-held": 75, io: 1, aborted: 1, internal: 70,
+      "invalid-input": 2,
+      "invalid-url": 2,
+      conflict: 2,
+      "admin-edit": 2,
+      "ami-auth": 1,
+      "ami-permission": 1,
+      "ami-unreachable": 1,
+      "ami-timeout": 1,
+      "ami-failed": 1,
+      "reload-failed": 3,
+      "verify-failed": 3,
+      "dialplan-lost": 3,
+      drift: 1,
+      "apply-failed": 1,
+      "make-failed": 1,
+      "command-failed": 1,
+      "rules-failed": 1,
+      "git-failed": 2,
+      "market-failed": 2,
+      "lock-held": 75,
+      io: 1,
+      aborted: 1,
+      internal: 70,
     };
     for (const reason of FAILURE_REASONS) assert.equal(EXIT_CODES[reason], documented[reason], reason);
     assert.deepEqual([...FAILURE_REASONS].sort(), Object.keys(documented).sort());
     // git-failed and market-failed come from plugin sources, which this suite does not fetch.
-    assert.deepEqual(FAILURE_REASONS.filter((r) => !seen.has(r) && r !== "git-failed" && r !== "market-failed"), []);
+    assert.deepEqual(
+      FAILURE_REASONS.filter((r) => !seen.has(r) && r !== "git-failed" && r !== "market-failed"),
+      [],
+    );
   });
 });

@@ -31,7 +31,32 @@ function variants(v: Record<string, unknown>): unknown[] {
   for (const k of Object.keys(v)) {
     const { [k]: _, ...without } = v;
     out.push(without);
-    for (const bad of [1, 1.5, true, null, [], {}, "", "/", "..", "../x", "/a/../b", "a/..", "x", "0644", "644", "08", "dialplan", "res_pjsip.so", "a b", ["x"], [], [1], "é"]) out.push({ ...v, [k]: bad });
+    for (const bad of [
+      1,
+      1.5,
+      true,
+      null,
+      [],
+      {},
+      "",
+      "/",
+      "..",
+      "../x",
+      "/a/../b",
+      "a/..",
+      "x",
+      "0644",
+      "644",
+      "08",
+      "dialplan",
+      "res_pjsip.so",
+      "a b",
+      ["x"],
+      [],
+      [1],
+      "é",
+    ])
+      out.push({ ...v, [k]: bad });
   }
   return out;
 }
@@ -69,7 +94,8 @@ test("compiled validators and zod agree on every example, fixture and broken var
           if (!step || typeof step !== "object") continue;
           const kind = STEP_KINDS.find((k) => k in step) as StepKind | undefined;
           if (!kind) continue;
-          for (const v of [step, ...variants(step as Record<string, unknown>)]) agree(kind, (compiled as Record<StepKind, (v: unknown) => boolean>)[kind], STEP_SCHEMAS[kind], v);
+          for (const v of [step, ...variants(step as Record<string, unknown>)])
+            agree(kind, (compiled as Record<StepKind, (v: unknown) => boolean>)[kind], STEP_SCHEMAS[kind], v);
           steps++;
         }
       }

@@ -5,7 +5,10 @@ import { fixtureMakefile } from "./support.js";
 
 function target(text: string, name = "install"): TargetAnalysis {
   const a = analyzeMakefile(text);
-  assert.deepEqual(a.diagnostics.filter((d) => d.severity === "error"), []);
+  assert.deepEqual(
+    a.diagnostics.filter((d) => d.severity === "error"),
+    [],
+  );
   const t = a.targets.get(name);
   assert.ok(t, `target ${name}`);
   return t;
@@ -27,7 +30,10 @@ test("seed helloworld: steps, recipe lines, absolute writes without DESTDIR", ()
   assert.deepEqual(install.writesAbsoluteWithoutDestdir, [{ line: 4, text: `cp helloworld.conf ${EXTRA}/` }]);
   const uninstall = fixtureTarget("helloworld", "uninstall");
   assert.deepEqual(uninstall.steps, [{ remove: `${EXTRA}/helloworld.conf` }, { reload: "dialplan" }]);
-  assert.deepEqual(uninstall.writesAbsoluteWithoutDestdir.map((w) => w.line), [8]);
+  assert.deepEqual(
+    uninstall.writesAbsoluteWithoutDestdir.map((w) => w.line),
+    [8],
+  );
 });
 
 test("DESTDIR-aware helloworld: same steps, no absolute writes", () => {
@@ -39,11 +45,7 @@ test("DESTDIR-aware helloworld: same steps, no absolute writes", () => {
 
 test("install-mode: install -d, install -m 0644, echo dropped", () => {
   const install = fixtureTarget("install-mode");
-  assert.deepEqual(install.steps, [
-    { mkdir: EXTRA },
-    { copy: "acme-greeting.conf", to: `${EXTRA}/`, mode: "0644" },
-    { reload: "dialplan" },
-  ]);
+  assert.deepEqual(install.steps, [{ mkdir: EXTRA }, { copy: "acme-greeting.conf", to: `${EXTRA}/`, mode: "0644" }, { reload: "dialplan" }]);
   assert.deepEqual(install.dropped, [{ line: 10, text: 'echo "installed acme-greeting.conf"' }]);
   assert.deepEqual(install.untranslated, []);
 });
@@ -107,7 +109,10 @@ test("untranslatable: sed and a for loop kept with their line and reason", () =>
   assert.equal(install.untranslated[0].text, `sed -i 's/@HOST@/pbx.example.com/' $(DESTDIR)${EXTRA}/acme-host.conf`);
   assert.deepEqual(install.untranslated[0].run, ["sh", "-c", `sed -i 's/@HOST@/pbx.example.com/' \${DESTDIR}${EXTRA}/acme-host.conf`]);
   // Items keep make's order: the sed runs after the copy it edits.
-  assert.deepEqual(install.items.map((i) => i.kind), ["step", "step", "untranslated", "untranslated", "step"]);
+  assert.deepEqual(
+    install.items.map((i) => i.kind),
+    ["step", "step", "untranslated", "untranslated", "step"],
+  );
 });
 
 test("no-uninstall: only an install target", () => {
@@ -130,13 +135,19 @@ test("&& and ; chains split; || true ignored; cd keeps the line whole", () => {
     "cd sub && cp b.conf $(DESTDIR)/etc/acme/",
   );
   assert.deepEqual(t.steps, [{ mkdir: "/etc/acme" }, { copy: "a.conf", to: "/etc/acme/" }, { remove: "/etc/old.conf" }]);
-  assert.deepEqual(t.untranslated.map((u) => [u.line, u.text, u.reason]), [[4, "cd sub && cp b.conf $(DESTDIR)/etc/acme/", "changes directory (cd) for the commands after it"]]);
+  assert.deepEqual(
+    t.untranslated.map((u) => [u.line, u.text, u.reason]),
+    [[4, "cd sub && cp b.conf $(DESTDIR)/etc/acme/", "changes directory (cd) for the commands after it"]],
+  );
 });
 
 test("a chain with one untranslatable command keeps the others", () => {
   const t = recipe("cp a.conf $(DESTDIR)/etc/acme/ && chown asterisk $(DESTDIR)/etc/acme/a.conf");
   assert.deepEqual(t.steps, [{ copy: "a.conf", to: "/etc/acme/" }]);
-  assert.deepEqual(t.untranslated.map((u) => u.text), ["chown asterisk $(DESTDIR)/etc/acme/a.conf"]);
+  assert.deepEqual(
+    t.untranslated.map((u) => u.text),
+    ["chown asterisk $(DESTDIR)/etc/acme/a.conf"],
+  );
 });
 
 test("cp variants: globs, -a, trailing-slash-less conf.d folder, file target", () => {
@@ -167,21 +178,30 @@ test("install: default mode 0755, -t, -o/-g ignored with a warning, symbolic mod
     { copy: "b.conf", to: "/etc/acme/", mode: "0644" },
     { copy: "c.conf", to: "/etc/acme/", mode: "0640" },
   ]);
-  assert.deepEqual(t.warnings.map((w) => [w.line, w.severity]), [[4, "warning"]]);
+  assert.deepEqual(
+    t.warnings.map((w) => [w.line, w.severity]),
+    [[4, "warning"]],
+  );
   assert.match(t.warnings[0].message, /-o\/-g\) ignored/);
-  assert.deepEqual(t.untranslated.map((u) => u.reason), ["symbolic mode 'u+x' (only octal modes translate)"]);
+  assert.deepEqual(
+    t.untranslated.map((u) => u.reason),
+    ["symbolic mode 'u+x' (only octal modes translate)"],
+  );
 });
 
 test("chmod numeric translates, symbolic and recursive do not", () => {
   const t = recipe("chmod 755 $(DESTDIR)/usr/bin/tool", "chmod u+x $(DESTDIR)/usr/bin/tool", "chmod -R 0644 $(DESTDIR)/etc/acme");
   assert.deepEqual(t.steps, [{ chmod: "/usr/bin/tool", mode: "0755" }]);
-  assert.deepEqual(t.untranslated.map((u) => u.line), [3, 4]);
+  assert.deepEqual(
+    t.untranslated.map((u) => u.line),
+    [3, 4],
+  );
 });
 
 test("asterisk and systemctl commands", () => {
   const t = recipe(
     "asterisk -rx 'core reload'",
-    "/usr/sbin/asterisk -r -x \"module reload app_queue.so\"",
+    '/usr/sbin/asterisk -r -x "module reload app_queue.so"',
     "asterisk -rx 'dialplan   reload' >/dev/null 2>&1",
     "systemctl reload wazo-dird",
     "systemctl --no-block restart wazo-calld wazo-confd",
@@ -196,16 +216,26 @@ test("asterisk and systemctl commands", () => {
     { restart: "wazo-calld" },
     { restart: "wazo-confd" },
   ]);
-  assert.deepEqual(t.untranslated.map((u) => u.reason), ["systemctl daemon-reload is not a restart", "asterisk without -x 'command'"]);
+  assert.deepEqual(
+    t.untranslated.map((u) => u.reason),
+    ["systemctl daemon-reload is not a restart", "asterisk without -x 'command'"],
+  );
 });
 
 test("$(MAKE) / make into known targets is inlined; unknown targets are not", () => {
-  const text = "install:\n\t$(MAKE) -C . files\n\tmake -s reload\n\t$(MAKE) nope\nfiles:\n\tcp a.conf $(DESTDIR)/etc/acme/\nreload:\n\tasterisk -rx 'dialplan reload'\n";
+  const text =
+    "install:\n\t$(MAKE) -C . files\n\tmake -s reload\n\t$(MAKE) nope\nfiles:\n\tcp a.conf $(DESTDIR)/etc/acme/\nreload:\n\tasterisk -rx 'dialplan reload'\n";
   const t = target(text);
   assert.deepEqual(t.steps, [{ copy: "a.conf", to: "/etc/acme/" }, { reload: "dialplan" }]);
-  assert.deepEqual(t.untranslated.map((u) => [u.line, u.reason]), [[4, "make target 'nope' is not in the Makefile"]]);
+  assert.deepEqual(
+    t.untranslated.map((u) => [u.line, u.reason]),
+    [[4, "make target 'nope' is not in the Makefile"]],
+  );
   const loop = target("install:\n\t$(MAKE) install\n");
-  assert.deepEqual(loop.untranslated.map((u) => u.reason), ["recursive make loop on 'install'"]);
+  assert.deepEqual(
+    loop.untranslated.map((u) => u.reason),
+    ["recursive make loop on 'install'"],
+  );
 });
 
 test("shell variables, command substitution, redirections are not guessed", () => {
@@ -239,19 +269,28 @@ test("$(wildcard ...) becomes the same shell glob", () => {
 
 test("unknown commands are untranslated, whatever their name", () => {
   const t = recipe("constructor x", "toString", "sed -n p a.conf");
-  assert.deepEqual(t.untranslated.map((u) => u.reason), ["no translation for 'constructor'", "no translation for 'toString'", "no translation for 'sed'"]);
+  assert.deepEqual(
+    t.untranslated.map((u) => u.reason),
+    ["no translation for 'constructor'", "no translation for 'toString'", "no translation for 'sed'"],
+  );
 });
 
 test("echo, true and : are dropped", () => {
   const t = recipe("@echo Installing", ":", "true");
   assert.deepEqual(t.steps, []);
   assert.deepEqual(t.untranslated, []);
-  assert.deepEqual(t.dropped.map((d) => d.text), ["echo Installing", ":", "true"]);
+  assert.deepEqual(
+    t.dropped.map((d) => d.text),
+    ["echo Installing", ":", "true"],
+  );
 });
 
 test("absolute writes without DESTDIR are flagged for untranslated commands too", () => {
   const t = recipe("sed -i 's/a/b/' /etc/asterisk/x.conf", "sed -i 's/a/b/' $(DESTDIR)/etc/asterisk/x.conf", "mkdir -p /var/lib/acme");
-  assert.deepEqual(t.writesAbsoluteWithoutDestdir.map((w) => w.line), [2, 4]);
+  assert.deepEqual(
+    t.writesAbsoluteWithoutDestdir.map((w) => w.line),
+    [2, 4],
+  );
 });
 
 test("a custom DESTDIR variable name", () => {

@@ -85,10 +85,13 @@ test("strict mode refuses any untranslated line", () => {
   const r = convertMakefile(fixture("untranslatable"), { strict: true });
   assert.equal(r.ok, false);
   assert.ok(!r.ok);
-  assert.deepEqual(r.diagnostics.map((d) => [d.line, d.severity, d.message.slice(0, 20)]), [
-    [9, "error", "not translated: sed "],
-    [10, "error", "not translated: for "],
-  ]);
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.line, d.severity, d.message.slice(0, 20)]),
+    [
+      [9, "error", "not translated: sed "],
+      [10, "error", "not translated: for "],
+    ],
+  );
   assert.ok(converted("helloworld", true));
 });
 
@@ -104,10 +107,13 @@ test("a line only make can run is refused even without strict", (t) => {
 test("spaces instead of a tab: refused with line and column, nothing converted", () => {
   const r = convertMakefile(fixture("spaces"));
   assert.ok(!r.ok);
-  assert.deepEqual(r.diagnostics.map((d) => [d.file, d.line, d.col]), [
-    ["Makefile", 4, 1],
-    ["Makefile", 5, 1],
-  ]);
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.file, d.line, d.col]),
+    [
+      ["Makefile", 4, 1],
+      ["Makefile", 5, 1],
+    ],
+  );
   assert.match(r.diagnostics[0].message, /indented with spaces; recipe lines must start with a tab/);
 });
 

@@ -86,12 +86,15 @@ test("continuations in variables and in recipes; comments", () => {
 test("recipe prefixes @ - + are recorded and stripped, columns point at the command", () => {
   const mk = parseMakefile("all:\n\t@echo quiet\n\t-rm -f x\n\t+$(MAKE) sub\n\t@- true\n");
   const r = mk.rules.get("all")!.recipe;
-  assert.deepEqual(r.map((l) => [l.command, l.silent, l.ignoreErrors, l.always, l.col]), [
-    ["echo quiet", true, false, false, 3],
-    ["rm -f x", false, true, false, 3],
-    ["$(MAKE) sub", false, false, true, 3],
-    ["true", true, true, false, 5],
-  ]);
+  assert.deepEqual(
+    r.map((l) => [l.command, l.silent, l.ignoreErrors, l.always, l.col]),
+    [
+      ["echo quiet", true, false, false, 3],
+      ["rm -f x", false, true, false, 3],
+      ["$(MAKE) sub", false, false, true, 3],
+      ["true", true, true, false, 5],
+    ],
+  );
 });
 
 test("rules: .PHONY, several targets, prerequisites, inline recipe, default target", () => {
@@ -107,7 +110,10 @@ test("rules: .PHONY, several targets, prerequisites, inline recipe, default targ
 
 test("a second recipe for a target replaces the first, with a warning", () => {
   const mk = parseMakefile("x:\n\techo one\nx:\n\techo two\n");
-  assert.deepEqual(mk.rules.get("x")!.recipe.map((r) => r.command), ["echo two"]);
+  assert.deepEqual(
+    mk.rules.get("x")!.recipe.map((r) => r.command),
+    ["echo two"],
+  );
   assert.equal(mk.diagnostics[0].severity, "warning");
   assert.match(mk.diagnostics[0].message, /overriding recipe for target 'x'/);
 });

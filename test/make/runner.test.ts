@@ -94,7 +94,7 @@ test("the untranslatable fixture really installs with make (sed and loop include
 
 test("DESTDIR is also in make's environment", { skip: !hasMake }, async (t) => {
   const dir = tempDir(t);
-  writeFileSync(join(dir, "Makefile"), "show:\n\t@echo \"env=$$DESTDIR var=$(DESTDIR)\"\n");
+  writeFileSync(join(dir, "Makefile"), 'show:\n\t@echo "env=$$DESTDIR var=$(DESTDIR)"\n');
   const r = ran(await runMake(dir, "show", { destdir: join(dir, "r") }));
   assert.deepEqual(r.lines, [`env=${join(dir, "r")} var=${join(dir, "r")}`]);
   assert.deepEqual(r.command.slice(1), ["show", `DESTDIR=${join(dir, "r")}`]);

@@ -50,7 +50,11 @@ export function standIns(dir: string): StandIns {
   }
   return {
     bin,
-    calls: () => readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => l.split("\t")),
+    calls: () =>
+      readFileSync(log, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split("\t")),
     env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` },
   };
 }

@@ -10,7 +10,19 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { AmiError, createAmiClient, parseAmiUrl } from "../../src/asterisk/ami-client.js";
 import { cleanup, HELLO_CONF, makePlugin, runCli, tempDir } from "../support/rig.js";
-import { amiUrl, ETC, EXTRA, logMark, logSince, putExtra, resetInstance, ROOT, saveExtensionsConf, startAsterisk, stopAsterisk } from "../support/real-asterisk.js";
+import {
+  amiUrl,
+  ETC,
+  EXTRA,
+  logMark,
+  logSince,
+  putExtra,
+  resetInstance,
+  ROOT,
+  saveExtensionsConf,
+  startAsterisk,
+  stopAsterisk,
+} from "../support/real-asterisk.js";
 
 const failsWith = (code: AmiError["code"], message: RegExp) => (e: unknown) => {
   assert.ok(e instanceof AmiError, String(e));
@@ -105,7 +117,10 @@ describe("the AMI client on a real Asterisk", () => {
         () => undefined,
         (e) => assert.ok(e instanceof AmiError && ["socket-closed", "connection-refused"].includes(e.code), String(e)),
       );
-      await assert.rejects(client.command("core show version"), (e: unknown) => e instanceof AmiError && e.code === "socket-closed" && e.reason === "ami-unreachable");
+      await assert.rejects(
+        client.command("core show version"),
+        (e: unknown) => e instanceof AmiError && e.code === "socket-closed" && e.reason === "ami-unreachable",
+      );
       await client.close();
       startAsterisk();
       // A plugin whose own step stops Asterisk after its file is written, before the reload.

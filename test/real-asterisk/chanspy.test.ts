@@ -32,7 +32,10 @@ describe("a wazo-chanspy-shaped plugin on a real Asterisk", () => {
     const r = await runCli(["install", PLUGIN, "--root", ROOT], { env });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(r.stderr.match(/warning:/g)?.length, 1, r.stderr);
-    assert.match(r.stderr, /interfaces\.py:1:1: warning: interfaces\.py is not a dialplan file \(it starts with '#!'\), but Asterisk reads it as one: it will ignore its lines/);
+    assert.match(
+      r.stderr,
+      /interfaces\.py:1:1: warning: interfaces\.py is not a dialplan file \(it starts with '#!'\), but Asterisk reads it as one: it will ignore its lines/,
+    );
     assert.match(r.stderr, /move interfaces\.py out of extensions_extra\.d/);
     assert.match(r.stdout, /verified\s+dialplan \d+ extension\(s\) of the installed plugins are loaded/);
     assert.equal(await readFile(path.join(EXTRA, "interfaces.py"), "utf8"), await readFile(path.join(PLUGIN, "agi/interfaces.py"), "utf8"));

@@ -37,7 +37,13 @@ const aboutDialplan = (l: string) => /\b(WARNING|ERROR)\[\d+\] (config|pbx_confi
 const key = (p: Shown["priorities"][number]) => `${p.context}/${p.extension}/${p.priority}@${p.file}`;
 
 function shorten(line: string): string {
-  return line.replace(/^\[[^\]]*\] /, "").replace(/\[\d+\]/, "").split(ROOT + "/etc/asterisk/").join("").split(ROOT).join("ROOT");
+  return line
+    .replace(/^\[[^\]]*\] /, "")
+    .replace(/\[\d+\]/, "")
+    .split(ROOT + "/etc/asterisk/")
+    .join("")
+    .split(ROOT)
+    .join("ROOT");
 }
 
 async function record(name: string, text: Buffer, baseline: Shown): Promise<Outcome & { sentinelLine?: number; expectedSentinelLine?: number }> {
@@ -56,18 +62,22 @@ async function record(name: string, text: Buffer, baseline: Shown): Promise<Outc
   const source = text.toString("utf8");
   const intended = intendedLines(source);
   const lost = intended.dialplan.filter((l) => !ownLines.has(l));
-  const newIncludes = shown.includes.filter((i) => !baseline.includes.some((b) => b.context === i.context && b.include === i.include)).map((i) => `${i.context} -> ${i.include}`);
+  const newIncludes = shown.includes
+    .filter((i) => !baseline.includes.some((b) => b.context === i.context && b.include === i.include))
+    .map((i) => `${i.context} -> ${i.include}`);
   if (newIncludes.length < intended.includes.length) lost.push(...intended.includes.slice(newIncludes.length));
   const firstHeader = source.split("\n").findIndex((l) => /^\s*\[/.test(l)) + 1 || Infinity;
   const headers = new Set([...source.matchAll(/^\s*\[([^\]\n]*)\]/gm)].map((m) => m[1]));
   const now = new Set(shown.priorities.map(key));
   const others = [
     ...baseline.priorities.filter((p) => !now.has(key(p))).map((p) => `lost ${key(p)}`),
-    ...own.filter((p) => !headers.has(p.context) || p.line - base < firstHeader).map((p) => `line ${p.line - base} adds ${p.extension}/${p.priority} to ${p.context}, a context of another file`),
+    ...own
+      .filter((p) => !headers.has(p.context) || p.line - base < firstHeader)
+      .map((p) => `line ${p.line - base} adds ${p.extension}/${p.priority} to ${p.context}, a context of another file`),
   ];
   const sentinel = shown.priorities.find((p) => p.file === SENTINEL);
   const verdict = lost.length || others.length ? "error" : logged.length ? "warning" : "clean";
-  const why = others[0] ?? (lost.length ? `line ${lost[0]} did not load` : logged[0] ?? "loaded as written");
+  const why = others[0] ?? (lost.length ? `line ${lost[0]} did not load` : (logged[0] ?? "loaded as written"));
   const out = {
     verdict,
     why,
@@ -108,7 +118,11 @@ describe("the dialplan corpus on the real Asterisk", () => {
 
   test("line numbers continue across the files of the glob, as the recorder assumes", () => {
     assert.ok(lineChecks.length > 30);
-    assert.deepEqual(lineChecks.filter((c) => c.got !== c.expected), [], "the sentinel is not at the line the recorder computed");
+    assert.deepEqual(
+      lineChecks.filter((c) => c.got !== c.expected),
+      [],
+      "the sentinel is not at the line the recorder computed",
+    );
   });
 
   test("the corpus has at least 60 files", () => assert.ok(Object.keys(recorded).length >= 60, String(Object.keys(recorded).length)));

@@ -32,7 +32,10 @@ describe("the dialplan check after a reload, on a real Asterisk", () => {
     assert.match(rx("dialplan show 300@ctx-c"), /NoOp\(c\)\s+\[zz-c\.conf:\d+\]/);
     const before = await snapshot(ETC);
 
-    const b = await makePlugin(tmp, "bplugin", { "mm-b.conf": "[ctx-b]\nexten = 200,1,NoOp(b)\n[broken\nexten = 201,1,NoOp()\n", "tasks.yml": tasks("mm-b.conf") });
+    const b = await makePlugin(tmp, "bplugin", {
+      "mm-b.conf": "[ctx-b]\nexten = 200,1,NoOp(b)\n[broken\nexten = 201,1,NoOp()\n",
+      "tasks.yml": tasks("mm-b.conf"),
+    });
     const refused = await runCli(["install", b, "--root", ROOT], { env: env() });
     assert.equal(refused.code, 2, "the linter refuses it first");
     assert.match(refused.stderr, /mm-b\.conf:3:1: error: section header is not closed/);
@@ -43,7 +46,10 @@ describe("the dialplan check after a reload, on a real Asterisk", () => {
     const check = events(r.stdout).find((e) => e.type === "dialplan-check")!;
     assert.equal(check.status, "rolled back");
     const lost = check.missing.map((m: { extension: string; plugin: string; cause: string }) => [m.extension, m.plugin, m.cause]).sort();
-    assert.deepEqual(lost, [["201", "bplugin", "/etc/asterisk/extensions_extra.d/mm-b.conf"], ["300", "cplugin", "/etc/asterisk/extensions_extra.d/mm-b.conf"]]);
+    assert.deepEqual(lost, [
+      ["201", "bplugin", "/etc/asterisk/extensions_extra.d/mm-b.conf"],
+      ["300", "cplugin", "/etc/asterisk/extensions_extra.d/mm-b.conf"],
+    ]);
     assert.deepEqual(await snapshot(ETC), before, "every file is as before");
     assert.match(rx("dialplan show 300@ctx-c"), /NoOp\(c\)/, "plugin C's extension is loaded again");
     assert.match(rx("dialplan show ctx-b"), /There is no existence of 'ctx-b' context/);

@@ -10,7 +10,11 @@ import { after, before, describe, test } from "node:test";
 import { cleanup, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 import { actions, copyFixture, readCalls, rulesEnv, RULES_FIXTURES } from "./support.js";
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 describe("wazo-plugind plugins: dry run and rollback", () => {
   let tmp: string;
@@ -90,7 +94,9 @@ describe("wazo-plugind plugins: dry run and rollback", () => {
     const before = await snapshot(root);
     let n = 1;
     for (; n < 100; n++) {
-      const r = await runCli(["install", "acme/agent", "--plugins-dir", RULES_FIXTURES, "--root", root, "--wazo-version", "24.05"], { env: rulesEnv(calls, { WAZO_TASKS_FAULT: String(n) }) });
+      const r = await runCli(["install", "acme/agent", "--plugins-dir", RULES_FIXTURES, "--root", root, "--wazo-version", "24.05"], {
+        env: rulesEnv(calls, { WAZO_TASKS_FAULT: String(n) }),
+      });
       if (r.code === 0) break;
       assert.equal(r.code, 1, `fault ${n}: ${r.stderr}`);
       assert.match(r.stderr, new RegExp(`fault injected after file operation ${n}; every change of this run was rolled back`));
@@ -98,7 +104,12 @@ describe("wazo-plugind plugins: dry run and rollback", () => {
       assert.deepEqual(await actions(calls), [], `no program or handler after a failure at operation ${n}`);
     }
     assert.ok(n > 15, `the install has more than 15 file operations (${n - 1} were faulted)`);
-    assert.deepEqual(await actions(calls), ["systemctl daemon-reload", "systemctl enable acme-agent", "systemctl restart acme-agent", "systemctl restart wazo-calld"]);
+    assert.deepEqual(await actions(calls), [
+      "systemctl daemon-reload",
+      "systemctl enable acme-agent",
+      "systemctl restart acme-agent",
+      "systemctl restart wazo-calld",
+    ]);
   });
 
   test("uninstall runs the copy of wazo/ kept at install (the plugin folder is gone); a failing `rules uninstall` rolls it back", async () => {
@@ -112,7 +123,10 @@ describe("wazo-plugind plugins: dry run and rollback", () => {
     const before = await snapshot(root);
     const d = await runCli(["uninstall", "acme/agent", "--root", root, "--dry-run"], { env });
     assert.equal(d.code, 0, d.stderr);
-    assert.match(d.stdout, /not simulated\s+rules\s+wazo\/rules uninstall[\s\S]*would change\s+remove\s+installed files[\s\S]*not simulated\s+rules\s+wazo\/rules postrm/);
+    assert.match(
+      d.stdout,
+      /not simulated\s+rules\s+wazo\/rules uninstall[\s\S]*would change\s+remove\s+installed files[\s\S]*not simulated\s+rules\s+wazo\/rules postrm/,
+    );
     const n = (await actions(calls)).length;
     const r = await runCli(["uninstall", "acme/agent", "--root", root], { env: { ...env, FAKE_SYSTEMCTL_FAIL: "acme-agent" } });
     assert.equal(r.code, 1, r.stderr);
@@ -120,7 +134,12 @@ describe("wazo-plugind plugins: dry run and rollback", () => {
     assert.deepEqual(await snapshot(root), before);
     const u = await runCli(["uninstall", "acme/agent", "--root", root], { env });
     assert.equal(u.code, 0, u.stderr);
-    assert.deepEqual((await actions(calls)).slice(n), ["systemctl stop acme-agent", "systemctl stop acme-agent", "systemctl disable acme-agent", "systemctl daemon-reload"]);
+    assert.deepEqual((await actions(calls)).slice(n), [
+      "systemctl stop acme-agent",
+      "systemctl stop acme-agent",
+      "systemctl disable acme-agent",
+      "systemctl daemon-reload",
+    ]);
     assert.ok(!(await exists(path.join(root, "lib/systemd/system/acme-agent.service"))));
   });
 });

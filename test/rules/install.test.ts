@@ -11,8 +11,13 @@ import { actions, byHand, copyFixture, fixture, readCalls, rulesEnv, RULES_FIXTU
 
 const HELLO = "etc/asterisk/extensions_extra.d/acme-hello.conf";
 const CALLD = "etc/wazo-calld/conf.d/50-acme.yml";
-const manifest = async (root: string, name: string) => JSON.parse(await readFile(path.join(root, "var/lib/wazo-tasks/installed", `${name.replace("/", "+")}.json`), "utf8"));
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const manifest = async (root: string, name: string) =>
+  JSON.parse(await readFile(path.join(root, "var/lib/wazo-tasks/installed", `${name.replace("/", "+")}.json`), "utf8"));
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 describe("wazo-plugind plugins: install and uninstall", () => {
   let tmp: string;
@@ -43,7 +48,10 @@ describe("wazo-plugind plugins: install and uninstall", () => {
     assert.deepEqual(m.rules, { namespace: "acme", name: "hello", formatVersion: 0, copy: "var/lib/wazo-tasks/rules/acme+hello", depends: [] });
     assert.deepEqual(m.extensions, [{ context: "xivo-extrafeatures", extension: "***43", file: "/" + HELLO }]);
     // wazo/ is kept in the state folder for uninstall; nothing else than the staged files is installed.
-    assert.equal(await readFile(path.join(root, "var/lib/wazo-tasks/rules/acme+hello/wazo/rules"), "utf8"), await readFile(fixture("dialplan/wazo/rules"), "utf8"));
+    assert.equal(
+      await readFile(path.join(root, "var/lib/wazo-tasks/rules/acme+hello/wazo/rules"), "utf8"),
+      await readFile(fixture("dialplan/wazo/rules"), "utf8"),
+    );
     assert.equal((await stat(path.join(root, "var/lib/wazo-tasks/rules/acme+hello/wazo/rules"))).mode & 0o777, 0o755);
     assert.deepEqual([...withoutState(await snapshot(root)).keys()].sort(), ["etc/", "etc/asterisk/", "etc/asterisk/extensions_extra.d/", HELLO]);
     assert.deepEqual(await snapshot(fixture("dialplan")), pluginBefore, "the plugin folder is left as it was");
@@ -68,7 +76,11 @@ describe("wazo-plugind plugins: install and uninstall", () => {
     assert.equal(u.code, 0, u.stderr);
     assert.match(u.stdout, /acme\/hello 24\.00 \(uninstall, rules\)/);
     assert.deepEqual(await snapshot(root), new Map(), "uninstall leaves the root as it was");
-    assert.deepEqual(await actions(calls), ["asterisk -rx dialplan reload", "asterisk -rx dialplan reload"], "rules uninstall only reloads: one reload, after the file is gone");
+    assert.deepEqual(
+      await actions(calls),
+      ["asterisk -rx dialplan reload", "asterisk -rx dialplan reload"],
+      "rules uninstall only reloads: one reload, after the file is gone",
+    );
   });
 
   test("three plugins whose install reloads the dialplan (two rules, one descriptor): one reload", async () => {
@@ -79,7 +91,10 @@ describe("wazo-plugind plugins: install and uninstall", () => {
       "wazo/rules": `#!/bin/sh\ncase "$1" in\n  package) install -D -m 644 greet.conf "$pkgdir/etc/asterisk/extensions_extra.d/greet.conf" ;;\n  install) /usr/sbin/asterisk -rx 'dialplan reload' >/dev/null; echo reloaded ;;\nesac\n`,
       "greet.conf": "[greet]\nexten = s,1,NoOp()\n",
     });
-    const desc = await makePlugin(dir, "desc", { "d.conf": "[d]\nexten = s,1,NoOp()\n", "tasks.yml": "install:\n  - copy: d.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n" });
+    const desc = await makePlugin(dir, "desc", {
+      "d.conf": "[d]\nexten = s,1,NoOp()\n",
+      "tasks.yml": "install:\n  - copy: d.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n",
+    });
     const r = await runCli(["install", fixture("dialplan"), other, desc, "--root", path.join(dir, "root"), "--json"], { env: rulesEnv(calls) });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(await actions(calls), ["asterisk -rx dialplan reload"]);
@@ -115,7 +130,9 @@ describe("wazo-plugind plugins: install and uninstall", () => {
     const env = rulesEnv(calls, { WAZO_VERSION: "24.05" });
     const r = await runCli(["install", "acme/agent", "--plugins-dir", RULES_FIXTURES, "--root", root, "--json"], { env });
     assert.equal(r.code, 0, r.stderr);
-    const plugins = events(r.stdout).filter((e) => e.type === "plugin").map((e) => e.name);
+    const plugins = events(r.stdout)
+      .filter((e) => e.type === "plugin")
+      .map((e) => e.name);
     assert.deepEqual(plugins, ["acme/calld-conf", "acme/agent"]);
     assert.equal((await stat(path.join(root, "usr/local/bin/acme-agent"))).mode & 0o777, 0o755, "package changed the mode of its copy");
     assert.equal((await stat(fixture("agent/acme-agent"))).mode & 0o777, 0o644, "not of the plugin's file");
@@ -123,7 +140,12 @@ describe("wazo-plugind plugins: install and uninstall", () => {
     assert.equal(snap.get("usr/local/bin/agent"), "link /usr/local/bin/acme-agent");
     assert.equal(snap.get("var/lib/acme-agent/"), "dir 755");
     // wazo/rules install of acme/agent runs as written (it enables a unit), before the coalesced restart.
-    assert.deepEqual(await actions(calls), ["systemctl daemon-reload", "systemctl enable acme-agent", "systemctl restart acme-agent", "systemctl restart wazo-calld"]);
+    assert.deepEqual(await actions(calls), [
+      "systemctl daemon-reload",
+      "systemctl enable acme-agent",
+      "systemctl restart acme-agent",
+      "systemctl restart wazo-calld",
+    ]);
     assert.deepEqual((await manifest(root, "acme/agent")).rules.depends, [{ namespace: "acme", name: "calld-conf", version: "1.0" }]);
 
     // Installed again: the dependency is installed, so only acme/agent is in the run; nothing changes.
@@ -150,10 +172,16 @@ describe("wazo-plugind plugins: install and uninstall", () => {
   test("the installed tree is the tree the rules stage by hand into a pkgdir", async () => {
     const dir = path.join(tmp, "by-hand");
     const root = path.join(dir, "root");
-    const r = await runCli(["install", "acme/hello", "acme/agent", "--plugins-dir", RULES_FIXTURES, "--root", root, "--wazo-version", "24.05"], { env: rulesEnv(path.join(dir, "calls")) });
+    const r = await runCli(["install", "acme/hello", "acme/agent", "--plugins-dir", RULES_FIXTURES, "--root", root, "--wazo-version", "24.05"], {
+      env: rulesEnv(path.join(dir, "calls")),
+    });
     assert.equal(r.code, 0, r.stderr);
     const expected: Snapshot = new Map();
-    for (const [plugin, targets] of [["dialplan", ["package"]], ["calld-conf", ["build", "package"]], ["agent", ["build", "package"]]] as const) {
+    for (const [plugin, targets] of [
+      ["dialplan", ["package"]],
+      ["calld-conf", ["build", "package"]],
+      ["agent", ["build", "package"]],
+    ] as const) {
       const pkgdir = await byHand(fixture(plugin), [...targets]);
       for (const [k, v] of await snapshot(pkgdir)) {
         if (expected.has(k) && expected.get(k) !== v) assert.fail(`${k} differs between two plugins' pkgdir`);
@@ -171,7 +199,10 @@ describe("wazo-plugind plugins: install and uninstall", () => {
     const env = rulesEnv(calls, { WAZO_VERSION: "24.05" });
     const r = await runCli(["install", "acme/agent", "--plugins-dir", RULES_FIXTURES, "--root", root], { env: { ...env, FAKE_SYSTEMCTL_FAIL: "acme-agent" } });
     assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stderr, /failed\s+rules\s+wazo\/rules install\s+\(wazo\/rules install failed \(exit code 1\); last lines:\n\s+Job for acme-agent\.service failed/);
+    assert.match(
+      r.stderr,
+      /failed\s+rules\s+wazo\/rules install\s+\(wazo\/rules install failed \(exit code 1\); last lines:\n\s+Job for acme-agent\.service failed/,
+    );
     assert.match(r.stderr, /the files are installed, but wazo\/rules install failed: fix the cause, then `wazo-tasks install acme\/agent` runs it again/);
     assert.ok(await exists(path.join(root, "lib/systemd/system/acme-agent.service")));
     assert.equal((await manifest(root, "acme/agent")).rules.installPending, true);
@@ -202,7 +233,10 @@ describe("wazo-plugind plugins: install and uninstall", () => {
     const v2 = await copyFixture("dialplan", path.join(dir, "v2"));
     await writeFile(path.join(v2, "wazo/plugin.yml"), "namespace: acme\nname: hello\nversion: 24.01\n");
     await writeFile(path.join(v2, "dialplan/acme-hello.conf"), "[xivo-extrafeatures]\nexten = ***43,1,Playback(hello-world2)\nsame = n,Return()\n");
-    const rules = (await readFile(path.join(v2, "wazo/rules"), "utf8")).replace('cp dialplan/acme-hello.conf "$pkgdir/etc/asterisk/extensions_extra.d/"', 'cp dialplan/acme-hello.conf "$pkgdir/etc/asterisk/extensions_extra.d/"\n        mkdir -p "$pkgdir/usr/share/acme" && echo 2 > "$pkgdir/usr/share/acme/VERSION"');
+    const rules = (await readFile(path.join(v2, "wazo/rules"), "utf8")).replace(
+      'cp dialplan/acme-hello.conf "$pkgdir/etc/asterisk/extensions_extra.d/"',
+      'cp dialplan/acme-hello.conf "$pkgdir/etc/asterisk/extensions_extra.d/"\n        mkdir -p "$pkgdir/usr/share/acme" && echo 2 > "$pkgdir/usr/share/acme/VERSION"',
+    );
     await writeFile(path.join(v2, "wazo/rules"), rules);
     assert.equal((await runCli(["install", fixture("dialplan"), "--root", root], { env })).code, 0);
 

@@ -33,20 +33,45 @@ interface Case {
 
 const CASES: Case[] = [
   { name: "missing namespace", yml: "name: bad\nversion: 1.0\n", expect: /wazo\/plugin\.yml:1:1: error: missing required key "namespace"/ },
-  { name: "namespace with a dash", yml: "namespace: my-ns\nname: bad\nversion: 1\n", expect: /wazo\/plugin\.yml:1:12: error: "namespace" must be lower-case letters and digits only \(no '-'\)/ },
-  { name: "name with capitals", yml: "namespace: acme\nname: Bad\nversion: 1\n", expect: /wazo\/plugin\.yml:2:7: error: "name" must be lower-case letters, digits and '-'/ },
+  {
+    name: "namespace with a dash",
+    yml: "namespace: my-ns\nname: bad\nversion: 1\n",
+    expect: /wazo\/plugin\.yml:1:12: error: "namespace" must be lower-case letters and digits only \(no '-'\)/,
+  },
+  {
+    name: "name with capitals",
+    yml: "namespace: acme\nname: Bad\nversion: 1\n",
+    expect: /wazo\/plugin\.yml:2:7: error: "name" must be lower-case letters, digits and '-'/,
+  },
   { name: "missing version", yml: "\n\nnamespace: acme\nname: bad\n", expect: /wazo\/plugin\.yml:3:1: error: missing required key "version"/ },
-  { name: "version as a list", yml: "namespace: acme\nname: bad\nversion: [1, 2]\n", expect: /wazo\/plugin\.yml:3:10: error: "version" must be a version, such as 1\.0\.2/ },
-  { name: "plugin_format_version out of range", yml: META + "plugin_format_version: 3\n", expect: /wazo\/plugin\.yml:4:24: error: "plugin_format_version" must be a whole number from 0 to 2/ },
-  { name: "depends not a list", yml: META + "depends: acme/other\n", expect: /wazo\/plugin\.yml:4:10: error: "depends" must be array, not string "acme\/other"/ },
+  {
+    name: "version as a list",
+    yml: "namespace: acme\nname: bad\nversion: [1, 2]\n",
+    expect: /wazo\/plugin\.yml:3:10: error: "version" must be a version, such as 1\.0\.2/,
+  },
+  {
+    name: "plugin_format_version out of range",
+    yml: META + "plugin_format_version: 3\n",
+    expect: /wazo\/plugin\.yml:4:24: error: "plugin_format_version" must be a whole number from 0 to 2/,
+  },
+  {
+    name: "depends not a list",
+    yml: META + "depends: acme/other\n",
+    expect: /wazo\/plugin\.yml:4:10: error: "depends" must be array, not string "acme\/other"/,
+  },
   { name: "a dependency without a name", yml: META + "depends:\n  - namespace: acme\n", expect: /wazo\/plugin\.yml:5:5: error: missing required key "name"/ },
   { name: "YAML syntax error", yml: "namespace: acme\nname: [bad\nversion: 1\n", expect: /wazo\/plugin\.yml:\d+:\d+: error: YAML syntax error/ },
-  { name: "plugin.yml is a list", yml: "- namespace: acme\n", expect: /wazo\/plugin\.yml:1:1: error: wazo\/plugin\.yml must be a mapping with namespace, name and version, not a list/ },
+  {
+    name: "plugin.yml is a list",
+    yml: "- namespace: acme\n",
+    expect: /wazo\/plugin\.yml:1:1: error: wazo\/plugin\.yml must be a mapping with namespace, name and version, not a list/,
+  },
   { name: "no wazo/rules", yml: META, noRules: true, expect: /wazo\/plugin\.yml:1:1: error: no wazo\/rules next to wazo\/plugin\.yml/ },
   {
     name: "a dependency found nowhere",
     yml: META + "depends:\n  - namespace: acme\n    name: nowhere\n",
-    expect: /bad\/wazo\/plugin\.yml:5:5: error: acme\/bad: depends on acme\/nowhere, which is neither installed nor found in the search folders\n[\s\S]*hint: put the acme\/nowhere plugin in a search folder/,
+    expect:
+      /bad\/wazo\/plugin\.yml:5:5: error: acme\/bad: depends on acme\/nowhere, which is neither installed nor found in the search folders\n[\s\S]*hint: put the acme\/nowhere plugin in a search folder/,
     validate: false,
   },
   {
@@ -67,7 +92,8 @@ const CASES: Case[] = [
     name: "min_wazo_version, compared as a version (24.9 < 24.10)",
     yml: META + "min_wazo_version: 24.10\n",
     args: ["--wazo-version", "24.9"],
-    expect: /wazo\/plugin\.yml:4:19: error: acme\/bad: needs Wazo 24\.10 or later \(min_wazo_version\), but this is Wazo 24\.9 \(from --wazo-version\)\n[\s\S]*hint: install a version of the plugin made for this Wazo, or pass --force/,
+    expect:
+      /wazo\/plugin\.yml:4:19: error: acme\/bad: needs Wazo 24\.10 or later \(min_wazo_version\), but this is Wazo 24\.9 \(from --wazo-version\)\n[\s\S]*hint: install a version of the plugin made for this Wazo, or pass --force/,
     validate: false,
   },
   {
@@ -81,7 +107,8 @@ const CASES: Case[] = [
     name: "max_wazo_version against the root's WAZO-VERSION file",
     yml: META + "max_wazo_version: 24.16\n",
     root: { "usr/share/wazo/WAZO-VERSION": "25.03\n" },
-    expect: /wazo\/plugin\.yml:4:19: error: acme\/bad: needs Wazo 24\.16 or earlier \(max_wazo_version\), but this is Wazo 25\.03 \(from .*root\/usr\/share\/wazo\/WAZO-VERSION\)/,
+    expect:
+      /wazo\/plugin\.yml:4:19: error: acme\/bad: needs Wazo 24\.16 or earlier \(max_wazo_version\), but this is Wazo 25\.03 \(from .*root\/usr\/share\/wazo\/WAZO-VERSION\)/,
     validate: false,
   },
   {
@@ -89,7 +116,8 @@ const CASES: Case[] = [
     yml: META + "debian_depends:\n  - python3\n  - libfoo1 (>= 2) | libfoo2\n",
     root: { "var/lib/dpkg/status": "" },
     args: ["--strict"],
-    expect: /wazo\/plugin\.yml:6:5: error: acme\/bad: Debian package libfoo1 \(>= 2\) \| libfoo2 is not installed \(debian_depends\)\n[\s\S]*hint: install it first \(apt install libfoo1\)/,
+    expect:
+      /wazo\/plugin\.yml:6:5: error: acme\/bad: Debian package libfoo1 \(>= 2\) \| libfoo2 is not installed \(debian_depends\)\n[\s\S]*hint: install it first \(apt install libfoo1\)/,
     validate: false,
   },
   {
@@ -114,7 +142,8 @@ describe("invalid wazo-plugind plugins: exit 2, file:line, root unchanged", () =
       const root = await writeTree(path.join(dir, "root"), { "etc/asterisk/extensions.conf": "[general]\n", ...c.root });
       const plugin = await writeTree(path.join(dir, "bad"), { "wazo/plugin.yml": c.yml, ...(c.noRules ? {} : { "wazo/rules": RULES }), "bad.conf": "x = 1\n" });
       const search = path.join(dir, "search");
-      for (const [folder, yml] of Object.entries(c.others ?? {})) await writeTree(path.join(search, folder), { "wazo/plugin.yml": yml, "wazo/rules": RULES, "bad.conf": "x = 1\n" });
+      for (const [folder, yml] of Object.entries(c.others ?? {}))
+        await writeTree(path.join(search, folder), { "wazo/plugin.yml": yml, "wazo/rules": RULES, "bad.conf": "x = 1\n" });
       const extra = [...(c.others ? ["--plugins-dir", search] : []), ...(c.args ?? [])];
       const env = rulesEnv(path.join(tmp, `calls${i}`), { FAKE_DPKG_INSTALLED: "python3", ...c.env });
       const before = await snapshot(dir);
@@ -156,12 +185,19 @@ describe("invalid wazo-plugind plugins: exit 2, file:line, root unchanged", () =
   test("warnings are not errors: a missing Debian package without --strict, and --force past the Wazo version", async () => {
     const dir = path.join(tmp, "warnings");
     const root = await writeTree(path.join(dir, "root"), { "var/lib/dpkg/status": "" });
-    const plugin = await writeTree(path.join(dir, "bad"), { "wazo/plugin.yml": META + "max_wazo_version: 23.10\ndebian_depends:\n  - libfoo1\n  - python3\nextra_key: 1\n", "wazo/rules": RULES, "bad.conf": "x = 1\n" });
+    const plugin = await writeTree(path.join(dir, "bad"), {
+      "wazo/plugin.yml": META + "max_wazo_version: 23.10\ndebian_depends:\n  - libfoo1\n  - python3\nextra_key: 1\n",
+      "wazo/rules": RULES,
+      "bad.conf": "x = 1\n",
+    });
     const calls = path.join(dir, "calls");
     const r = await runCli(["install", plugin, "--root", root, "--wazo-version", "24.01", "--force"], { env: rulesEnv(calls) });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /wazo\/plugin\.yml:8:1: warning: unknown key "extra_key": accepted and ignored/);
-    assert.match(r.stderr, /warning: acme\/bad: needs Wazo 23\.10 or earlier \(max_wazo_version\), but this is Wazo 24\.01 \(from --wazo-version\); installing anyway \(--force\)/);
+    assert.match(
+      r.stderr,
+      /warning: acme\/bad: needs Wazo 23\.10 or earlier \(max_wazo_version\), but this is Wazo 24\.01 \(from --wazo-version\); installing anyway \(--force\)/,
+    );
     assert.match(r.stderr, /wazo\/plugin\.yml:6:5: warning: acme\/bad: Debian package libfoo1 is not installed \(debian_depends\)/);
     assert.doesNotMatch(r.stderr, /python3 is not installed/);
     assert.match(r.stdout, /changed\s+copy\s+\/etc\/bad\/bad\.conf/);

@@ -9,7 +9,19 @@ import { alternatives } from "../../src/rules/debian.js";
 
 const script = (text: string, executable = true): RulesScript => {
   const first = text.split("\n")[0];
-  return { file: "/p/wazo/rules", text, executable, shebang: first.startsWith("#!") ? first.slice(2).trim().split(/\s+(.*)/).filter(Boolean) : undefined, branches: caseBranches(text) };
+  return {
+    file: "/p/wazo/rules",
+    text,
+    executable,
+    shebang: first.startsWith("#!")
+      ? first
+          .slice(2)
+          .trim()
+          .split(/\s+(.*)/)
+          .filter(Boolean)
+      : undefined,
+    branches: caseBranches(text),
+  };
 };
 
 describe("wazo/rules: the case statement", () => {
@@ -34,7 +46,15 @@ case "$1" in
     ;;
 esac
 `);
-    assert.deepEqual(s.branches?.map((b) => [b.patterns, b.line]), [[["build"], 5], [["package"], 9], [["install"], 12], [["*"], 15]]);
+    assert.deepEqual(
+      s.branches?.map((b) => [b.patterns, b.line]),
+      [
+        [["build"], 5],
+        [["package"], 9],
+        [["install"], 12],
+        [["*"], 15],
+      ],
+    );
     assert.deepEqual(targetsOf(s), ["build", "package", "install"]);
     assert.equal(hasTarget(s, "postrm"), false, "only the fallback would run: absent");
   });
@@ -49,7 +69,10 @@ case $1 in
     ;;
   uninstall) true
 esac`);
-    assert.deepEqual(s.branches?.map((b) => b.patterns), [["build"], ["package"], ["install", "configure"], ["uninstall"]]);
+    assert.deepEqual(
+      s.branches?.map((b) => b.patterns),
+      [["build"], ["package"], ["install", "configure"], ["uninstall"]],
+    );
     assert.equal(hasTarget(s, "build"), false, "an empty branch is nothing to do");
     assert.equal(s.branches?.[1].body, 'cp a "$pkgdir/a"');
     assert.match(s.branches![2].body, /esac\n\s*systemctl restart wazo-calld$/);
@@ -68,8 +91,19 @@ esac`);
     assert.deepEqual(handlersOnly(rules("asterisk -x 'dialplan reload'"), "install"), [{ reload: "dialplan" }]);
     assert.deepEqual(handlersOnly(rules('/usr/sbin/asterisk -rx "dialplan reload" > /dev/null'), "install"), [{ reload: "dialplan" }]);
     assert.deepEqual(handlersOnly(rules("echo reloading\n    asterisk -rx 'module reload res_pjsip.so'"), "install"), [{ reload: "res_pjsip.so" }]);
-    assert.deepEqual(handlersOnly(rules("systemctl restart wazo-calld && asterisk -x 'dialplan reload'"), "install"), [{ restart: "wazo-calld" }, { reload: "dialplan" }]);
-    for (const other of ["systemctl reload nginx", "systemctl enable x", "asterisk -x 'core show version'", "chown wazo /etc/x", "asterisk -x \"dialplan reload\" || true; rm -f /tmp/x", "if true; then asterisk -x 'dialplan reload'; fi", "set -e; asterisk -x 'dialplan reload'"])
+    assert.deepEqual(handlersOnly(rules("systemctl restart wazo-calld && asterisk -x 'dialplan reload'"), "install"), [
+      { restart: "wazo-calld" },
+      { reload: "dialplan" },
+    ]);
+    for (const other of [
+      "systemctl reload nginx",
+      "systemctl enable x",
+      "asterisk -x 'core show version'",
+      "chown wazo /etc/x",
+      'asterisk -x "dialplan reload" || true; rm -f /tmp/x',
+      "if true; then asterisk -x 'dialplan reload'; fi",
+      "set -e; asterisk -x 'dialplan reload'",
+    ])
       assert.equal(handlersOnly(rules(other), "install"), undefined, other);
   });
 
@@ -89,7 +123,9 @@ describe("wazo/plugin.yml", () => {
   };
 
   test("versions are read as written: 24.00 stays 24.00, 23.10 is not 23.1", () => {
-    const r = meta("\n\nnamespace: acme\nname: x\nversion: 24.00\nmin_wazo_version: 23.10  # comment\nmax_wazo_version: 25\ndepends: [{namespace: acme, name: y, version: 1.10}]\nplugin_format_version: 1\n");
+    const r = meta(
+      "\n\nnamespace: acme\nname: x\nversion: 24.00\nmin_wazo_version: 23.10  # comment\nmax_wazo_version: 25\ndepends: [{namespace: acme, name: y, version: 1.10}]\nplugin_format_version: 1\n",
+    );
     assert.deepEqual(r.diagnostics, []);
     assert.equal(r.meta?.version, "24.00");
     assert.equal(r.meta?.minWazoVersion, "23.10");
@@ -99,11 +135,16 @@ describe("wazo/plugin.yml", () => {
   });
 
   test("defaults, empty optional keys, accepted informational keys, unknown keys as warnings", () => {
-    const r = meta("namespace: acme\nname: x\nversion: 0.0.1\ndepends:\ndebian_depends:\nauthor: me\ntags: [a]\nhomepage: https://x\nasterisk:\n  reload: dialplan\n");
+    const r = meta(
+      "namespace: acme\nname: x\nversion: 0.0.1\ndepends:\ndebian_depends:\nauthor: me\ntags: [a]\nhomepage: https://x\nasterisk:\n  reload: dialplan\n",
+    );
     assert.equal(r.meta?.pluginFormatVersion, 0);
     assert.deepEqual(r.meta?.depends, []);
     assert.deepEqual(r.meta?.debianDepends, []);
-    assert.deepEqual(r.diagnostics.map((d) => [d.severity, d.line, d.message]), [["warning", 9, 'unknown key "asterisk": accepted and ignored']]);
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.severity, d.line, d.message]),
+      [["warning", 9, 'unknown key "asterisk": accepted and ignored']],
+    );
   });
 });
 

@@ -51,10 +51,17 @@ export async function byHand(plugin: string, targets: string[]): Promise<string>
   const pkgdir = path.join(dir, "pkgdir");
   await cp(plugin, copy, { recursive: true });
   await mkdir(pkgdir);
-  const executable = await access(path.join(copy, "wazo/rules"), constants.X_OK).then(() => true, () => false);
+  const executable = await access(path.join(copy, "wazo/rules"), constants.X_OK).then(
+    () => true,
+    () => false,
+  );
   const shebang = (await readFile(path.join(copy, "wazo/rules"), "utf8")).split("\n")[0].slice(2).trim();
   for (const t of targets) {
-    const r = spawnSync(executable ? "./wazo/rules" : shebang, executable ? [t] : ["wazo/rules", t], { cwd: copy, env: { ...process.env, pkgdir }, encoding: "utf8" });
+    const r = spawnSync(executable ? "./wazo/rules" : shebang, executable ? [t] : ["wazo/rules", t], {
+      cwd: copy,
+      env: { ...process.env, pkgdir },
+      encoding: "utf8",
+    });
     if (r.status !== 0) throw new Error(`wazo/rules ${t} by hand: ${r.stderr}`);
   }
   return pkgdir;

@@ -11,7 +11,8 @@ import { actions, rulesEnv } from "../rules/support.js";
 import { fileUrl, makeRepos } from "./support.js";
 
 const HELLO = "etc/asterisk/extensions_extra.d/helloworld.conf";
-const manifest = async (root: string, name: string) => JSON.parse(await readFile(path.join(root, "var/lib/wazo-tasks/installed", `${name.replace("/", "+")}.json`), "utf8"));
+const manifest = async (root: string, name: string) =>
+  JSON.parse(await readFile(path.join(root, "var/lib/wazo-tasks/installed", `${name.replace("/", "+")}.json`), "utf8"));
 
 describe("git sources", () => {
   let tmp: string;
@@ -22,7 +23,12 @@ describe("git sources", () => {
     const dir = path.join(tmp, `run-${++n}`);
     const tmpdir = path.join(dir, "tmp");
     await mkdir(tmpdir, { recursive: true });
-    return { root: path.join(dir, "root"), calls: path.join(dir, "calls"), tmpdir, env: (extra = {}) => rulesEnv(path.join(dir, "calls"), { TMPDIR: tmpdir, ...extra }) };
+    return {
+      root: path.join(dir, "root"),
+      calls: path.join(dir, "calls"),
+      tmpdir,
+      env: (extra = {}) => rulesEnv(path.join(dir, "calls"), { TMPDIR: tmpdir, ...extra }),
+    };
   };
   before(async () => {
     tmp = await tempDir("wt-git-");
@@ -114,7 +120,10 @@ describe("git sources", () => {
 
   test("--subdirectory: a wazo-plugind plugin and a Makefile plugin from one repository, each in one run with other plugins", async () => {
     const { root, calls, env } = await place();
-    const local = await makePlugin(path.join(tmp, "local"), "local-one", { "tasks.yml": "install:\n  - copy: one.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n", "one.conf": "[one]\n" });
+    const local = await makePlugin(path.join(tmp, "local"), "local-one", {
+      "tasks.yml": "install:\n  - copy: one.conf\n    to: /etc/asterisk/extensions_extra.d/\n  - reload: dialplan\n",
+      "one.conf": "[one]\n",
+    });
     const r = await runCli(["install", fileUrl(repos.mono), "--subdirectory", "plugins/acme-hello", local, "--root", root], { env: env() });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /acme\/hello 24\.00 \(install, rules\)/);
@@ -138,8 +147,15 @@ describe("git sources", () => {
     // make uninstall ran in the cached tree, which then went: nothing installed comes from it.
     const cache = path.join(make.root, "var/lib/wazo-tasks/cache/git");
     const keys = await readdir(cache);
-    assert.equal(keys.some((k) => k.startsWith("repos-mono-")), false, keys.join(", "));
-    assert.ok(keys.some((k) => k.startsWith("repos-hello-")), "the trees of plugins still installed stay");
+    assert.equal(
+      keys.some((k) => k.startsWith("repos-mono-")),
+      false,
+      keys.join(", "),
+    );
+    assert.ok(
+      keys.some((k) => k.startsWith("repos-hello-")),
+      "the trees of plugins still installed stay",
+    );
   });
 
   test("validate fetches a git source into a temporary folder and names its files by URL and commit", async () => {

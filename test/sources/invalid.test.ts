@@ -42,9 +42,15 @@ describe("git sources: bad input and faults", () => {
 
   test("unknown scheme, unreachable repository, missing ref, missing commit", async () => {
     await refused(["ftp://example.org/x.git"], /unknown scheme "ftp:\/\/" in plugin source ftp:\/\/example\.org\/x\.git/);
-    const r = await refused([fileUrl(path.join(tmp, "nowhere"))], /error: cannot fetch file:\/\/\/.*nowhere: .*(does not appear to be a git repository|not found)/i);
+    const r = await refused(
+      [fileUrl(path.join(tmp, "nowhere"))],
+      /error: cannot fetch file:\/\/\/.*nowhere: .*(does not appear to be a git repository|not found)/i,
+    );
     assert.match(r.stderr, /tried: git fetch --depth 1 file:\/\/\/.*nowhere HEAD/);
-    await refused([`${fileUrl(repos.hello)}#nope`], /cannot fetch file:\/\/\/.*hello \(ref nope\): no branch or tag "nope" in the repository[\s\S]*hint: check the name: git ls-remote/);
+    await refused(
+      [`${fileUrl(repos.hello)}#nope`],
+      /cannot fetch file:\/\/\/.*hello \(ref nope\): no branch or tag "nope" in the repository[\s\S]*hint: check the name: git ls-remote/,
+    );
     await refused([`${fileUrl(repos.hello)}#deadbeefdeadbeef`], /no commit "deadbeefdeadbeef" in the repository/);
     await refused(["http://127.0.0.1:1/x.git"], /cannot fetch http:\/\/127\.0\.0\.1:1\/x\.git: .*(connect|Connection)/i);
     const jr = path.join(tmp, "json-root");
@@ -58,15 +64,24 @@ describe("git sources: bad input and faults", () => {
   });
 
   test("no plugin at the top or at --subdirectory; --subdirectory outside the repository; flags with several git plugins", async () => {
-    await refused([fileUrl(repos.mono)], /no plugin at the top of file:\/\/\/.*mono at [0-9a-f]{12}[\s\S]*hint: plugins found in: plugins\/acme-hello, plugins\/greeting; pass --subdirectory plugins\/acme-hello/);
+    await refused(
+      [fileUrl(repos.mono)],
+      /no plugin at the top of file:\/\/\/.*mono at [0-9a-f]{12}[\s\S]*hint: plugins found in: plugins\/acme-hello, plugins\/greeting; pass --subdirectory plugins\/acme-hello/,
+    );
     await refused([fileUrl(repos.mono), "--subdirectory", "plugins/nope"], /no plugin in subdirectory plugins\/nope of file:\/\/\/.*mono/);
     await refused([fileUrl(repos.mono), "--subdirectory", "../x"], /--subdirectory \.\.\/x: must be a relative path inside the repository/);
-    await refused([fileUrl(repos.hello), fileUrl(repos.rules), "--ref", "main"], /--ref and --subdirectory apply to one git plugin, and 2 are given[\s\S]*hint: give each URL its own ref as URL#REF/);
+    await refused(
+      [fileUrl(repos.hello), fileUrl(repos.rules), "--ref", "main"],
+      /--ref and --subdirectory apply to one git plugin, and 2 are given[\s\S]*hint: give each URL its own ref as URL#REF/,
+    );
     await refused(["helloworld", "--ref", "main"], /--ref and --subdirectory apply to one git plugin, and none is given/);
   });
 
   test("refs and URLs starting with '-' never reach git", async () => {
-    await refused([fileUrl(repos.hello), "--ref=--upload-pack=touch /tmp/owned"], /refused ref "--upload-pack=touch \/tmp\/owned" for file:\/\/\/.*: it starts with '-'/);
+    await refused(
+      [fileUrl(repos.hello), "--ref=--upload-pack=touch /tmp/owned"],
+      /refused ref "--upload-pack=touch \/tmp\/owned" for file:\/\/\/.*: it starts with '-'/,
+    );
     await refused([`${fileUrl(repos.hello)}#-x`], /refused ref "-x"/);
     await refused(["git+-oProxyCommand=x@h:p"], /refused source "-oProxyCommand=x@h:p": it starts with '-'/);
   });
@@ -77,8 +92,16 @@ describe("git sources: bad input and faults", () => {
     await writeTree(tmp, { "fake-ssh": `#!/bin/sh\necho "$@" >> ${log}\necho "ssh: connect to host $1 port 22: Connection refused" >&2\nexit 255\n` });
     execFileSync("chmod", ["+x", ssh]);
     const env = { GIT_SSH_COMMAND: ssh };
-    await refused(["git@example.invalid:acme/plugin.git"], /cannot fetch git@example\.invalid:acme\/plugin\.git: ssh: connect to host .*Connection refused/, env);
-    await refused(["git+ssh://deploy:pw@example.invalid/acme/plugin.git#v2"], /cannot fetch ssh:\/\/deploy@example\.invalid\/acme\/plugin\.git \(ref v2\): ssh: connect/, env);
+    await refused(
+      ["git@example.invalid:acme/plugin.git"],
+      /cannot fetch git@example\.invalid:acme\/plugin\.git: ssh: connect to host .*Connection refused/,
+      env,
+    );
+    await refused(
+      ["git+ssh://deploy:pw@example.invalid/acme/plugin.git#v2"],
+      /cannot fetch ssh:\/\/deploy@example\.invalid\/acme\/plugin\.git \(ref v2\): ssh: connect/,
+      env,
+    );
     const calls = await readFile(log, "utf8");
     assert.match(calls, /git@example\.invalid git-upload-pack 'acme\/plugin\.git'/);
     assert.match(calls, /deploy@example\.invalid git-upload-pack '\/acme\/plugin\.git'/);
@@ -93,7 +116,10 @@ describe("git sources: bad input and faults", () => {
 
   test("an unknown plugin format version and a plugin outside its Wazo version range: refused, the fetched tree dropped", async () => {
     const future = path.join(tmp, "future");
-    await makeRepo(future, { "wazo/plugin.yml": "namespace: acme\nname: future\nversion: 1.0\nplugin_format_version: 9\n", "wazo/rules": "#!/bin/sh\nexit 0\n" });
+    await makeRepo(future, {
+      "wazo/plugin.yml": "namespace: acme\nname: future\nversion: 1.0\nplugin_format_version: 9\n",
+      "wazo/rules": "#!/bin/sh\nexit 0\n",
+    });
     await refused([fileUrl(future)], /plugin_format_version[\s\S]*must be a whole number from 0 to 2/);
     const old = path.join(tmp, "old");
     await makeRepo(old, { "wazo/plugin.yml": "namespace: acme\nname: old\nversion: 1.0\nmax_wazo_version: 20.01\n", "wazo/rules": "#!/bin/sh\nexit 0\n" });
@@ -117,10 +143,18 @@ describe("git sources: bad input and faults", () => {
       const TOKEN = "s3cr3tT0ken";
       const root = path.join(tmp, "cred-root");
       const outputs: string[] = [];
-      for (const args of [["install", `http://deploy:${TOKEN}@127.0.0.1:${port}/served.git`, "--json"], ["install", `http://${TOKEN}@127.0.0.1:${port}/served.git#v2`], ["install", `http://u:${TOKEN}@127.0.0.1:${port}/served.git#v2`, "--dry-run", "-v"], ["install", `http://u:${TOKEN}@127.0.0.1:${port}/missing.git`], ["install", `https://u:${TOKEN}@127.0.0.1:1/x.git`], ["list", "--installed", "--json"]]) {
+      for (const args of [
+        ["install", `http://deploy:${TOKEN}@127.0.0.1:${port}/served.git`, "--json"],
+        ["install", `http://${TOKEN}@127.0.0.1:${port}/served.git#v2`],
+        ["install", `http://u:${TOKEN}@127.0.0.1:${port}/served.git#v2`, "--dry-run", "-v"],
+        ["install", `http://u:${TOKEN}@127.0.0.1:${port}/missing.git`],
+        ["install", `https://u:${TOKEN}@127.0.0.1:1/x.git`],
+        ["list", "--installed", "--json"],
+      ]) {
         const r = await runCli([...args, "--root", root]);
         outputs.push(r.stdout, r.stderr);
-        if (!args.includes("missing") && !args[1].includes("127.0.0.1:1/") && args[0] === "install" && !args[1].includes("missing.git")) assert.equal(r.code, 0, r.stderr);
+        if (!args.includes("missing") && !args[1].includes("127.0.0.1:1/") && args[0] === "install" && !args[1].includes("missing.git"))
+          assert.equal(r.code, 0, r.stderr);
       }
       const all = outputs.join("\n");
       assert.match(all, new RegExp(`http://127\\.0\\.0\\.1:${port}/served\\.git`), "the URL is shown, without credentials");
@@ -141,12 +175,23 @@ describe("git sources: bad input and faults", () => {
   test("no hook runs, even one configured for every repository of the user; the cache keeps no repository", async () => {
     const home = path.join(tmp, "home");
     const marker = path.join(tmp, "hook-ran");
-    await writeTree(home, { ".gitconfig": `[core]\n\thooksPath = ${home}/hooks\n`, "hooks/post-checkout": `#!/bin/sh\ntouch ${marker}\n`, "hooks/reference-transaction": `#!/bin/sh\ntouch ${marker}\n` });
+    await writeTree(home, {
+      ".gitconfig": `[core]\n\thooksPath = ${home}/hooks\n`,
+      "hooks/post-checkout": `#!/bin/sh\ntouch ${marker}\n`,
+      "hooks/reference-transaction": `#!/bin/sh\ntouch ${marker}\n`,
+    });
     execFileSync("chmod", ["+x", path.join(home, "hooks/post-checkout"), path.join(home, "hooks/reference-transaction")]);
     const root = path.join(tmp, "hook-root");
     const r = await runCli(["install", fileUrl(repos.hello), "--root", root], { env: { HOME: home } });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(await stat(marker).then(() => true, () => false), false, "a hook ran");
+    assert.equal(
+      await stat(marker).then(
+        () => true,
+        () => false,
+      ),
+      false,
+      "a hook ran",
+    );
     const cache = path.join(root, "var/lib/wazo-tasks/cache/git");
     const [key] = await readdir(cache);
     assert.deepEqual(await readdir(path.join(cache, key)), [repos.first]);

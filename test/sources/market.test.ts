@@ -9,7 +9,8 @@ import { after, before, describe, test } from "node:test";
 import { cleanup, events, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 import { entry, fileUrl, git, makeRepo, rulesPlugin, rulesRepo, serveMarket, type MarketServer } from "./support.js";
 
-const manifest = async (root: string, name: string) => JSON.parse(await readFile(path.join(root, "var/lib/wazo-tasks/installed", `${name.replace("/", "+")}.json`), "utf8"));
+const manifest = async (root: string, name: string) =>
+  JSON.parse(await readFile(path.join(root, "var/lib/wazo-tasks/installed", `${name.replace("/", "+")}.json`), "utf8"));
 
 describe("the market", () => {
   let tmp: string;
@@ -30,7 +31,10 @@ describe("the market", () => {
     git(hello, "commit", "-q", "-am", "1.0");
     git(hello, "checkout", "-q", "main");
     items = [
-      entry("acme", "hello", [{ version: "1.0", url: fileUrl(hello), ref: "v1", max: "23.99" }, { version: "24.00", url: fileUrl(hello), ref: "main", min: "24.00" }]),
+      entry("acme", "hello", [
+        { version: "1.0", url: fileUrl(hello), ref: "v1", max: "23.99" },
+        { version: "24.00", url: fileUrl(hello), ref: "main", min: "24.00" },
+      ]),
       entry("dependency", "top", [{ version: "1.0", url: await rulesRepo(repos, "dependency", "top", "1.0", ["dependency/one"]) }]),
       entry("dependency", "one", [{ version: "1.0", url: await rulesRepo(repos, "dependency", "one", "1.0", ["dependency/two"]) }]),
       entry("dependency", "two", [{ version: "1.0", url: await rulesRepo(repos, "dependency", "two", "1.0") }]),
@@ -100,7 +104,10 @@ describe("the market", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(market.hits() - hits, 1, "fetched once per run");
     const ev = events(r.stdout);
-    assert.deepEqual(ev.filter((e) => e.type === "plugin").map((e) => e.name), ["dependency/two", "dependency/one", "dependency/top"]);
+    assert.deepEqual(
+      ev.filter((e) => e.type === "plugin").map((e) => e.name),
+      ["dependency/two", "dependency/one", "dependency/top"],
+    );
     assert.equal((await manifest(r0, "dependency/two")).origin.method, "market");
 
     const r1 = root();
@@ -108,7 +115,12 @@ describe("the market", () => {
     const two = await readFile(path.join(r1, "var/lib/wazo-tasks/installed/dependency+two.json"), "utf8");
     const again = await runCli(["install", "dependency/top", "--market", market.url, "--root", r1, "--json"]);
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(events(again.stdout).filter((e) => e.type === "plugin").map((e) => e.name), ["dependency/one", "dependency/top"]);
+    assert.deepEqual(
+      events(again.stdout)
+        .filter((e) => e.type === "plugin")
+        .map((e) => e.name),
+      ["dependency/one", "dependency/top"],
+    );
     assert.equal(await readFile(path.join(r1, "var/lib/wazo-tasks/installed/dependency+two.json"), "utf8"), two);
   });
 
@@ -128,7 +140,10 @@ describe("the market", () => {
   };
 
   test("a missing or failing dependency, or a cycle: nothing changes, the chain is named", async () => {
-    await refused(["dependency/broken", "--market", market.url], /dependency\/broken needs dependency\/missing-one needs dependency\/not-found: not in the market/);
+    await refused(
+      ["dependency/broken", "--market", market.url],
+      /dependency\/broken needs dependency\/missing-one needs dependency\/not-found: not in the market/,
+    );
     await refused(["dependency/unreachable", "--market", market.url], /dependency\/unreachable needs dependency\/gone: cannot fetch file:\/\/\/.*no-such-repo/);
     await refused(["cycle/a", "--market", market.url], /dependency cycle: cycle\/a -> cycle\/b -> cycle\/a/);
   });
@@ -136,7 +151,10 @@ describe("the market", () => {
   test("a market that cannot be read, answers something else, or lists an unknown method", async () => {
     const closed = await serveMarket({ items: [] });
     await closed.close();
-    await refused(["acme/hello@1.0", "--market", closed.url], /cannot read the market at http:\/\/127\.0\.0\.1:\d+\/0\.1\/plugins: ECONNREFUSED[\s\S]*tried: GET/);
+    await refused(
+      ["acme/hello@1.0", "--market", closed.url],
+      /cannot read the market at http:\/\/127\.0\.0\.1:\d+\/0\.1\/plugins: ECONNREFUSED[\s\S]*tried: GET/,
+    );
     await refused(["acme/hello@1.0", "--market", `file://${path.join(tmp, "none.json")}`], /cannot read the market at file:\/\/\/.*none\.json: ENOENT/);
     const jr = root();
     const json = await runCli(["install", "acme/hello@1.0", "--market", `file://${path.join(tmp, "none.json")}`, "--json", "--root", jr]);

@@ -8,7 +8,14 @@ import { pathToFileURL } from "node:url";
 import { EXAMPLES, HELLO_CONF, writeTree } from "../support/rig.js";
 import { fixture } from "../rules/support.js";
 
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.org", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.org", GIT_CONFIG_NOSYSTEM: "1" };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: "t",
+  GIT_AUTHOR_EMAIL: "t@example.org",
+  GIT_COMMITTER_NAME: "t",
+  GIT_COMMITTER_EMAIL: "t@example.org",
+  GIT_CONFIG_NOSYSTEM: "1",
+};
 
 export function git(dir: string, ...args: string[]): string {
   return execFileSync("git", ["-C", dir, ...args], { env: GIT_ENV, encoding: "utf8" }).trim();
@@ -67,13 +74,23 @@ export async function moveMain(hello: string, version: string, conf = HELLO_CONF
 }
 
 /** A market entry in wazo-plugind's format, installing from a git URL. */
-export function entry(namespace: string, name: string, versions: { version: string; url: string; ref?: string; min?: string; max?: string; method?: string; subdirectory?: string }[]) {
+export function entry(
+  namespace: string,
+  name: string,
+  versions: { version: string; url: string; ref?: string; min?: string; max?: string; method?: string; subdirectory?: string }[],
+) {
   return {
     namespace,
     name,
     display_name: name,
     description: `${namespace}/${name} for tests`,
-    versions: versions.map((v) => ({ method: v.method ?? "git", version: v.version, options: { url: v.url, ...(v.ref ? { ref: v.ref } : {}), ...(v.subdirectory ? { subdirectory: v.subdirectory } : {}) }, min_wazo_version: v.min ?? null, max_wazo_version: v.max ?? null })),
+    versions: versions.map((v) => ({
+      method: v.method ?? "git",
+      version: v.version,
+      options: { url: v.url, ...(v.ref ? { ref: v.ref } : {}), ...(v.subdirectory ? { subdirectory: v.subdirectory } : {}) },
+      min_wazo_version: v.min ?? null,
+      max_wazo_version: v.max ?? null,
+    })),
   };
 }
 

@@ -8,7 +8,8 @@ import { actions, rulesEnv } from "../rules/support.js";
 import { commitAll, entry, fileUrl, makeRepos, moveMain } from "./support.js";
 
 const HELLO = "etc/asterisk/extensions_extra.d/helloworld.conf";
-const manifest = async (root: string, name: string) => JSON.parse(await readFile(path.join(root, "var/lib/wazo-tasks/installed", `${name.replace("/", "+")}.json`), "utf8"));
+const manifest = async (root: string, name: string) =>
+  JSON.parse(await readFile(path.join(root, "var/lib/wazo-tasks/installed", `${name.replace("/", "+")}.json`), "utf8"));
 
 describe("upgrade", () => {
   let tmp: string;
@@ -43,7 +44,10 @@ describe("upgrade", () => {
     const up = await runCli(["upgrade", "--root", root, "--json"], { env });
     assert.equal(up.code, 0, up.stderr);
     const summary = events(up.stdout).at(-1)!;
-    assert.deepEqual(summary.plugins.map((p: { name: string; status: string }) => `${p.name} ${p.status}`).sort(), ["acme/hello unchanged", "helloworld changed"]);
+    assert.deepEqual(summary.plugins.map((p: { name: string; status: string }) => `${p.name} ${p.status}`).sort(), [
+      "acme/hello unchanged",
+      "helloworld changed",
+    ]);
     assert.equal(await readFile(path.join(root, HELLO), "utf8"), HELLO_CONF + "; 1.1\n");
     assert.equal((await manifest(root, "helloworld")).origin.commit, moved);
     assert.equal((await actions(calls)).length, callsBefore + 1, "one reload");
@@ -80,7 +84,17 @@ describe("upgrade", () => {
     const env = { WAZO_TASKS_MARKET_URL: `file://${file}` };
     // The market names it acme/hw; the plugin in it is named helloworld, and installed under that name.
     assert.equal((await runCli(["install", "acme/hw", "--root", root], { env })).code, 0);
-    await writeFile(file, JSON.stringify({ items: [entry("acme", "hw", [{ version: "1.0.0", url, ref: "v1.0" }, { version: "2.0.0", url, ref: "v2" }])] }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        items: [
+          entry("acme", "hw", [
+            { version: "1.0.0", url, ref: "v1.0" },
+            { version: "2.0.0", url, ref: "v2" },
+          ]),
+        ],
+      }),
+    );
     const m = await manifest(root, "helloworld");
     assert.equal(m.origin.market.version, "1.0.0");
     const up = await runCli(["upgrade", "helloworld", "--root", root], { env });
@@ -93,7 +107,10 @@ describe("upgrade", () => {
     const snap = await snapshot(folder);
     const r = await runCli(["upgrade", "helloworld", "--root", folder]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /helloworld was installed from the folder .*helloworld, not from git or the market: there is nothing to fetch\n\s+hint: install it again from its folder/);
+    assert.match(
+      r.stderr,
+      /helloworld was installed from the folder .*helloworld, not from git or the market: there is nothing to fetch\n\s+hint: install it again from its folder/,
+    );
     assert.deepEqual(await snapshot(folder), snap);
     const missing = await runCli(["upgrade", "nope", "--root", folder]);
     assert.equal(missing.code, 2);

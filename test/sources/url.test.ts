@@ -7,14 +7,30 @@ import { looksLikeUrl, parseGitArg, scrub, stripCredentials } from "../../src/so
 import { isTaskFailure } from "../../src/model/diagnostic.js";
 
 test("git URLs in every accepted spelling; names and folders are not URLs", () => {
-  for (const u of ["https://github.com/o/r.git", "http://h/r", "ssh://git@h:22/r.git", "git://h/r", "file:///srv/r", "git@github.com:o/r.git", "git+https://h/r", "git+ssh://git@h/r", "git+git@h:o/r"]) assert.ok(looksLikeUrl(u), u);
+  for (const u of [
+    "https://github.com/o/r.git",
+    "http://h/r",
+    "ssh://git@h:22/r.git",
+    "git://h/r",
+    "file:///srv/r",
+    "git@github.com:o/r.git",
+    "git+https://h/r",
+    "git+ssh://git@h/r",
+    "git+git@h:o/r",
+  ])
+    assert.ok(looksLikeUrl(u), u);
   for (const a of ["helloworld", "acme/hello", "./plugins/x", "/srv/plugins/x", "acme/hello@1.0", "C:dir"]) assert.ok(!looksLikeUrl(a), a);
   assert.deepEqual(parseGitArg("git+https://h/r.git#v2"), { url: "https://h/r.git", display: "https://h/r.git", ref: "v2" });
   assert.deepEqual(parseGitArg("git@h:o/r.git"), { url: "git@h:o/r.git", display: "git@h:o/r.git", ref: undefined });
 });
 
 test("refused: unknown schemes, leading '-', refs git could misread", () => {
-  const refused = (arg: string, re: RegExp) => assert.throws(() => parseGitArg(arg), (e) => isTaskFailure(e) && re.test(e.message) && e.reason === "invalid-input", arg);
+  const refused = (arg: string, re: RegExp) =>
+    assert.throws(
+      () => parseGitArg(arg),
+      (e) => isTaskFailure(e) && re.test(e.message) && e.reason === "invalid-input",
+      arg,
+    );
   refused("ftp://h/r", /unknown scheme "ftp:\/\/"/);
   refused("ext::sh -c touch% /tmp/x", /not a git URL/);
   refused("git+-uhttps://h/r", /starts with '-'/);

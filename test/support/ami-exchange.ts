@@ -49,7 +49,15 @@ export async function runExchange(port: number, x: Exchange, root?: string): Pro
     };
     const out: Recorded = { ...x, answer: "" };
     if (x.login) {
-      ami.send(block([["Action", "Login"], ["Username", x.login.username], ["Secret", x.login.secret], ["Events", "off"], ["ActionID", "login"]]));
+      ami.send(
+        block([
+          ["Action", "Login"],
+          ["Username", x.login.username],
+          ["Secret", x.login.secret],
+          ["Events", "off"],
+          ["ActionID", "login"],
+        ]),
+      );
       out.loginAnswer = normalise(await next(5000), root);
       if (out.loginAnswer.includes("Error")) return out;
     }

@@ -110,7 +110,10 @@ export class FakeSession {
       case "challenge":
         return this.respond(id, "Success", [["Challenge", String(100000000 + Math.floor(Math.random() * 899999999))]]);
       case "ping":
-        return this.respond(id, "Success", [["Ping", "Pong"], ["Timestamp", (Date.now() / 1000).toFixed(6)]]);
+        return this.respond(id, "Success", [
+          ["Ping", "Pong"],
+          ["Timestamp", (Date.now() / 1000).toFixed(6)],
+        ]);
       case "events": {
         const mask = (action.eventmask ?? "").trim().toLowerCase();
         this.events = !AST_FALSE.has(mask);
@@ -129,7 +132,12 @@ export class FakeSession {
         const outcome = await this.host.reloadModule(module, "Reload");
         this.respond(id, outcome === "ok" ? "Success" : "Error", [["Message", RELOAD_MESSAGE[outcome]]]);
         // After the response, to every session reading `system` (this one included).
-        return this.host.broadcast("system", [["Event", "Reload"], ["Privilege", "system,all"], ["Module", module ?? "All"], ["Status", String(RELOAD_STATUS[outcome])]]);
+        return this.host.broadcast("system", [
+          ["Event", "Reload"],
+          ["Privilege", "system,all"],
+          ["Module", module ?? "All"],
+          ["Status", String(RELOAD_STATUS[outcome])],
+        ]);
       }
       default:
         return this.respond(id, "Error", [["Message", `Fake AMI: action ${known[0]} is not simulated`]]);
@@ -159,9 +167,24 @@ export class FakeSession {
     this.events = !AST_FALSE.has((action.events ?? "on").trim().toLowerCase());
     this.host.recordLogin(username, true);
     this.respond(id, "Success", [["Message", "Authentication accepted"]]);
-    this.event("system", [["Event", "FullyBooted"], ["Privilege", "system,all"], ["Uptime", String(this.host.uptimeSeconds())], ["LastReload", String(this.host.lastReloadSeconds())], ["Status", "Fully Booted"]]);
+    this.event("system", [
+      ["Event", "FullyBooted"],
+      ["Privilege", "system,all"],
+      ["Uptime", String(this.host.uptimeSeconds())],
+      ["LastReload", String(this.host.lastReloadSeconds())],
+      ["Status", "Fully Booted"],
+    ]);
     const address = this.socket.remoteAddress ?? "127.0.0.1";
-    this.host.broadcast("security", [["Event", "SuccessfulAuth"], ["Privilege", "security,all"], ["Severity", "Informational"], ["Service", "AMI"], ["EventVersion", "1"], ["AccountID", username], ["RemoteAddress", `IPV4/TCP/${address}/${this.socket.remotePort ?? 0}`], ["UsingPassword", "0"]]);
+    this.host.broadcast("security", [
+      ["Event", "SuccessfulAuth"],
+      ["Privilege", "security,all"],
+      ["Severity", "Informational"],
+      ["Service", "AMI"],
+      ["EventVersion", "1"],
+      ["AccountID", username],
+      ["RemoteAddress", `IPV4/TCP/${address}/${this.socket.remotePort ?? 0}`],
+      ["UsingPassword", "0"],
+    ]);
   }
 
   private async command(id: string | undefined, command: string): Promise<void> {

@@ -37,7 +37,12 @@ export function managerUsers(root: string): Record<string, FakeAmiUser> | undefi
   const dir = path.join(root, "etc/asterisk");
   const files = [path.join(dir, "manager.conf")];
   try {
-    files.push(...readdirSync(path.join(dir, "manager.d")).filter((f) => f.endsWith(".conf")).sort().map((f) => path.join(dir, "manager.d", f)));
+    files.push(
+      ...readdirSync(path.join(dir, "manager.d"))
+        .filter((f) => f.endsWith(".conf"))
+        .sort()
+        .map((f) => path.join(dir, "manager.d", f)),
+    );
   } catch {
     // no manager.d
   }
@@ -69,7 +74,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.stderr.write(`fake-asterisk: cannot listen on 127.0.0.1:${values.port ?? 5038}: ${e.message}\n`);
     process.exit(1);
   });
-  process.stdout.write(`fake Asterisk AMI on 127.0.0.1:${ami.port}, users: ${Object.keys(ami.users).join(", ")}; dialplan from ${path.join(root, "etc/asterisk/extensions_extra.d")}\n`);
+  process.stdout.write(
+    `fake Asterisk AMI on 127.0.0.1:${ami.port}, users: ${Object.keys(ami.users).join(", ")}; dialplan from ${path.join(root, "etc/asterisk/extensions_extra.d")}\n`,
+  );
   process.stdout.write("Ctrl-C stops it.\n");
   const stop = () => void ami.close().then(() => process.exit(0));
   process.once("SIGINT", stop);

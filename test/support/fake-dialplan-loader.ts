@@ -20,13 +20,11 @@ export interface Context {
   last?: { exten: string; priority: number };
 }
 
-
 /** Where the last load stopped on a syntax error (that file and all later ones were dropped). */
 export interface SyntaxStop {
   file: string;
   line: number;
 }
-
 
 export const BASE_CONTEXT = "xivo-extrafeatures";
 
@@ -67,7 +65,9 @@ export class Loader {
     this.lineBase += content.split("\n").length;
     for (let i = 0; i < lines.length; i++) {
       if (Buffer.byteLength(lines[i]) >= 8190) continue; // "Line N too long, skipping"
-      const text = this.uncomment(lines[i]).replace(/(^|[^\\]);.*$/, "$1").trim();
+      const text = this.uncomment(lines[i])
+        .replace(/(^|[^\\]);.*$/, "$1")
+        .trim();
       if (text === "") continue;
       if (text.startsWith("#")) {
         if (this.missingInclude(text)) return { file: name, line: i + 1 };
@@ -112,18 +112,22 @@ export class Loader {
     const equals = text.indexOf("=");
     if (equals < 0) return true; // only a warning: "No '=' (equal sign) in line"
     const key = text.slice(0, equals).trim().toLowerCase();
-    const value = text.slice(equals + 1).replace(/^>/, "").trim();
+    const value = text
+      .slice(equals + 1)
+      .replace(/^>/, "")
+      .trim();
     if (key === "include") this.current.includes.push(value);
     // pbx_config compares only the first four letters of `same`.
     if (key !== "exten" && !key.startsWith("same")) return true;
     // The extension ends at the first ',' outside a [...] class (a pattern's class may hold commas).
     let cut = 0;
-    for (let depth = 0; key === "exten" && cut < value.length && (value[cut] !== "," || depth > 0); cut++) depth += value[cut] === "[" ? 1 : value[cut] === "]" && depth > 0 ? -1 : 0;
+    for (let depth = 0; key === "exten" && cut < value.length && (value[cut] !== "," || depth > 0); cut++)
+      depth += value[cut] === "[" ? 1 : value[cut] === "]" && depth > 0 ? -1 : 0;
     const parts = (key === "exten" ? value.slice(cut + 1) : value).split(",");
     // EXT/CALLERID stays one key: Asterisk lists it apart, as "'EXT' (CID match 'CALLERID')".
     const first = key === "exten" ? value.slice(0, cut).replace(/\s+/g, "") : this.lastExten;
     // An unclosed `[` in a pattern swallows the rest of the line: no priority, the line is skipped.
-    if (first === undefined || (first.lastIndexOf("[") > first.lastIndexOf("]"))) return true;
+    if (first === undefined || first.lastIndexOf("[") > first.lastIndexOf("]")) return true;
     const exten = first;
     const priority = parts.shift()?.trim();
     // No application: Asterisk still adds the priority (it does nothing).
@@ -148,7 +152,8 @@ export class Loader {
     // `(+)` adds to a category read earlier and fails if there is none.
     if (options.some((o) => o.startsWith("+")) && !existing) return false;
     let target: Context;
-    if (options.includes("!")) this.templates.set(name, (target = { extensions: new Map(), includes: [] })); // never a context
+    if (options.includes("!"))
+      this.templates.set(name, (target = { extensions: new Map(), includes: [] })); // never a context
     else target = options.some((o) => o.startsWith("+")) && existing ? existing : this.context(name);
     for (const option of options.filter((o) => o !== "!" && !o.startsWith("+"))) {
       const base = this.templates.get(option) ?? this.contexts.get(option);
@@ -209,10 +214,8 @@ export class Loader {
   }
 }
 
-
 /** Where `;--` opens a block comment (`;---` is a plain comment), from `from`; -1 if nowhere. */
 function blockStart(line: string, from: number): number {
   for (let at = line.indexOf(";--", from); at >= 0; at = line.indexOf(";--", at + 1)) if (line[at + 3] !== "-") return at;
   return -1;
 }
-

@@ -30,7 +30,6 @@ export interface FakeDialplanOptions {
   extraInclude?: "#include" | "#tryinclude" | "nested";
 }
 
-
 /** How the root's extensions.conf includes extensions_extra.d (see `extraInclude`). */
 function includeMode(root: string): "#include" | "#tryinclude" | "nested" {
   let text: string;
@@ -42,7 +41,6 @@ function includeMode(root: string): "#include" | "#tryinclude" | "nested" {
   const m = /^#(include|tryinclude)\s+["<]?(?:\/etc\/asterisk\/)?extensions_extra\.d\//m.exec(text);
   return m ? (m[1] === "include" ? "#include" : "#tryinclude") : "nested";
 }
-
 
 /** Asterisk's extension match: exact, or a `_` pattern with X, Z, N, [..], `.` and `!`. */
 export function extensionMatches(pattern: string, exten: string): boolean {
@@ -61,7 +59,6 @@ export function extensionMatches(pattern: string, exten: string): boolean {
   }
   return new RegExp(`^${source}$`).test(exten);
 }
-
 
 function pad(text: string, width: number): string {
   return text.padEnd(width, " ");
@@ -96,7 +93,9 @@ export class FakeDialplan {
       let names: string[] = [];
       try {
         // glob(3) `*`: no dot files, sorted by byte value.
-        names = readdirSync(dir).filter((n) => !n.startsWith(".") && statSync(join(dir, n)).isFile()).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        names = readdirSync(dir)
+          .filter((n) => !n.startsWith(".") && statSync(join(dir, n)).isFile())
+          .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       } catch {
         names = [];
       }
@@ -152,7 +151,9 @@ export class FakeDialplan {
     if (exten !== undefined && counts.extensions === 0) {
       return { ok: false, lines: [`There is no existence of ${exten}@${only ?? ""} extension`] };
     }
-    lines.push(`-= ${plural(counts.extensions, "extension", "extensions")} (${plural(counts.priorities, "priority", "priorities")}) in ${plural(counts.contexts, "context", "contexts")}. =-`);
+    lines.push(
+      `-= ${plural(counts.extensions, "extension", "extensions")} (${plural(counts.priorities, "priority", "priorities")}) in ${plural(counts.contexts, "context", "contexts")}. =-`,
+    );
     return { ok: true, lines };
   }
 }

@@ -22,7 +22,8 @@ export const LOG = path.join(ROOT, "var/log/asterisk/messages");
 export const amiUrl = (user = "wazo", secret = "wazosecret") => `ami://${user}:${secret}@127.0.0.1:${AMI_PORT}`;
 
 /** What instance.sh ships in extensions_extra.d (kept, so the folder is never empty). */
-export const EXAMPLE_CONF = "; An example subroutine, as a Wazo server ships one in this folder.\n[pre-example]\nexten = s,1,NoOp(example subroutine)\nsame  =   n,Return()\n";
+export const EXAMPLE_CONF =
+  "; An example subroutine, as a Wazo server ships one in this folder.\n[pre-example]\nexten = s,1,NoOp(example subroutine)\nsame  =   n,Return()\n";
 
 /** One CLI command through `DIR/rx`; its output. */
 export function rx(command: string): string {
@@ -70,7 +71,7 @@ export async function logMark(): Promise<number> {
  * until the log has stopped growing for 150 ms first.
  */
 export async function logSince(mark: number): Promise<string[]> {
-  for (let size = -1, now = (await stat(LOG)).size; size !== now; ) {
+  for (let size = -1, now = (await stat(LOG)).size; size !== now;) {
     size = now;
     await new Promise((r) => setTimeout(r, 150));
     now = (await stat(LOG)).size;

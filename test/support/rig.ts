@@ -43,7 +43,11 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
 }
 
 /** Parses NDJSON output. */
-export const events = (stdout: string) => stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+export const events = (stdout: string) =>
+  stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, any>);
 
 export type Snapshot = Map<string, string>;
 
@@ -61,8 +65,15 @@ export async function snapshot(dir: string): Promise<Snapshot> {
       else if (st.isDirectory()) {
         out.set(r + "/", `dir ${mode}`);
         await walk(r);
-      } else if (!st.isFile()) out.set(r, `special ${mode}`); // a FIFO is never read: that would block
-      else out.set(r, `file ${mode} ${createHash("sha256").update(await readFile(p)).digest("hex")}`);
+      } else if (!st.isFile())
+        out.set(r, `special ${mode}`); // a FIFO is never read: that would block
+      else
+        out.set(
+          r,
+          `file ${mode} ${createHash("sha256")
+            .update(await readFile(p))
+            .digest("hex")}`,
+        );
     }
   }
   await walk("");
