@@ -38,3 +38,13 @@ test("imports follow the layer rule and close no new cycle", () => {
   assert.deepEqual(added, [], "imports against the layer rule (fix the import, or move the shared type down a layer)");
   assert.deepEqual(gone, [], "these are fixed: remove them from test/fixtures/layers/known-violations.json");
 });
+
+test("the tree is formatted (npm run format writes it)", () => {
+  const bin = path.join(REPO, "node_modules/prettier/bin/prettier.cjs");
+  const r = spawnSync(process.execPath, [bin, "--list-different", "src", "test", "scripts", "bench", ".dependency-cruiser.cjs"], {
+    cwd: REPO,
+    encoding: "utf8",
+  });
+  assert.equal(r.stdout.trim(), "", "these files are not formatted: run npm run format");
+  assert.equal(r.status, 0, r.stderr);
+});

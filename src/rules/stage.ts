@@ -116,13 +116,11 @@ export async function stagedItems(plugin: Plugin, pkgdir: string): Promise<{ ite
         file: plugin.rules?.rulesFile ?? plugin.makefile ?? plugin.dir,
         message: `${t} is not a file, a folder or a symbolic link (a device, socket or fifo)`,
       })),
-      ...intoState
-        .slice(0, 1)
-        .map((f) => ({
-          severity: "error" as const,
-          file: plugin.rules?.rulesFile ?? plugin.makefile ?? plugin.dir,
-          message: `${f.target} is inside the state folder of wazo-tasks`,
-        })),
+      ...intoState.slice(0, 1).map((f) => ({
+        severity: "error" as const,
+        file: plugin.rules?.rulesFile ?? plugin.makefile ?? plugin.dir,
+        message: `${f.target} is inside the state folder of wazo-tasks`,
+      })),
     ]);
 
   const items: Desired[] = [];
