@@ -3,11 +3,12 @@
  * (ami://user:secret@host:port), then <root>/etc/wazo-tasks/config.yml. The secret is read from
  * a file or the URL and never printed.
  */
-import { readFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { invalid, type Diagnostic } from "../model/diagnostic.js";
 import { issuesToDiagnostics, yamlLocator } from "../load/validate.js";
 import { parseYaml } from "../load/yaml.js";
+import { readLimited } from "../util/read-limited.js";
 
 import type { AmiConfig } from "./ami-url.js";
 
@@ -27,11 +28,11 @@ export interface AmiFlags {
 export const configPath = (root: string) => path.join(root, "etc/wazo-tasks/config.yml");
 
 async function readSecretFile(file: string, origin: string): Promise<string> {
-  try {
-    return (await readFile(file, "utf8")).replace(/\r?\n$/, "");
-  } catch (e) {
-    throw invalid(`cannot read the AMI secret file ${file} (${(e as NodeJS.ErrnoException).code ?? "error"}), named by ${origin}`);
-  }
+  await stat(file).catch((e: NodeJS.ErrnoException) => {
+    throw invalid(`cannot read the AMI secret file ${file} (${e.code ?? "error"}), named by ${origin}`);
+  });
+  const text = await readLimited(file, { what: "secret files", hint: `the file named by ${origin} holds the AMI secret only` });
+  return text.replace(/\r?\n$/, "");
 }
 
 export function parseAmiUrlSafe(url: string): Omit<AmiSettings, "origin"> {
@@ -71,9 +72,14 @@ export async function resolveAmiSettings(flags: AmiFlags, env: Readonly<Record<s
   };
 }
 
+/** The text of the configuration file, undefined when there is none; refused (exit 2, file named)
+ * when it is not a regular file or is over 1 MB. The market address is read from it too. */
+export const readConfigText = (root: string): Promise<string | undefined> =>
+  readLimited(configPath(root), { what: "configuration files", hint: "config.yml holds the ami: and market: settings only (docs/ami.md)", optional: true });
+
 async function readConfig(root: string): Promise<Omit<AmiSettings, "origin"> | undefined> {
   const file = configPath(root);
-  const text = await readFile(file, "utf8").catch(() => undefined);
+  const text = await readConfigText(root);
   if (text === undefined) return undefined;
   const parsed = parseYaml(text, file);
   if (!parsed.ok) throw invalid("invalid configuration file", withoutSecrets([parsed.diagnostic]));

@@ -2,10 +2,10 @@
  * Loading a plugin folder into a validated value. Nothing here touches the target tree.
  * A folder holds package.yml plus one executor: tasks.yml, tasks.ts, or a Makefile.
  */
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { invalid, positionOf, type Diagnostic } from "../model/diagnostic.js";
-import { kindOf } from "../util/file-kind.js";
+import { readLimited } from "../util/read-limited.js";
 import type { Tasks } from "./schema.js";
 import { validatePackage, validateTasks, yamlLocator, type Locator } from "./validate.js";
 import { parseYaml, type YamlPath } from "./yaml.js";
@@ -49,23 +49,10 @@ const exists = (p: string) =>
     () => false,
   );
 
-/** Descriptors, package.yml and Makefiles are small: a larger one is a mistake, not a plugin. */
-export const MAX_DESCRIPTOR_BYTES = 1024 * 1024;
-
 /** The text of a descriptor file; refused (exit 2, file named) when it is not a regular file or
- * is over the size limit, before anything reads it (a FIFO would hang, a device never end). */
-export async function readText(file: string): Promise<string> {
-  const st = await stat(file);
-  const refuse = (message: string, hint: string) => invalid(`cannot read ${file}`, [{ severity: "error", file, message, hint }]);
-  if (!st.isFile()) throw refuse(`${path.basename(file)} is ${kindOf(st)}, not a regular file`, `replace it with a regular file`);
-  if (st.size > MAX_DESCRIPTOR_BYTES)
-    throw refuse(
-      `${path.basename(file)} is ${(st.size / 1024 / 1024).toFixed(1)} MB; descriptors are limited to 1 MB`,
-      "keep data files beside the descriptor and copy them with a step",
-    );
-  const buf = await readFile(file);
-  return buf.toString("utf8");
-}
+ * is over the size limit (1 MB), before anything reads it (a FIFO would hang, a device never end). */
+export const readText = (file: string): Promise<string> =>
+  readLimited(file, { what: "descriptors", hint: "keep data files beside the descriptor and copy them with a step" });
 
 /** Loads and validates `dir`; every problem found is returned, not only the first. */
 export async function loadPlugin(dir: string): Promise<LoadResult> {

@@ -4,10 +4,10 @@
  * (Node's fetch) or from disk (file://). Its address: --market, WAZO_TASKS_MARKET_URL, `market:
  * url:` in <root>/etc/wazo-tasks/config.yml, else the public market wazo-plugind uses.
  */
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { TaskFailure, invalid } from "../model/diagnostic.js";
+import { megabytes, readLimited } from "../util/read-limited.js";
 import { compareVersions } from "../util/version.js";
 import type { SourceEnv } from "./types.js";
 import { stripCredentials } from "./url.js";
@@ -15,6 +15,8 @@ import { stripCredentials } from "./url.js";
 /** wazo-plugind's `market.host` default, with the market list path. */
 export const DEFAULT_MARKET_URL = "https://apps.wazo.community/0.1/plugins";
 const MARKET_TIMEOUT_MS = 30_000;
+/** The public market list is a few hundred kB; a list larger than this is not a market. */
+export const MAX_MARKET_BYTES = 8 * 1024 * 1024;
 
 const version = z.union([z.string(), z.number()]).transform(String);
 const MarketVersion = z.looseObject({
@@ -46,9 +48,9 @@ export async function marketUrl(flag: string | undefined, env: SourceEnv | undef
   // A library call that did not hand its environment reads neither it nor the config file.
   if (!env) return { url: DEFAULT_MARKET_URL, from: "the default" };
   if (env.WAZO_TASKS_MARKET_URL) return { url: env.WAZO_TASKS_MARKET_URL, from: "WAZO_TASKS_MARKET_URL" };
-  const { configPath } = await import("../asterisk/settings.js");
+  const { configPath, readConfigText } = await import("../asterisk/settings.js");
   const file = configPath(root);
-  const text = await readFile(file, "utf8").catch(() => undefined);
+  const text = await readConfigText(root);
   if (text) {
     const { parseYaml } = await import("../load/yaml.js");
     const parsed = parseYaml(text, file);
@@ -64,11 +66,16 @@ export async function readMarket(url: string): Promise<Market> {
   const hint = "check the market address (--market URL, WAZO_TASKS_MARKET_URL, or market: url: in etc/wazo-tasks/config.yml) and the network";
   let text: string;
   try {
-    if (url.startsWith("file://")) text = await readFile(fileURLToPath(url), "utf8");
+    if (url.startsWith("file://"))
+      text = await readLimited(fileURLToPath(url), {
+        what: "market lists",
+        hint: 'a market list is wazo-plugind\'s {"items": [...]}',
+        limit: MAX_MARKET_BYTES,
+      });
     else if (/^https?:\/\//i.test(url)) {
       const res = await fetch(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(MARKET_TIMEOUT_MS) });
       if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
-      text = await res.text();
+      text = await boundedBody(res, shown, hint);
     } else throw invalid(`unknown market address ${shown}`, [], "the market is an http://, https:// or file:// URL");
   } catch (e) {
     if (e instanceof Error && e.name === "TaskFailure") throw e;
@@ -98,6 +105,33 @@ export async function readMarket(url: string): Promise<Market> {
     );
   }
   return { url: shown, items: r.data.items };
+}
+
+/** The answer's body, read no further than MAX_MARKET_BYTES: a larger one is refused, not read whole. */
+async function boundedBody(res: Response, shown: string, hint: string): Promise<string> {
+  const tooLarge = (size: string) =>
+    new TaskFailure(
+      "market-failed",
+      `the market at ${shown} answered ${size}; market lists are limited to ${megabytes(MAX_MARKET_BYTES).replace(/\.0 /, " ")}`,
+      [],
+      hint,
+    );
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > MAX_MARKET_BYTES) {
+    await res.body?.cancel();
+    throw tooLarge(megabytes(declared));
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += chunk.length;
+    if (size > MAX_MARKET_BYTES) {
+      await res.body?.cancel().catch(() => {});
+      throw tooLarge(`more than ${megabytes(MAX_MARKET_BYTES).replace(/\.0 /, " ")}`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** `NAMESPACE/NAME[@VERSION]`, as named on the command line. */

@@ -1,0 +1,55 @@
+/**
+ * Reading a small file the user hands in (a descriptor, package.yml, the configuration file, a
+ * secret file, a market list on disk): refused, before anything reads it, when it is not a
+ * regular file (a FIFO would hang, a device never end) or is larger than the limit.
+ */
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
+import path from "node:path";
+import { invalid } from "../model/diagnostic.js";
+import { kindOf } from "./file-kind.js";
+
+/** Descriptors, package.yml, Makefiles and the configuration file are small: a larger one is a mistake. */
+export const MAX_INPUT_BYTES = 1024 * 1024;
+
+export const megabytes = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+
+export interface LimitedRead {
+  /** How the limit is named in the message ("descriptors are limited to 1 MB"). */
+  what: string;
+  /** The fix, shown when the file is too large. */
+  hint: string;
+  /** Bytes; default MAX_INPUT_BYTES. */
+  limit?: number;
+  /** A missing file (or a missing folder on its path) is undefined rather than an error. */
+  optional?: boolean;
+}
+
+/**
+ * The text of `file` (UTF-8), or an invalid-input error (exit 2) naming it. The file is checked
+ * through the descriptor it is read from, so what is checked is what is read.
+ */
+export async function readLimited(file: string, o: LimitedRead & { optional: true }): Promise<string | undefined>;
+export async function readLimited(file: string, o: LimitedRead): Promise<string>;
+export async function readLimited(file: string, o: LimitedRead): Promise<string | undefined> {
+  const limit = o.limit ?? MAX_INPUT_BYTES;
+  const refuse = (message: string, hint: string) => invalid(`cannot read ${file}`, [{ severity: "error", file, message, hint }]);
+  const shown = megabytes(limit).replace(/\.0 /, " ");
+  // O_NONBLOCK: opening a FIFO does not wait for a writer.
+  const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((e: NodeJS.ErrnoException) => {
+    if (o.optional && (e.code === "ENOENT" || e.code === "ENOTDIR")) return undefined;
+    throw e; // the caller names the file (an io failure, a market that cannot be read)
+  });
+  if (fh === undefined) return undefined;
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw refuse(`${path.basename(file)} is ${kindOf(st)}, not a regular file`, "replace it with a regular file");
+    if (st.size > limit) throw refuse(`${path.basename(file)} is ${megabytes(st.size)}; ${o.what} are limited to ${shown}`, o.hint);
+    const buf = await fh.readFile();
+    // It grew between the check and the read.
+    if (buf.length > limit) throw refuse(`${path.basename(file)} is over ${shown}; ${o.what} are limited to ${shown}`, o.hint);
+    return buf.toString("utf8");
+  } finally {
+    await fh.close();
+  }
+}
