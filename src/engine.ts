@@ -29,6 +29,7 @@ import { dropCachedTrees, SourceSession } from "./sources/session.js";
 import type { SourceRecord } from "./sources/types.js";
 import { emitUpToDate, loadSources, partitionUpToDate, shownArgs } from "./sources/load.js";
 import { PhaseTimer } from "./util/timings.js";
+import { codeCredentials, maskingEmit, type CodeCredentials } from "./code-credentials.js";
 
 export interface RunOptions extends SearchOptions, RulesRunOptions {
   /** Staging root; every absolute target is taken under it. Default "/". */
@@ -226,7 +227,7 @@ export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin
   }
 }
 
-async function expandAll(plugins: Plugin[], opts: RunOptions): Promise<Expanded[]> {
+async function expandAll(plugins: Plugin[], opts: RunOptions, code?: CodeCredentials): Promise<Expanded[]> {
   const staging = path.resolve(opts.root ?? "/") !== "/";
   return Promise.all(
     plugins.map(async (p) => {
@@ -236,7 +237,7 @@ async function expandAll(plugins: Plugin[], opts: RunOptions): Promise<Expanded[
       const e = await expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun });
       // A Makefile honouring DESTDIR is captured (never in a dry run); one writing absolute paths runs as written.
       if (opts.dryRun || !e.make?.honoursDestdir) return e;
-      return (await import("./make/capture.js")).captureMakeInstall(p, e, { root: path.resolve(opts.root ?? "/"), emit: opts.emit });
+      return (await import("./make/capture.js")).captureMakeInstall(p, e, { root: path.resolve(opts.root ?? "/"), emit: opts.emit, ami: code?.amiFor(p.name) });
     }),
   );
 }
@@ -268,7 +269,8 @@ async function plan(args: string[], opts: RunOptions): Promise<Plan> {
 }
 
 export async function installPlugins(args: string[], opts: RunOptions = {}): Promise<RunSummary> {
-  const emit = opts.emit ?? (() => {});
+  const masked = maskingEmit(opts.emit ?? (() => {}));
+  const emit = masked.emit;
   const root = path.resolve(opts.root ?? "/");
   const sources = opts.sources ?? sourcesFor({ ...opts, emit });
   let installed = false;
@@ -278,8 +280,9 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
     const plugins = await ctx.timer.time("load", () => loadArgs(args, { ...opts, emit, sources }));
     // The same source at the same commit: nothing to do, nothing run (unless --reinstall).
     const { todo, same } = partitionUpToDate(plugins, await readManifests(root), opts.reinstall === true);
+    const code = await codeCredentials(todo, opts, root, masked);
     const expanded = await ctx.timer.time("plan", async () => {
-      const all = await expandAll(todo, opts);
+      const all = await expandAll(todo, { ...opts, emit }, code);
       (await import("./plan/modes.js")).checkModes(all, opts.strict, emit);
       await lintDialplans(all, { noLint: opts.noLint, emit, root });
       return all;
@@ -310,6 +313,7 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
         staging: root !== "/",
         fault: (opts as InternalRunOptions).fault,
         signal: opts.signal,
+        amiFor: code.amiFor,
       });
       installed = !result.rolledBack;
       return { plan, result: { ...result, unchanged: result.unchanged + same.length } };
@@ -318,7 +322,8 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
 }
 
 export async function uninstallPlugins(names: string[], opts: RunOptions = {}): Promise<RunSummary> {
-  const emit = opts.emit ?? (() => {});
+  const masked = maskingEmit(opts.emit ?? (() => {}));
+  const emit = masked.emit;
   const root = path.resolve(opts.root ?? "/");
   return summarize("uninstall", opts, emit, async (ctx) => {
     emit({ type: "start", command: "uninstall", root, dryRun: opts.dryRun === true, plugins: names });
@@ -350,7 +355,11 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
         return { plan, manifests, chosen };
       });
       emitPlan(plan, emit);
-      for (const p of plan.plugins) emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: manifests.get(p.name)!.installedBy });
+      const code = await codeCredentials(chosen, opts, root, masked);
+      for (const p of plan.plugins) {
+        const m = manifests.get(p.name)!;
+        emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: m.installedBy, ...needsOf(m) });
+      }
       if (opts.dryRun) return { plan, preview: await ctx.timer.time("plan", () => emitPreview(plan, emit)) };
       await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
       throwIfAborted(opts.signal);
@@ -360,6 +369,7 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
         staging: root !== "/",
         fault: (opts as InternalRunOptions).fault,
         signal: opts.signal,
+        amiFor: code.amiFor,
       });
       // Fetched trees nothing installed comes from any more (git and market plugins).
       if (!result.rolledBack) await dropCachedTrees(root, chosen);
@@ -394,10 +404,21 @@ async function findMakefileIn(dir: string): Promise<boolean> {
 function announce(plan: Plan, plugins: Plugin[], emit: Emit) {
   emitPlan(plan, emit);
   for (const p of plan.plugins) {
-    const kind = plugins.find((x) => x.name === p.name)?.kind ?? "descriptor";
-    emit({ type: "plugin", name: p.name, version: p.version, action: p.action, previousVersion: p.previousVersion, kind });
+    const plugin = plugins.find((x) => x.name === p.name);
+    emit({
+      type: "plugin",
+      name: p.name,
+      version: p.version,
+      action: p.action,
+      previousVersion: p.previousVersion,
+      kind: plugin?.kind ?? "descriptor",
+      ...needsOf(plugin),
+    });
   }
 }
+
+/** The plugin event's `needs`, only when the plugin declares something. */
+const needsOf = (p: { needs?: Plugin["needs"] } | undefined) => (p?.needs?.length ? { needs: p.needs } : {});
 
 /** Connects to Asterisk before the first change when the plan will need it, so a wrong
  * password or a missing permission leaves the target untouched. */

@@ -4,6 +4,7 @@
  */
 import { chmod } from "node:fs/promises";
 import path from "node:path";
+import type { AmiConfig } from "../asterisk/ami-url.js";
 import { TaskFailure, type FailureFacts } from "../model/diagnostic.js";
 import { isErrnoError, ioFailure, refineIoError } from "../model/failure.js";
 import type { Emit, StepStatus } from "../model/event.js";
@@ -29,6 +30,8 @@ export interface ApplyOptions extends HandlerContext {
   signal?: AbortSignal;
   /** Where the time of each phase is added (the summary's `timings`). */
   timer?: PhaseTimer;
+  /** The AMI settings handed to a plugin's code, when it declares `needs: [ami]`. */
+  amiFor?: (plugin: string) => AmiConfig | undefined;
 }
 
 export interface ApplyResult {
@@ -258,6 +261,7 @@ async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: ApplyOptions
       const { runMake } = await import("../make/runner.js");
       const r = await runMake(op.dir, op.target, {
         destdir: op.destdir,
+        ami: opts.amiFor?.(plugin),
         timeoutMs: 10 * 60_000,
         onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }),
       });
@@ -276,7 +280,7 @@ async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: ApplyOptions
     }
     case "run": {
       // DESTDIR tells a program (often a converted Makefile line) where the staging root is.
-      const env = childEnv(process.env, { DESTDIR: root === "/" ? "" : root });
+      const env = childEnv(process.env, { DESTDIR: root === "/" ? "" : root }, opts.amiFor?.(plugin));
       const r = await runProcess(op.argv, {
         cwd: op.cwd,
         env,

@@ -29,6 +29,14 @@ export interface ConnectOptions {
   envPath?: string;
 }
 
+/** The AMI settings a library call asked for (as controlFor reads them), or undefined when it
+ * gave none: nothing is read from the environment unless `ami` is "auto". */
+export async function amiSettingsFor(o: { ami?: AmiOption; amiFlags?: AmiFlags; env?: Environment }, root: string): Promise<AmiConfig | undefined> {
+  if (o.ami === undefined) return undefined;
+  if (o.ami === "auto") return resolveAmiSettings(o.amiFlags ?? {}, o.env ?? process.env, root);
+  return typeof o.ami === "string" ? parseAmiUrl(o.ami) : o.ami;
+}
+
 /** The control a library call asked for: nothing is read from the environment unless `ami` is "auto". */
 export async function controlFor(
   o: { ami?: AmiOption; amiFlags?: AmiFlags; env?: Environment; amiLog?: (line: string) => void },

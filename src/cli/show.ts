@@ -25,6 +25,7 @@ export default async function show(args: string[], flags: CommonFlags): Promise<
         dir: p.dir,
         descriptor: p.tasksFile ?? p.makefile,
         extensions,
+        ...(p.needs?.length ? { needs: p.needs } : {}),
         ...(p.origin ? { origin: p.origin } : {}),
         ...(installed?.origin ? { installedOrigin: installed.origin } : {}),
       };
@@ -32,11 +33,12 @@ export default async function show(args: string[], flags: CommonFlags): Promise<
       else {
         const ext = extensions.length ? extensions.map((x) => `${x.extension}@${x.context} (${x.file})`).join("\n              ") : "none";
         const from = p.origin ? `  source:     ${describeSource(p.origin)}\n` : "";
+        const needs = p.needs?.includes("ami") ? "  needs:      ami (this plugin's code gets the AMI credentials)\n" : "";
         const inst = installed
           ? `  installed:  ${installed.version}${installed.origin ? ` from ${describeSource(installed.origin)}` : ` from the folder ${installed.source}`}\n`
           : "";
         process.stdout.write(
-          `${p.name} ${p.version}: ${p.description}\n  folder:     ${p.dir}\n${from}  executor:   ${p.kind}${meta.descriptor ? ` (${meta.descriptor})` : ""}\n  extensions: ${ext}\n${inst}  plan on ${opts.root ?? "/"}:\n`,
+          `${p.name} ${p.version}: ${p.description}\n  folder:     ${p.dir}\n${from}  executor:   ${p.kind}${meta.descriptor ? ` (${meta.descriptor})` : ""}\n  extensions: ${ext}\n${needs}${inst}  plan on ${opts.root ?? "/"}:\n`,
         );
       }
       const summary = await installPlugins(p.origin ? args.slice(0, 1) : [p.dir], { ...opts, dryRun: true });

@@ -3,7 +3,7 @@
 /* eslint-disable */
 "use strict";
 export const pkg = validate10;
-const schema11 = {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9-]*$"},"description":{"type":"string"},"version":{"type":"string","minLength":1}},"required":["name","description","version"],"additionalProperties":false};
+const schema11 = {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9-]*$"},"description":{"type":"string"},"version":{"type":"string","minLength":1},"needs":{"type":"array","items":{"type":"string","enum":["ami"]}}},"required":["name","description","version"],"additionalProperties":false};
 const pattern0 = new RegExp("^[a-z0-9][a-z0-9-]*$", "");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -19,7 +19,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((key0 === "name") || (key0 === "description")) || (key0 === "version"))){
+if(!((((key0 === "name") || (key0 === "description")) || (key0 === "version")) || (key0 === "needs"))){
 validate10.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -78,6 +78,42 @@ var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.needs !== undefined){
+let data3 = data.needs;
+const _errs8 = errors;
+if(errors === _errs8){
+if(Array.isArray(data3)){
+var valid1 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+const _errs10 = errors;
+if(typeof data4 !== "string"){
+validate10.errors = [{instancePath:instancePath+"/needs/" + i0,schemaPath:"#/properties/needs/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data4 === "ami")){
+validate10.errors = [{instancePath:instancePath+"/needs/" + i0,schemaPath:"#/properties/needs/items/enum",keyword:"enum",params:{allowedValues: schema11.properties.needs.items.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid1 = _errs10 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate10.errors = [{instancePath:instancePath+"/needs",schemaPath:"#/properties/needs/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }

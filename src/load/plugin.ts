@@ -6,7 +6,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { invalid, positionOf, type Diagnostic } from "../model/diagnostic.js";
 import { readLimited } from "../util/read-limited.js";
-import type { Tasks } from "./schema.js";
+import type { Need, PackageMeta, Tasks } from "./schema.js";
 import { validatePackage, validateTasks, yamlLocator, type Locator } from "./validate.js";
 import { parseYaml, type YamlPath } from "./yaml.js";
 
@@ -22,6 +22,8 @@ export interface Plugin {
   name: string;
   version: string;
   description: string;
+  /** What its code is handed (package.yml `needs:`); wazo-plugind plugins declare nothing. */
+  needs?: Need[];
   /** Absolute path of the plugin folder. */
   dir: string;
   kind: PluginKind;
@@ -76,7 +78,7 @@ export async function loadPlugin(dir: string): Promise<LoadResult> {
   const diagnostics: Diagnostic[] = [];
   const metaText = await readText(metaFile);
   const parsed = parseYaml(metaText, metaFile);
-  let meta: { name: string; version: string; description: string } | undefined;
+  let meta: PackageMeta | undefined;
   if (!parsed.ok) diagnostics.push(parsed.diagnostic);
   else {
     const v = await validatePackage(parsed.doc.value, yamlLocator(parsed.doc));

@@ -5,6 +5,13 @@
 import { z } from "zod";
 import { STEP_KINDS, stepKind, type StepKind } from "./step-kinds.js";
 
+/**
+ * What a plugin's code may be handed, declared in package.yml (`needs: [ami]`):
+ * - `ami`: the AMI settings of the run (src/util/process.ts, childEnv).
+ */
+export const NEEDS = ["ami"] as const;
+export type Need = (typeof NEEDS)[number];
+
 /** `package.yml`: the plugin's metadata. */
 export const PackageSchema = z
   .strictObject({
@@ -14,6 +21,12 @@ export const PackageSchema = z
       .describe("Name installed and shown; may differ from the folder name."),
     description: z.string().describe("One line saying what the plugin does."),
     version: z.string().min(1).describe('Version as a string; quote numbers ("1.0").'),
+    needs: z
+      .array(z.enum(NEEDS))
+      .optional()
+      .describe(
+        "What the plugin's code (run: steps, make) is given beyond a scrubbed environment. ami: the AMI settings, as WAZO_TASKS_AMI_HOST, WAZO_TASKS_AMI_PORT, WAZO_TASKS_AMI_USER and WAZO_TASKS_AMI_SECRET.",
+      ),
   })
   .describe("package.yml: plugin metadata");
 export type PackageMeta = z.infer<typeof PackageSchema>;

@@ -10,6 +10,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:
 import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { AmiConfig } from "../asterisk/ami-url.js";
 import type { Plugin } from "../load/plugin.js";
 import type { Step } from "../load/schema.js";
 import { invalid, TaskFailure } from "../model/diagnostic.js";
@@ -38,7 +39,11 @@ async function tempFolder(prefix: string): Promise<string> {
 }
 
 /** Runs `make install` of `plugin` into a staging folder; what it staged and asked for, as items. */
-export async function captureMakeInstall(plugin: Plugin, predicted: Expanded, opts: { root: string; emit?: Emit; timeoutMs?: number }): Promise<Expanded> {
+export async function captureMakeInstall(
+  plugin: Plugin,
+  predicted: Expanded,
+  opts: { root: string; emit?: Emit; timeoutMs?: number; ami?: AmiConfig },
+): Promise<Expanded> {
   const base = await tempFolder("wazo-tasks-make-");
   const stage = path.join(base, "stage");
   await mkdir(stage, { mode: 0o755 });
@@ -62,6 +67,7 @@ export async function captureMakeInstall(plugin: Plugin, predicted: Expanded, op
   const r = await runMake(plugin.dir, "install", {
     destdir: stage,
     env,
+    ami: opts.ami,
     timeoutMs: opts.timeoutMs ?? 10 * 60_000,
     onLine: (stream, line) => opts.emit?.({ type: "output", plugin: plugin.name, stream, line }),
   }).finally(() => process.off("SIGINT", onSignal).off("SIGTERM", onSignal));

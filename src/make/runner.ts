@@ -3,6 +3,7 @@
  * DESTDIR passed both ways make reads it, output streamed by line, a timeout that kills the
  * whole process group (make's children included).
  */
+import type { AmiConfig } from "../asterisk/ami-url.js";
 import { childEnv, findOnPath, runProcess } from "../util/process.js";
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -21,6 +22,8 @@ export interface RunMakeOptions {
   keepLines?: number;
   /** Time between SIGTERM and SIGKILL on timeout (default 2000 ms). */
   killGraceMs?: number;
+  /** The AMI settings, for a plugin that declares `needs: [ami]` (see childEnv). */
+  ami?: AmiConfig;
 }
 
 export interface MakeRun {
@@ -87,7 +90,7 @@ export async function runMake(pluginDir: string, target: string, opts: RunMakeOp
 }
 
 function makeEnv(opts: RunMakeOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = childEnv(opts.env ?? process.env);
+  const env: NodeJS.ProcessEnv = childEnv(opts.env ?? process.env, {}, opts.ami);
   // Started from inside another make, these would pass its jobserver and variables down.
   for (const name of ["MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"]) delete env[name];
   if (opts.destdir !== undefined) env.DESTDIR = opts.destdir === "" ? "" : resolve(opts.destdir);

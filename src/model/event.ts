@@ -49,7 +49,16 @@ export type Event =
       }[];
       handlers: string[];
     }
-  | { type: "plugin"; name: string; version: string; action: PluginAction; previousVersion?: string; kind: string }
+  | {
+      type: "plugin";
+      name: string;
+      version: string;
+      action: PluginAction;
+      previousVersion?: string;
+      kind: string;
+      /** What the plugin's code is handed (package.yml `needs:`); absent when nothing. */
+      needs?: "ami"[];
+    }
   | { type: "step"; plugin: string; kind: string; target: string; status: StepStatus; detail?: string; diff?: string; files?: StepFile[] }
   | { type: "output"; plugin: string; stream: "stdout" | "stderr"; line: string }
   | { type: "handler"; kind: "reload" | "restart" | "asterisk"; name: string; status: "done" | "failed" | "skipped" | "would run"; message?: string }

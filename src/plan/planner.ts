@@ -375,7 +375,8 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
 
     const handlers = e.handlers;
     let manifest: Manifest | undefined = prev;
-    if (changed || !prev || originChanged) {
+    const needsChanged = String(e.plugin.needs ?? []) !== String(prev?.needs ?? []);
+    if (changed || !prev || originChanged || needsChanged) {
       manifest = {
         format: MANIFEST_FORMAT,
         name,
@@ -392,6 +393,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
         preserved: [...(prev?.preserved ?? []), ...preserved],
         reloadPending: [],
         ...(e.plugin.origin ? { origin: e.plugin.origin } : {}),
+        ...(e.plugin.needs?.length ? { needs: e.plugin.needs } : {}),
       };
       const content = serializeManifest(manifest);
       stateOps.push({

@@ -86,6 +86,7 @@ export function humanLogger(o: LoggerOptions): Logger {
           c(1, `${one(e.name)} ${one(e.version)}`) +
             c(2, ` (${e.action}${e.previousVersion && e.previousVersion !== e.version ? ` from ${one(e.previousVersion)}` : ""}, ${e.kind})`),
         );
+        if (e.needs?.includes("ami")) say(`  ${c(33, "note")}: this plugin's code gets the AMI credentials (needs: [ami] in package.yml)`);
         break;
       case "step": {
         header(e.plugin);

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import type { Step } from "../load/schema.js";
+import type { Need, Step } from "../load/schema.js";
 import { invalid } from "../model/diagnostic.js";
 import type { RulesManifestInfo } from "../rules/types.js";
 import type { SourceRecord } from "../sources/types.js";
@@ -48,6 +48,8 @@ export interface Manifest {
   rules?: RulesManifestInfo;
   /** Where the plugin was fetched from (git, market); absent when installed from a folder. */
   origin?: SourceRecord;
+  /** What its code is handed (package.yml `needs:`), so that uninstall hands the same. */
+  needs?: Need[];
 }
 
 /** A plugin name as one file name: `NAMESPACE/NAME` (rules plugins) becomes `NAMESPACE+NAME` (no plain name has a '+'). */

@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { z } from "zod";
-import { StepSchema } from "../load/schema.js";
+import { NEEDS, StepSchema } from "../load/schema.js";
 import { isPlainRelative, STATE_DIR } from "./paths.js";
 
 /** A path on the PBX: absolute, normalized, no `..`, not the root itself. */
@@ -52,6 +52,7 @@ export const ManifestSchema = z.looseObject({
   preserved: z.array(z.object({ path: pbxPath, backup: inState("preserved"), mode, link: z.string().optional() })),
   reloadPending: z.array(HandlerSchema),
   rules: z.looseObject({ copy: inState("rules") }).optional(),
+  needs: z.array(z.enum(NEEDS)).optional(),
 });
 
 export const PendingSchema = z.object({ handlers: z.array(HandlerSchema) });

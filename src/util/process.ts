@@ -186,12 +186,20 @@ export function killChildren(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): void {
 
 /**
  * The environment plugin code gets: this process's, without wazo-tasks' own settings (the AMI
- * URL holds a secret) nor anything naming AMI.
+ * URL holds a secret) nor anything naming AMI. `ami`, for a plugin that declares `needs: [ami]`:
+ * the run's AMI settings, one variable each (no URL to decode, whatever the secret holds).
  */
-export function childEnv(env: Env = process.env, extra: Env = {}): Record<string, string | undefined> {
+export function childEnv(
+  env: Env = process.env,
+  extra: Env = {},
+  ami?: { host: string; port: number; username: string; secret: string },
+): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(env)) if (!/^WAZO_TASKS_|(^|_)AMI(_|$)/i.test(k)) out[k] = v;
-  return { ...out, ...extra };
+  const granted = ami
+    ? { WAZO_TASKS_AMI_HOST: ami.host, WAZO_TASKS_AMI_PORT: String(ami.port), WAZO_TASKS_AMI_USER: ami.username, WAZO_TASKS_AMI_SECRET: ami.secret }
+    : {};
+  return { ...out, ...extra, ...granted };
 }
 
 function readLines(stream: NodeJS.ReadableStream, name: Stream, onLine: (stream: Stream, line: string) => void): void {
