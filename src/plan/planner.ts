@@ -72,7 +72,6 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
     };
     const entries: ManifestEntry[] = [];
     const preserved: Manifest["preserved"] = [];
-    const stateOps: FileOp[] = [];
     const preserveOps: FileOp[] = [];
     const warnings: string[] = [];
     const fact = (p: string): Fact => facts.paths.get(p) ?? { type: "absent" };
@@ -323,109 +322,183 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
       if (s.kind === "copy" && writes.length === 1) s.label = writes[0].display;
     }
     const orderedSteps = [...steps.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s);
-
-    // A Makefile plugin: make does what its steps describe; they are journaled and previewed.
-    if (e.make) for (const s of orderedSteps) s.viaMake = true;
-
-    // Upgrade: what the installed version had and this one no longer ships goes away.
-    const keep = new Set(entries.map((x) => x.path));
-    const dropped = (prev?.files ?? []).filter((x) => !keep.has(x.path)).reverse();
-    if (dropped.length) {
-      const step: PlannedStep = { plugin: name, kind: "remove", label: "files no longer shipped", ops: [] };
-      for (const x of dropped) {
-        const op = removalOp(facts, x, opts.force === true);
-        if (op) step.ops.push(op);
-        if (op?.kept) warnings.push(op.kept);
-      }
-      orderedSteps.push(step);
+    const format = formatOf(e);
+    if (format.stepsViaRun) for (const s of orderedSteps) s.viaMake = true;
+    const dropped = noLongerShipped(name, prev, entries, facts, opts.force === true);
+    if (dropped) {
+      orderedSteps.push(dropped.step);
+      warnings.push(...dropped.warnings);
     }
-
-    const fileChanged = orderedSteps.some((s) => s.ops.some((o) => o.op !== "run" && o.change !== "none"));
-    const versionChanged = prev?.version !== e.plugin.version;
-    // A Makefile whose effect cannot be predicted runs every time, as make would.
-    // A new commit with the same files and version changes nothing but the recorded source.
-    const originChanged = (e.plugin.origin?.commit ?? "") !== (prev?.origin?.commit ?? "") || (e.plugin.origin?.url ?? "") !== (prev?.origin?.url ?? "");
-    const changed =
-      fileChanged ||
-      versionChanged ||
-      opts.reinstall === true ||
-      (!prev && orderedSteps.some((s) => s.ops.length > 0)) ||
-      (e.make !== undefined && !e.make.convertible);
-    if (e.make)
-      orderedSteps.push({
-        plugin: name,
-        kind: "make",
-        label: `make ${e.make.target}`,
-        notSimulated: !e.make.convertible,
-        recipe: e.make.convertible ? undefined : e.make.recipe,
-        viaMake: false,
-        ops: [
-          {
-            op: "make",
-            dir: e.make.dir,
-            target: e.make.target,
-            destdir: facts.root === "/" ? undefined : facts.root,
-            display: `make ${e.make.target}`,
-            change: changed ? "update" : "none",
-          },
-        ],
-      });
-    if (!changed)
-      for (const s of orderedSteps) if (s.ops.some((o) => o.op === "run")) s.ops = s.ops.map((o) => (o.op === "run" ? { ...o, change: "none" } : o));
-
-    const handlers = e.handlers;
-    let manifest: Manifest | undefined = prev;
-    const needsChanged = String(e.plugin.needs ?? []) !== String(prev?.needs ?? []);
-    if (changed || !prev || originChanged || needsChanged) {
-      manifest = {
-        format: MANIFEST_FORMAT,
-        name,
-        version: e.plugin.version,
-        description: e.plugin.description,
-        source: e.plugin.dir,
-        installedBy: e.plugin.kind === "make" ? "make" : "descriptor",
-        installedAt: opts.now,
-        files: entries,
-        handlers: dedupe(handlers.map((h) => h.handler)),
-        verify: e.verify,
-        uninstall: e.plugin.tasks?.uninstall ?? [],
-        extensions: e.extensions ?? prev?.extensions ?? [],
-        preserved: [...(prev?.preserved ?? []), ...preserved],
-        reloadPending: [],
-        ...(e.plugin.origin ? { origin: e.plugin.origin } : {}),
-        ...(e.plugin.needs?.length ? { needs: e.plugin.needs } : {}),
-      };
-      const content = serializeManifest(manifest);
-      stateOps.push({
-        op: "write",
-        path: manifestPath(facts.root, name),
-        display: manifestPath(facts.root, name),
-        content,
-        mode: 0o644,
-        sha256: sha256(content),
-        size: content.length,
-        change: prev ? "update" : "create",
-      });
-    }
-    if (preserveOps.length) orderedSteps.unshift({ plugin: name, kind: "preserve", label: "originals kept in the state folder", ops: preserveOps });
-    if (stateOps.length) orderedSteps.push({ plugin: name, kind: "state", label: "installed state", ops: stateOps });
-    plugins.push({
-      name,
-      version: e.plugin.version,
-      previousVersion: prev?.version,
-      action: !prev ? "install" : versionChanged ? "upgrade" : "reinstall",
-      steps: orderedSteps,
-      handlers,
-      asterisk: changed ? e.asterisk : [],
-      verify: e.verify.map((v) => ({ ...v, expect: "present" as const })),
-      manifest,
-      changed,
-      warnings,
-    });
+    const decision = decideChange(e, prev, orderedSteps, format, opts);
+    const runStep = format.runStep?.(facts.root, decision.changed);
+    if (runStep) orderedSteps.push(runStep);
+    if (!decision.changed) quietRuns(orderedSteps);
+    const state = manifestStep(e, prev, entries, preserved, format, decision, facts.root, opts.now);
+    plugins.push(assemblePlugin(e, prev, { preserveOps, steps: orderedSteps, stateOps: state.ops, warnings }, state.manifest, decision));
   }
   if (conflicts.list.length)
     throw new TaskFailure(conflicts.adminEdits === conflicts.list.length ? "admin-edit" : "conflict", "refused before any change", conflicts.list);
   return finishPlan(facts.root, "install", plugins);
+}
+
+/**
+ * The few facts of the plugin's format the planner needs, read in one place: whether another
+ * program does what the steps describe (make: the steps are only journaled and previewed), the
+ * step that runs it, and what the manifest records of the format.
+ */
+interface FormatInfo {
+  stepsViaRun: boolean;
+  /** Its effect cannot be predicted: it runs every time, as make would. */
+  alwaysRuns: boolean;
+  /** The step running that program, after the plugin's own steps. */
+  runStep?: (root: string, changed: boolean) => PlannedStep;
+  installedBy: Manifest["installedBy"];
+  uninstall: Manifest["uninstall"];
+}
+
+function formatOf(e: Expanded): FormatInfo {
+  const make = e.make;
+  return {
+    stepsViaRun: make !== undefined,
+    alwaysRuns: make !== undefined && !make.convertible,
+    runStep: make
+      ? (root, changed) => ({
+          plugin: e.plugin.name,
+          kind: "make",
+          label: `make ${make.target}`,
+          notSimulated: !make.convertible,
+          recipe: make.convertible ? undefined : make.recipe,
+          viaMake: false,
+          ops: [
+            {
+              op: "make",
+              dir: make.dir,
+              target: make.target,
+              destdir: root === "/" ? undefined : root,
+              display: `make ${make.target}`,
+              change: changed ? "update" : "none",
+            },
+          ],
+        })
+      : undefined,
+    installedBy: e.plugin.kind === "make" ? "make" : "descriptor",
+    uninstall: e.plugin.tasks?.uninstall ?? [],
+  };
+}
+
+/** Upgrade: what the installed version had and this one no longer ships goes away. */
+function noLongerShipped(
+  name: string,
+  prev: Manifest | undefined,
+  entries: ManifestEntry[],
+  facts: Facts,
+  force: boolean,
+): { step: PlannedStep; warnings: string[] } | undefined {
+  const keep = new Set(entries.map((x) => x.path));
+  const dropped = (prev?.files ?? []).filter((x) => !keep.has(x.path)).reverse();
+  if (!dropped.length) return undefined;
+  const step: PlannedStep = { plugin: name, kind: "remove", label: "files no longer shipped", ops: [] };
+  const warnings: string[] = [];
+  for (const x of dropped) {
+    const op = removalOp(facts, x, force);
+    if (op) step.ops.push(op);
+    if (op?.kept) warnings.push(op.kept);
+  }
+  return { step, warnings };
+}
+
+interface ChangeDecision {
+  /** Anything to do: its runs and handlers run, its manifest is written. */
+  changed: boolean;
+  versionChanged: boolean;
+  /** Only the recorded source changed (a new commit with the same files and version). */
+  originChanged: boolean;
+}
+
+/** Changed or unchanged: a file operation that changes something, a new version, a first install
+ * that does anything, --reinstall, or a format whose effect cannot be predicted. */
+function decideChange(e: Expanded, prev: Manifest | undefined, steps: PlannedStep[], format: FormatInfo, opts: PlanOptions): ChangeDecision {
+  const fileChanged = steps.some((s) => s.ops.some((o) => o.op !== "run" && o.change !== "none"));
+  const versionChanged = prev?.version !== e.plugin.version;
+  const originChanged = (e.plugin.origin?.commit ?? "") !== (prev?.origin?.commit ?? "") || (e.plugin.origin?.url ?? "") !== (prev?.origin?.url ?? "");
+  const changed = fileChanged || versionChanged || opts.reinstall === true || (!prev && steps.some((s) => s.ops.length > 0)) || format.alwaysRuns;
+  return { changed, versionChanged, originChanged };
+}
+
+/** An unchanged plugin runs none of its programs. */
+function quietRuns(steps: PlannedStep[]): void {
+  for (const s of steps) if (s.ops.some((o) => o.op === "run")) s.ops = s.ops.map((o) => (o.op === "run" ? { ...o, change: "none" } : o));
+}
+
+/** The manifest to record and the operation writing it; the installed one stays when nothing changed. */
+function manifestStep(
+  e: Expanded,
+  prev: Manifest | undefined,
+  entries: ManifestEntry[],
+  preserved: Manifest["preserved"],
+  format: FormatInfo,
+  decision: ChangeDecision,
+  root: string,
+  now: string,
+): { manifest: Manifest | undefined; ops: FileOp[] } {
+  if (!decision.changed && prev && !decision.originChanged) return { manifest: prev, ops: [] };
+  const name = e.plugin.name;
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    name,
+    version: e.plugin.version,
+    description: e.plugin.description,
+    source: e.plugin.dir,
+    installedBy: format.installedBy,
+    installedAt: now,
+    files: entries,
+    handlers: dedupe(e.handlers.map((h) => h.handler)),
+    verify: e.verify,
+    uninstall: format.uninstall,
+    extensions: e.extensions ?? prev?.extensions ?? [],
+    preserved: [...(prev?.preserved ?? []), ...preserved],
+    reloadPending: [],
+    ...(e.plugin.origin ? { origin: e.plugin.origin } : {}),
+  };
+  const content = serializeManifest(manifest);
+  const op: FileOp = {
+    op: "write",
+    path: manifestPath(root, name),
+    display: manifestPath(root, name),
+    content,
+    mode: 0o644,
+    sha256: sha256(content),
+    size: content.length,
+    change: prev ? "update" : "create",
+  };
+  return { manifest, ops: [op] };
+}
+
+/** One plugin's plan: the originals kept first, its steps, its state last. */
+function assemblePlugin(
+  e: Expanded,
+  prev: Manifest | undefined,
+  parts: { preserveOps: FileOp[]; steps: PlannedStep[]; stateOps: FileOp[]; warnings: string[] },
+  manifest: Manifest | undefined,
+  decision: ChangeDecision,
+): PluginPlan {
+  const name = e.plugin.name;
+  const steps = [...parts.steps];
+  if (parts.preserveOps.length) steps.unshift({ plugin: name, kind: "preserve", label: "originals kept in the state folder", ops: parts.preserveOps });
+  if (parts.stateOps.length) steps.push({ plugin: name, kind: "state", label: "installed state", ops: parts.stateOps });
+  return {
+    name,
+    version: e.plugin.version,
+    previousVersion: prev?.version,
+    action: !prev ? "install" : decision.versionChanged ? "upgrade" : "reinstall",
+    steps,
+    handlers: e.handlers,
+    asterisk: decision.changed ? e.asterisk : [],
+    verify: e.verify.map((v) => ({ ...v, expect: "present" as const })),
+    manifest,
+    changed: decision.changed,
+    warnings: parts.warnings,
+  };
 }
 
 /** The removal of a recorded path; an admin-edited file is kept unless forced. */
