@@ -17,7 +17,8 @@ import {
   type ManifestEntry,
 } from "../state/manifest.js";
 import { sha256 } from "../util/hash.js";
-import type { Expanded } from "./expand.js";
+import type { Desired, Expanded } from "./expand.js";
+import { unreachable } from "../util/unreachable.js";
 import { escapeOf, rooted, unfitPath, type Fact, type Facts } from "./facts.js";
 import { folderKept } from "./folders.js";
 
@@ -39,31 +40,250 @@ export function pathsOfInterest(expanded: Expanded[], manifests: Map<string, Man
   return out;
 }
 
-class Conflicts {
-  list: Diagnostic[] = [];
-  /** How many of them are admin edits (the run's reason is `admin-edit` when all are). */
-  adminEdits = 0;
-  add(plugin: string, file: string, message: string, hint?: string, diffWith?: Diagnostic["diffWith"]) {
-    this.list.push({ severity: "error", file, message: `${plugin}: ${message}`, hint, diffWith });
+/** What one plugin brings to the planner, read once. */
+interface PluginInput {
+  /** Its place in the run: conflicts are listed in plugin order, then item order. */
+  index: number;
+  e: Expanded;
+  name: string;
+  prev?: Manifest;
+  /** Where a conflict without a step position is reported. */
+  where: string;
+  /** The installed version's entries by path. */
+  recorded: Map<string, ManifestEntry>;
+  /** Folders the installed version created. */
+  ours: Set<string>;
+}
+
+/** Desired state per plugin, beside what its installed version recorded. */
+function pluginInputs(expanded: Expanded[], manifests: Map<string, Manifest>): PluginInput[] {
+  return expanded.map((e, index) => {
+    const prev = manifests.get(e.plugin.name);
+    const recorded = new Map<string, ManifestEntry>();
+    for (const x of prev?.files ?? []) if (!recorded.has(x.path)) recorded.set(x.path, x);
+    return {
+      index,
+      e,
+      name: e.plugin.name,
+      prev,
+      where: e.plugin.tasksFile ?? e.plugin.dir,
+      recorded,
+      ours: new Set((prev?.files ?? []).filter((x) => x.type === "dir").map((x) => x.path)),
+    };
+  });
+}
+
+/** A refusal, tied to the item that caused it. */
+interface Conflict {
+  plugin: number;
+  item: number;
+  diagnostic: Diagnostic;
+  adminEdit?: true;
+}
+
+const itemKey = (p: PluginInput, item: number) => `${p.index}/${item}`;
+
+function refused(p: PluginInput, item: number, file: string, message: string, hint?: string, diffWith?: Diagnostic["diffWith"]): Conflict {
+  return { plugin: p.index, item, diagnostic: { severity: "error", file, message: `${p.name}: ${message}`, hint, diffWith } };
+}
+
+/** At the step that caused it, when the descriptor has positions. */
+function refusedAt(p: PluginInput, item: number, step: number, message: string, hint?: string): Conflict {
+  const key = p.e.kinds[step] === "copy" ? "to" : p.e.kinds[step];
+  const d = p.e.plugin.locate?.diagnostic(["install", step, key], `${p.name}: ${message}`, { hint });
+  return d ? { plugin: p.index, item, diagnostic: d } : refused(p, item, p.where, message, hint);
+}
+
+const factAt = (facts: Facts, p: string): Fact => facts.paths.get(p) ?? { type: "absent" };
+
+/**
+ * What stands in the way of each path: a name that cannot be written, a link out of the root, two
+ * steps or plugins of this run wanting it, an installed plugin owning it, the wrong kind of file.
+ */
+function pathConflicts(inputs: PluginInput[], facts: Facts, owners: Map<string, string>): Conflict[] {
+  const claimed = new Map<string, string>(); // target → plugin, within this run
+  const out: Conflict[] = [];
+  for (const p of inputs)
+    p.e.items.forEach((item, i) => {
+      const c = pathConflict(p, item, i, facts, owners, claimed);
+      if (c) out.push(c);
+    });
+  return out;
+}
+
+function pathConflict(p: PluginInput, item: Desired, i: number, facts: Facts, owners: Map<string, string>, claimed: Map<string, string>): Conflict | undefined {
+  switch (item.kind) {
+    case "file":
+    case "symlink": {
+      // A file or link is renamed over a link at the target, never written through it, so only
+      // its folders can lead out of the root (an absolute link installed before is fine).
+      const c = placeConflict(p, item, i, facts, path.posix.dirname(item.target)) ?? claimConflict(p, item, i, owners, claimed);
+      if (c) return c;
+      const f = factAt(facts, item.target);
+      if (item.kind === "file") {
+        if (f.type === "dir") return refused(p, i, p.where, `${item.target} exists and is not a file`, "copy into it by ending \"to\" with '/'");
+        if (f.type === "other")
+          return refused(p, i, p.where, `${item.target} is a FIFO, socket or device, not a regular file`, "move it away; wazo-tasks never writes into one");
+        return undefined;
+      }
+      // Only a file or a link can be kept and put back; never replace a FIFO, device or folder.
+      if (f.type === "other" || f.type === "dir")
+        return refused(
+          p,
+          i,
+          item.target,
+          `${item.target} is a ${f.type === "dir" ? "folder" : "FIFO, socket or device"}, not a file or link`,
+          "move it away; wazo-tasks never replaces one",
+        );
+      return undefined;
+    }
+    case "dir": {
+      const unfit = unfitPath(facts, item.target);
+      if (unfit) return refusedAt(p, i, item.step, unfit, "move it away, or change the target");
+      const f = factAt(facts, item.target);
+      if (f.type !== "absent" && f.type !== "dir") return refused(p, i, p.where, `${item.target} exists and is not a folder`);
+      return placeConflict(p, item, i, facts, item.target);
+    }
+    case "remove": {
+      const owner = owners.get(item.target);
+      if (owner && owner !== p.name) return refused(p, i, p.where, `remove: ${item.target} belongs to installed plugin "${owner}"`);
+      return undefined;
+    }
+    case "chmod":
+    case "run":
+      return undefined;
+    default:
+      return unreachable(item);
   }
-  /** At the step that caused it, when the descriptor has positions. */
-  at(e: Expanded, step: number, key: string, message: string, hint?: string) {
-    const d = e.plugin.locate?.diagnostic(["install", step, key], `${e.plugin.name}: ${message}`, { hint });
-    if (d) this.list.push(d);
-    else this.add(e.plugin.name, e.plugin.tasksFile ?? e.plugin.dir, message, hint);
-  }
+}
+
+/** A target that cannot be written, or that `through` leads outside the root. */
+function placeConflict(p: PluginInput, item: Desired & { target: string }, i: number, facts: Facts, through: string): Conflict | undefined {
+  const unfit = unfitPath(facts, item.target);
+  if (unfit) return refusedAt(p, i, item.step, unfit, "move it away, or change the target");
+  const esc = escapeOf(facts, through);
+  if (esc)
+    return refusedAt(
+      p,
+      i,
+      item.step,
+      `target ${item.target} leads outside the root through ${esc.via} (to ${esc.to})`,
+      "remove the symbolic link or install without it",
+    );
+  return undefined;
+}
+
+/** Conflicts between plugins: one owner per path in this run, and none owned by another installed plugin. */
+function claimConflict(
+  p: PluginInput,
+  item: Desired & { target: string },
+  i: number,
+  owners: Map<string, string>,
+  claimed: Map<string, string>,
+): Conflict | undefined {
+  const other = claimed.get(item.target);
+  if (other)
+    return refusedAt(
+      p,
+      i,
+      item.step,
+      `${item.target} is also a target of ${other === p.name ? "another step of this plugin" : `plugin "${other}"`} in this run`,
+      "each path can have one owner",
+    );
+  claimed.set(item.target, p.name);
+  const owner = owners.get(item.target);
+  if (owner && owner !== p.name)
+    return refused(p, i, p.where, `${item.target} belongs to installed plugin "${owner}"`, `uninstall "${owner}" first, or change the target`);
+  return undefined;
+}
+
+/** Originals a plugin replaces with --force: recorded, and copied into the state folder first. */
+interface Kept {
+  preserved: Manifest["preserved"];
+  ops: FileOp[];
+}
+
+/**
+ * Ownership against the manifests, for a file or link already there and different: the plugin's
+ * own, unless an admin edited it (refused unless --force); anyone else's, refused unless --force,
+ * which keeps the original to put back on uninstall.
+ */
+function overwrites(inputs: PluginInput[], facts: Facts, refusals: ReadonlySet<string>, force: boolean): { conflicts: Conflict[]; kept: Kept[] } {
+  const conflicts: Conflict[] = [];
+  const kept = inputs.map((p) => {
+    const k: Kept = { preserved: [], ops: [] };
+    p.e.items.forEach((item, i) => {
+      if ((item.kind !== "file" && item.kind !== "symlink") || refusals.has(itemKey(p, i))) return;
+      const f = factAt(facts, item.target);
+      const same = item.kind === "file" ? f.type === "file" && f.sha256 === item.sha256 : f.type === "symlink" && f.target === item.linkTo;
+      if (f.type === "absent" || same) return;
+      const diffWith =
+        item.kind === "file" && f.type === "file" ? { installed: rooted(facts.root, item.target), incoming: item.source, display: item.target } : undefined;
+      const recorded = p.recorded.get(item.target);
+      if (recorded) {
+        if (recorded.type === "file" && f.type === "file" && recorded.sha256 !== f.sha256 && !force)
+          conflicts.push({
+            ...refused(
+              p,
+              i,
+              item.target,
+              `${item.target} was changed since it was installed (an admin edit?)`,
+              "keep the edit by copying it into the plugin, or pass --force to overwrite it",
+              diffWith,
+            ),
+            adminEdit: true,
+          });
+        return;
+      }
+      if (!force) {
+        conflicts.push(
+          refused(
+            p,
+            i,
+            item.target,
+            `${item.target} already exists and is not owned by any plugin`,
+            "pass --force to replace it (the original is kept and put back on uninstall)",
+            diffWith,
+          ),
+        );
+        return;
+      }
+      const backup = preservedPath(facts.root, p.name, item.target);
+      // A link is kept as the link itself (its target), to be put back as it was.
+      k.preserved.push({
+        path: item.target,
+        backup: path.relative(facts.root, backup),
+        mode: f.type === "file" ? f.mode : 0o644,
+        ...(f.type === "symlink" ? { link: f.target } : {}),
+      });
+      if (f.type === "file")
+        k.ops.push({
+          op: "write",
+          path: backup,
+          display: backup,
+          source: rooted(facts.root, item.target),
+          mode: f.mode,
+          sha256: f.sha256,
+          size: f.size,
+          change: "create",
+        });
+    });
+    return k;
+  });
+  return { conflicts, kept };
 }
 
 export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: Map<string, Manifest>, opts: PlanOptions): Plan {
   const owners = ownersOf(manifests);
-  const claimed = new Map<string, string>(); // target → plugin, within this run
+  const inputs = pluginInputs(expanded, manifests);
+  const inTheWay = pathConflicts(inputs, facts, owners);
+  const overwritten = overwrites(inputs, facts, new Set(inTheWay.map((c) => `${c.plugin}/${c.item}`)), opts.force === true);
+  const conflicts = [...inTheWay, ...overwritten.conflicts];
+  const refusals = new Set(conflicts.map((c) => `${c.plugin}/${c.item}`));
   const created = new Set<string>(); // folders this run creates
-  const conflicts = new Conflicts();
   const plugins: PluginPlan[] = [];
-  for (const e of expanded) {
-    const name = e.plugin.name;
-    const prev = manifests.get(name);
-    const where = e.plugin.tasksFile ?? e.plugin.dir;
+  for (const input of inputs) {
+    const { e, name, prev, where, ours } = input;
     const steps = new Map<number, PlannedStep>();
     const stepOf = (i: number) => {
       let s = steps.get(i);
@@ -71,11 +291,9 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
       return s;
     };
     const entries: ManifestEntry[] = [];
-    const preserved: Manifest["preserved"] = [];
-    const preserveOps: FileOp[] = [];
+    const { preserved, ops: preserveOps } = overwritten.kept[input.index];
     const warnings: string[] = [];
-    const fact = (p: string): Fact => facts.paths.get(p) ?? { type: "absent" };
-    const ours = new Set((prev?.files ?? []).filter((x) => x.type === "dir").map((x) => x.path));
+    const fact = (p: string): Fact => factAt(facts, p);
     const recordedDirs = new Set<string>();
     const ensureParents = (target: string, step: PlannedStep) => {
       const missing: string[] = [];
@@ -90,123 +308,14 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
         entries.push({ path: d, type: "dir", mode: 0o755 });
       }
     };
-    // `replaces`: a file or link is renamed over a link at the target, never written through it,
-    // so only its folders can lead out of the root (an absolute link installed before is fine).
-    const checkTarget = (target: string, step: number, replaces = false): boolean => {
-      const key = e.kinds[step] === "copy" ? "to" : e.kinds[step];
-      const unfit = unfitPath(facts, target);
-      if (unfit) {
-        conflicts.at(e, step, key, unfit, "move it away, or change the target");
-        return false;
-      }
-      const esc = escapeOf(facts, replaces ? path.posix.dirname(target) : target);
-      if (esc) {
-        conflicts.at(
-          e,
-          step,
-          key,
-          `target ${target} leads outside the root through ${esc.via} (to ${esc.to})`,
-          "remove the symbolic link or install without it",
-        );
-        return false;
-      }
-      const other = claimed.get(target);
-      if (other) {
-        conflicts.at(
-          e,
-          step,
-          key,
-          `${target} is also a target of ${other === name ? "another step of this plugin" : `plugin "${other}"`} in this run`,
-          "each path can have one owner",
-        );
-        return false;
-      }
-      claimed.set(target, name);
-      const owner = owners.get(target);
-      if (owner && owner !== name) {
-        conflicts.add(name, where, `${target} belongs to installed plugin "${owner}"`, `uninstall "${owner}" first, or change the target`);
-        return false;
-      }
-      return true;
-    };
-    // An existing file we did not install: adopted when identical, else refused unless --force.
-    const guardOverwrite = (target: string, f: Fact, same: boolean, incoming?: string): boolean => {
-      const diffWith = incoming && f.type === "file" ? { installed: rooted(facts.root, target), incoming, display: target } : undefined;
-      if (f.type === "absent" || same) return true;
-      // Only a file or a link can be kept and put back; never replace a FIFO, device or folder.
-      if (f.type === "other" || f.type === "dir") {
-        conflicts.add(
-          name,
-          target,
-          `${target} is a ${f.type === "dir" ? "folder" : "FIFO, socket or device"}, not a file or link`,
-          "move it away; wazo-tasks never replaces one",
-        );
-        return false;
-      }
-      const recorded = prev?.files.find((x) => x.path === target);
-      if (recorded) {
-        if (recorded.type === "file" && f.type === "file" && recorded.sha256 !== f.sha256 && !opts.force) {
-          conflicts.adminEdits++;
-          conflicts.add(
-            name,
-            target,
-            `${target} was changed since it was installed (an admin edit?)`,
-            "keep the edit by copying it into the plugin, or pass --force to overwrite it",
-            diffWith,
-          );
-          return false;
-        }
-        return true;
-      }
-      if (!opts.force) {
-        conflicts.add(
-          name,
-          target,
-          `${target} already exists and is not owned by any plugin`,
-          "pass --force to replace it (the original is kept and put back on uninstall)",
-          diffWith,
-        );
-        return false;
-      }
-      const backup = preservedPath(facts.root, name, target);
-      // A link is kept as the link itself (its target), to be put back as it was.
-      preserved.push({
-        path: target,
-        backup: path.relative(facts.root, backup),
-        mode: f.type === "file" ? f.mode : 0o644,
-        ...(f.type === "symlink" ? { link: f.target } : {}),
-      });
-      if (f.type === "file") {
-        preserveOps.push({
-          op: "write",
-          path: backup,
-          display: backup,
-          source: rooted(facts.root, target),
-          mode: f.mode,
-          sha256: f.sha256,
-          size: f.size,
-          change: "create",
-        });
-      }
-      return true;
-    };
 
-    for (const item of e.items) {
+    for (const [i, item] of e.items.entries()) {
       const step = stepOf(item.step);
+      if (refusals.has(itemKey(input, i))) continue;
       switch (item.kind) {
         case "file": {
-          if (!checkTarget(item.target, item.step, true)) break;
           const f = fact(item.target);
-          if (f.type === "dir") {
-            conflicts.add(name, where, `${item.target} exists and is not a file`, "copy into it by ending \"to\" with '/'");
-            break;
-          }
-          if (f.type === "other") {
-            conflicts.add(name, where, `${item.target} is a FIFO, socket or device, not a regular file`, "move it away; wazo-tasks never writes into one");
-            break;
-          }
           const same = f.type === "file" && f.sha256 === item.sha256;
-          if (!guardOverwrite(item.target, f, same, item.source)) break;
           ensureParents(item.target, step);
           const change: Change = f.type === "absent" ? "create" : !same ? "update" : f.mode !== item.mode ? "mode" : "none";
           step.ops.push({
@@ -225,23 +334,10 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
         }
         case "dir": {
           const f = fact(item.target);
-          const unfit = unfitPath(facts, item.target);
-          if (unfit) {
-            conflicts.at(e, item.step, e.kinds[item.step] === "copy" ? "to" : e.kinds[item.step], unfit, "move it away, or change the target");
-            break;
-          }
-          if (f.type !== "absent" && f.type !== "dir") {
-            conflicts.add(name, where, `${item.target} exists and is not a folder`);
-            break;
-          }
-          if (escapeOf(facts, item.target)) {
-            checkTarget(item.target, item.step);
-            break;
-          }
           ensureParents(item.target, step);
           if (f.type === "absent" && created.has(item.target)) break;
           if (f.type === "absent") created.add(item.target);
-          const change: Change = f.type === "absent" ? "create" : f.mode !== item.mode && e.kinds[item.step] === "mkdir" ? "mode" : "none";
+          const change: Change = f.type === "absent" ? "create" : f.type === "dir" && f.mode !== item.mode && e.kinds[item.step] === "mkdir" ? "mode" : "none";
           step.ops.push({ op: "mkdir", path: rooted(facts.root, item.target), display: item.target, mode: item.mode, change });
           if ((f.type === "absent" || ours.has(item.target)) && !recordedDirs.has(item.target)) {
             recordedDirs.add(item.target);
@@ -250,10 +346,8 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
           break;
         }
         case "symlink": {
-          if (!checkTarget(item.target, item.step, true)) break;
           const f = fact(item.target);
           const same = f.type === "symlink" && f.target === item.linkTo;
-          if (!guardOverwrite(item.target, f, same)) break;
           ensureParents(item.target, step);
           step.ops.push({
             op: "symlink",
@@ -280,7 +374,7 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
             break;
           }
           if (f.type !== "file" && f.type !== "dir") {
-            conflicts.add(name, where, `chmod: ${item.target} does not exist and is not installed by this plugin`);
+            conflicts.push(refused(input, i, where, `chmod: ${item.target} does not exist and is not installed by this plugin`));
             break;
           }
           step.ops.push({
@@ -294,11 +388,6 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
         }
         case "remove": {
           const f = fact(item.target);
-          const owner = owners.get(item.target);
-          if (owner && owner !== name) {
-            conflicts.add(name, where, `remove: ${item.target} belongs to installed plugin "${owner}"`);
-            break;
-          }
           step.ops.push(
             folderKept(rooted(facts.root, item.target), item.target, f, name, owners) ?? {
               op: "remove",
@@ -336,9 +425,20 @@ export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: 
     const state = manifestStep(e, prev, entries, preserved, format, decision, facts.root, opts.now);
     plugins.push(assemblePlugin(e, prev, { preserveOps, steps: orderedSteps, stateOps: state.ops, warnings }, state.manifest, decision));
   }
-  if (conflicts.list.length)
-    throw new TaskFailure(conflicts.adminEdits === conflicts.list.length ? "admin-edit" : "conflict", "refused before any change", conflicts.list);
+  refuseConflicts(conflicts);
   return finishPlan(facts.root, "install", plugins);
+}
+
+/** Any conflict refuses the whole run before any change, every one listed in plugin and item order. */
+function refuseConflicts(conflicts: Conflict[]): void {
+  if (!conflicts.length) return;
+  const list = [...conflicts].sort((a, b) => a.plugin - b.plugin || a.item - b.item);
+  const adminEdits = list.filter((c) => c.adminEdit).length;
+  throw new TaskFailure(
+    adminEdits === list.length ? "admin-edit" : "conflict",
+    "refused before any change",
+    list.map((c) => c.diagnostic),
+  );
 }
 
 /**
