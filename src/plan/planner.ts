@@ -40,6 +40,26 @@ export function pathsOfInterest(expanded: Expanded[], manifests: Map<string, Man
   return out;
 }
 
+/**
+ * The install plan, as passes over data, in order: what each plugin brings (beside its installed
+ * version), what stands in the way of each path (with the conflicts between plugins), ownership
+ * against the manifests, the folders to create, the operations per step, the refusal of any
+ * conflict, then per plugin its format's steps, files no longer shipped, changed or unchanged and
+ * the manifest; `finishPlan` orders the whole run.
+ */
+export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: Map<string, Manifest>, opts: PlanOptions): Plan {
+  const owners = ownersOf(manifests);
+  const inputs = pluginInputs(expanded, manifests);
+  const inTheWay = pathConflicts(inputs, facts, owners);
+  const overwritten = overwrites(inputs, facts, keysOf(inTheWay), opts.force === true);
+  const refusals = keysOf([...inTheWay, ...overwritten.conflicts]);
+  const folders = foldersToCreate(inputs, facts, refusals);
+  const placed = inputs.map((p) => stepOps(p, facts, owners, refusals, folders));
+  refuseConflicts([...inTheWay, ...overwritten.conflicts, ...placed.flatMap((x) => x.conflicts)]);
+  const plugins = inputs.map((p) => finishPlugin(p, placed[p.index], overwritten.kept[p.index], facts, opts));
+  return finishPlan(facts.root, "install", plugins);
+}
+
 /** What one plugin brings to the planner, read once. */
 interface PluginInput {
   /** Its place in the run: conflicts are listed in plugin order, then item order. */
@@ -273,160 +293,189 @@ function overwrites(inputs: PluginInput[], facts: Facts, refusals: ReadonlySet<s
   return { conflicts, kept };
 }
 
-export function buildInstallPlan(expanded: Expanded[], facts: Facts, manifests: Map<string, Manifest>, opts: PlanOptions): Plan {
-  const owners = ownersOf(manifests);
-  const inputs = pluginInputs(expanded, manifests);
-  const inTheWay = pathConflicts(inputs, facts, owners);
-  const overwritten = overwrites(inputs, facts, new Set(inTheWay.map((c) => `${c.plugin}/${c.item}`)), opts.force === true);
-  const conflicts = [...inTheWay, ...overwritten.conflicts];
-  const refusals = new Set(conflicts.map((c) => `${c.plugin}/${c.item}`));
-  const created = new Set<string>(); // folders this run creates
-  const plugins: PluginPlan[] = [];
-  for (const input of inputs) {
-    const { e, name, prev, where, ours } = input;
-    const steps = new Map<number, PlannedStep>();
-    const stepOf = (i: number) => {
-      let s = steps.get(i);
-      if (!s) steps.set(i, (s = { plugin: name, kind: e.kinds[i], label: e.labels[i], ops: [] }));
-      return s;
-    };
-    const entries: ManifestEntry[] = [];
-    const { preserved, ops: preserveOps } = overwritten.kept[input.index];
-    const warnings: string[] = [];
-    const fact = (p: string): Fact => factAt(facts, p);
-    const recordedDirs = new Set<string>();
-    const ensureParents = (target: string, step: PlannedStep) => {
-      const missing: string[] = [];
-      for (let d = path.posix.dirname(target); d !== "/" && !recordedDirs.has(d); d = path.posix.dirname(d))
-        if (fact(d).type === "absent" || ours.has(d)) missing.unshift(d);
-      for (const d of missing) {
-        if (fact(d).type === "absent" && !created.has(d)) {
-          created.add(d);
-          step.ops.push({ op: "mkdir", path: rooted(facts.root, d), display: d, mode: 0o755, change: "create" });
-        }
-        recordedDirs.add(d);
-        entries.push({ path: d, type: "dir", mode: 0o755 });
-      }
-    };
+/** The items refused so far, as keys (the others are accepted). */
+const keysOf = (conflicts: Conflict[]): ReadonlySet<string> => new Set(conflicts.map((c) => `${c.plugin}/${c.item}`));
 
-    for (const [i, item] of e.items.entries()) {
-      const step = stepOf(item.step);
-      if (refusals.has(itemKey(input, i))) continue;
-      switch (item.kind) {
-        case "file": {
-          const f = fact(item.target);
-          const same = f.type === "file" && f.sha256 === item.sha256;
-          ensureParents(item.target, step);
-          const change: Change = f.type === "absent" ? "create" : !same ? "update" : f.mode !== item.mode ? "mode" : "none";
-          step.ops.push({
-            op: "write",
-            path: rooted(facts.root, item.target),
-            display: item.target,
-            source: item.source,
-            mode: item.mode,
-            sourceMode: item.sourceMode,
-            sha256: item.sha256,
-            size: item.size,
-            change,
-          });
-          entries.push({ path: item.target, type: "file", sha256: item.sha256, mode: item.mode, size: item.size });
-          break;
-        }
-        case "dir": {
-          const f = fact(item.target);
-          ensureParents(item.target, step);
-          if (f.type === "absent" && created.has(item.target)) break;
-          if (f.type === "absent") created.add(item.target);
-          const change: Change = f.type === "absent" ? "create" : f.type === "dir" && f.mode !== item.mode && e.kinds[item.step] === "mkdir" ? "mode" : "none";
-          step.ops.push({ op: "mkdir", path: rooted(facts.root, item.target), display: item.target, mode: item.mode, change });
-          if ((f.type === "absent" || ours.has(item.target)) && !recordedDirs.has(item.target)) {
-            recordedDirs.add(item.target);
-            entries.push({ path: item.target, type: "dir", mode: item.mode });
-          }
-          break;
-        }
-        case "symlink": {
-          const f = fact(item.target);
-          const same = f.type === "symlink" && f.target === item.linkTo;
-          ensureParents(item.target, step);
-          step.ops.push({
-            op: "symlink",
-            path: rooted(facts.root, item.target),
-            display: item.target,
-            target: item.linkTo,
-            change: f.type === "absent" ? "create" : same ? "none" : "update",
-          });
-          entries.push({ path: item.target, type: "symlink", target: item.linkTo });
-          break;
-        }
-        case "chmod": {
-          // A chmod of a file or folder this plugin creates folds into that operation.
-          const own = [...steps.values()].flatMap((s) => s.ops).find((o) => (o.op === "write" || o.op === "mkdir") && o.display === item.target);
-          const f = fact(item.target);
-          if (own && (own.op === "write" || own.op === "mkdir")) {
-            own.mode = item.mode;
-            if (own.change === "none" || own.change === "mode") {
-              const sameContent = own.op === "mkdir" ? f.type === "dir" : f.type === "file" && f.sha256 === own.sha256;
-              own.change = sameContent && "mode" in f && f.mode === item.mode ? "none" : "mode";
-            }
-            const entry = entries.find((x) => x.path === item.target);
-            if (entry && entry.type !== "symlink") entry.mode = item.mode;
-            break;
-          }
-          if (f.type !== "file" && f.type !== "dir") {
-            conflicts.push(refused(input, i, where, `chmod: ${item.target} does not exist and is not installed by this plugin`));
-            break;
-          }
-          step.ops.push({
-            op: "chmod",
-            path: rooted(facts.root, item.target),
-            display: item.target,
-            mode: item.mode,
-            change: f.mode === item.mode ? "none" : "mode",
-          });
-          break;
-        }
-        case "remove": {
-          const f = fact(item.target);
-          step.ops.push(
-            folderKept(rooted(facts.root, item.target), item.target, f, name, owners) ?? {
-              op: "remove",
-              path: rooted(facts.root, item.target),
-              display: item.target,
-              change: f.type === "absent" ? "none" : "remove",
-            },
-          );
-          break;
-        }
-        case "run":
-          step.notSimulated = true;
-          step.ops.push({ op: "run", argv: item.argv, cwd: item.cwd, display: item.argv.join(" "), change: "update" });
-          break;
+/** The folders an item needs, outermost first: recorded as the plugin's, made unless the run makes them already. */
+interface FolderPlan {
+  parents: { path: string; create: boolean }[];
+  /** A folder item: made by an earlier item of the run (nothing to do), and whether it is recorded as the plugin's. */
+  madeAlready?: boolean;
+  record?: boolean;
+}
+
+/**
+ * Folders to create, over the whole run in order: the missing parents of every accepted file,
+ * link and folder, each made once (by the first plugin that needs it) and recorded by every
+ * plugin that needs it, with the folders its installed version made.
+ */
+function foldersToCreate(inputs: PluginInput[], facts: Facts, refusals: ReadonlySet<string>): Map<string, FolderPlan> {
+  const created = new Set<string>(); // folders this run creates
+  const out = new Map<string, FolderPlan>();
+  for (const p of inputs) {
+    const recordedDirs = new Set<string>();
+    p.e.items.forEach((item, i) => {
+      if ((item.kind !== "file" && item.kind !== "symlink" && item.kind !== "dir") || refusals.has(itemKey(p, i))) return;
+      const missing: string[] = [];
+      for (let d = path.posix.dirname(item.target); d !== "/" && !recordedDirs.has(d); d = path.posix.dirname(d))
+        if (factAt(facts, d).type === "absent" || p.ours.has(d)) missing.unshift(d);
+      const plan: FolderPlan = { parents: [] };
+      for (const d of missing) {
+        const create = factAt(facts, d).type === "absent" && !created.has(d);
+        if (create) created.add(d);
+        recordedDirs.add(d);
+        plan.parents.push({ path: d, create });
       }
-    }
-    // Steps without operations (handlers, verify) still appear in order in the output.
-    e.kinds.forEach((_, i) => stepOf(i));
-    for (const s of steps.values()) {
-      const writes = s.ops.filter((o) => o.op === "write");
-      if (s.kind === "copy" && writes.length === 1) s.label = writes[0].display;
-    }
-    const orderedSteps = [...steps.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s);
-    const format = formatOf(e);
-    if (format.stepsViaRun) for (const s of orderedSteps) s.viaMake = true;
-    const dropped = noLongerShipped(name, prev, entries, facts, opts.force === true);
-    if (dropped) {
-      orderedSteps.push(dropped.step);
-      warnings.push(...dropped.warnings);
-    }
-    const decision = decideChange(e, prev, orderedSteps, format, opts);
-    const runStep = format.runStep?.(facts.root, decision.changed);
-    if (runStep) orderedSteps.push(runStep);
-    if (!decision.changed) quietRuns(orderedSteps);
-    const state = manifestStep(e, prev, entries, preserved, format, decision, facts.root, opts.now);
-    plugins.push(assemblePlugin(e, prev, { preserveOps, steps: orderedSteps, stateOps: state.ops, warnings }, state.manifest, decision));
+      if (item.kind === "dir") {
+        const absent = factAt(facts, item.target).type === "absent";
+        plan.madeAlready = absent && created.has(item.target);
+        if (!plan.madeAlready) {
+          if (absent) created.add(item.target);
+          plan.record = (absent || p.ours.has(item.target)) && !recordedDirs.has(item.target);
+          if (plan.record) recordedDirs.add(item.target);
+        }
+      }
+      out.set(itemKey(p, i), plan);
+    });
   }
-  refuseConflicts(conflicts);
-  return finishPlan(facts.root, "install", plugins);
+  return out;
+}
+
+/** A plugin's steps in order with their operations, and the entries its manifest records. */
+interface Placed {
+  steps: PlannedStep[];
+  entries: ManifestEntry[];
+  conflicts: Conflict[];
+}
+
+/** Operations per step: what each accepted item changes, from its fact. */
+function stepOps(p: PluginInput, facts: Facts, owners: Map<string, string>, refusals: ReadonlySet<string>, folders: Map<string, FolderPlan>): Placed {
+  const { e, name } = p;
+  const steps = new Map<number, PlannedStep>();
+  const stepOf = (i: number) => {
+    let s = steps.get(i);
+    if (!s) steps.set(i, (s = { plugin: name, kind: e.kinds[i], label: e.labels[i], ops: [] }));
+    return s;
+  };
+  const entries: ManifestEntry[] = [];
+  const conflicts: Conflict[] = [];
+  const real = (target: string) => rooted(facts.root, target);
+  e.items.forEach((item, i) => {
+    const step = stepOf(item.step);
+    if (refusals.has(itemKey(p, i))) return;
+    const folder = folders.get(itemKey(p, i));
+    for (const d of folder?.parents ?? []) {
+      if (d.create) step.ops.push({ op: "mkdir", path: real(d.path), display: d.path, mode: 0o755, change: "create" });
+      entries.push({ path: d.path, type: "dir", mode: 0o755 });
+    }
+    switch (item.kind) {
+      case "file": {
+        const f = factAt(facts, item.target);
+        const change: Change =
+          f.type === "absent" ? "create" : f.type !== "file" || f.sha256 !== item.sha256 ? "update" : f.mode !== item.mode ? "mode" : "none";
+        step.ops.push({
+          op: "write",
+          path: real(item.target),
+          display: item.target,
+          source: item.source,
+          mode: item.mode,
+          sourceMode: item.sourceMode,
+          sha256: item.sha256,
+          size: item.size,
+          change,
+        });
+        entries.push({ path: item.target, type: "file", sha256: item.sha256, mode: item.mode, size: item.size });
+        break;
+      }
+      case "dir": {
+        if (folder?.madeAlready) break;
+        const f = factAt(facts, item.target);
+        const change: Change = f.type === "absent" ? "create" : f.type === "dir" && f.mode !== item.mode && e.kinds[item.step] === "mkdir" ? "mode" : "none";
+        step.ops.push({ op: "mkdir", path: real(item.target), display: item.target, mode: item.mode, change });
+        if (folder?.record) entries.push({ path: item.target, type: "dir", mode: item.mode });
+        break;
+      }
+      case "symlink": {
+        const f = factAt(facts, item.target);
+        const same = f.type === "symlink" && f.target === item.linkTo;
+        step.ops.push({
+          op: "symlink",
+          path: real(item.target),
+          display: item.target,
+          target: item.linkTo,
+          change: f.type === "absent" ? "create" : same ? "none" : "update",
+        });
+        entries.push({ path: item.target, type: "symlink", target: item.linkTo });
+        break;
+      }
+      case "chmod": {
+        // A chmod of a file or folder this plugin creates folds into that operation.
+        const own = [...steps.values()].flatMap((s) => s.ops).find((o) => (o.op === "write" || o.op === "mkdir") && o.display === item.target);
+        const f = factAt(facts, item.target);
+        if (own && (own.op === "write" || own.op === "mkdir")) {
+          own.mode = item.mode;
+          if (own.change === "none" || own.change === "mode") {
+            const sameContent = own.op === "mkdir" ? f.type === "dir" : f.type === "file" && f.sha256 === own.sha256;
+            own.change = sameContent && "mode" in f && f.mode === item.mode ? "none" : "mode";
+          }
+          const entry = entries.find((x) => x.path === item.target);
+          if (entry && entry.type !== "symlink") entry.mode = item.mode;
+          break;
+        }
+        if (f.type !== "file" && f.type !== "dir") {
+          conflicts.push(refused(p, i, p.where, `chmod: ${item.target} does not exist and is not installed by this plugin`));
+          break;
+        }
+        step.ops.push({ op: "chmod", path: real(item.target), display: item.target, mode: item.mode, change: f.mode === item.mode ? "none" : "mode" });
+        break;
+      }
+      case "remove": {
+        const f = factAt(facts, item.target);
+        step.ops.push(
+          folderKept(real(item.target), item.target, f, name, owners) ?? {
+            op: "remove",
+            path: real(item.target),
+            display: item.target,
+            change: f.type === "absent" ? "none" : "remove",
+          },
+        );
+        break;
+      }
+      case "run":
+        step.notSimulated = true;
+        step.ops.push({ op: "run", argv: item.argv, cwd: item.cwd, display: item.argv.join(" "), change: "update" });
+        break;
+      default:
+        unreachable(item);
+    }
+  });
+  // Steps without operations (handlers, verify) still appear in order in the output.
+  e.kinds.forEach((_, i) => stepOf(i));
+  for (const s of steps.values()) {
+    const writes = s.ops.filter((o) => o.op === "write");
+    if (s.kind === "copy" && writes.length === 1) s.label = writes[0].display;
+  }
+  return { steps: [...steps.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s), entries, conflicts };
+}
+
+/** A plugin's plan from its operations: format steps, files no longer shipped, changed or not, the manifest. */
+function finishPlugin(p: PluginInput, placed: Placed, kept: Kept, facts: Facts, opts: PlanOptions): PluginPlan {
+  const { e, name, prev } = p;
+  const steps = [...placed.steps];
+  const format = formatOf(e);
+  if (format.stepsViaRun) for (const s of steps) s.viaMake = true;
+  const warnings: string[] = [];
+  const dropped = noLongerShipped(name, prev, placed.entries, facts, opts.force === true);
+  if (dropped) {
+    steps.push(dropped.step);
+    warnings.push(...dropped.warnings);
+  }
+  const decision = decideChange(e, prev, steps, format, opts);
+  const runStep = format.runStep?.(facts.root, decision.changed);
+  if (runStep) steps.push(runStep);
+  if (!decision.changed) quietRuns(steps);
+  const state = manifestStep(e, prev, placed.entries, kept.preserved, format, decision, facts.root, opts.now);
+  return assemblePlugin(e, prev, { preserveOps: kept.ops, steps, stateOps: state.ops, warnings }, state.manifest, decision);
 }
 
 /** Any conflict refuses the whole run before any change, every one listed in plugin and item order. */
