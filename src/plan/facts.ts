@@ -2,9 +2,10 @@
  * Facts: read-only probes of the target tree that the planner needs — what exists at each path,
  * its checksum and mode, and whether the path would resolve outside the root.
  */
-import { lstat, readdir, readlink, realpath } from "node:fs/promises";
+import { closeSync, openSync, readSync } from "node:fs";
+import { lstat, open, readdir, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
-import { sha256File } from "../util/hash.js";
+import { sha256, sha256File } from "../util/hash.js";
 import { mapPool } from "../util/pool.js";
 
 export type Fact =
@@ -24,37 +25,93 @@ export interface Facts {
 
 export const rooted = (root: string, p: string) => path.join(root, p);
 
-export async function factOf(real: string): Promise<Fact> {
+/** What a path is, from one lstat: a file's checksum reads it once more, with the size lstat gave.
+ * `scratch` (64 KiB) holds small files while they are hashed. */
+export async function factOf(real: string, scratch?: Buffer): Promise<Fact> {
   const st = await lstat(real).catch(() => undefined);
   if (!st) return { type: "absent" };
   if (st.isSymbolicLink()) return { type: "symlink", target: await readlink(real) };
   if (st.isDirectory()) return { type: "dir", mode: st.mode & 0o7777 };
-  if (st.isFile()) return { type: "file", mode: st.mode & 0o7777, size: st.size, sha256: await sha256File(real, st.size) };
+  if (st.isFile()) return { type: "file", mode: st.mode & 0o7777, size: st.size, sha256: await hashOf(real, st.size, scratch) };
   return { type: "other" };
 }
 
-/** Reads the facts for `displayPaths` and all their parent folders. */
-export async function gatherFacts(root: string, displayPaths: Iterable<string>): Promise<Facts> {
+/** What the planner asks of the target: paths (their parent folders are read too), and the folders
+ * among them whose names inside it needs (a `remove:` of a folder). */
+export interface FactQuery {
+  paths: Iterable<string>;
+  listed?: Iterable<string>;
+}
+
+/**
+ * Reads the facts of the query's paths and all their parent folders in one pass, a bounded number
+ * at a time: each path once (one lstat; a file's checksum, a link's target and where it leads, a
+ * listed folder's names), never twice.
+ */
+export async function gatherFacts(root: string, query: FactQuery | Iterable<string>): Promise<Facts> {
+  const { paths: wanted, listed = [] } = isQuery(query) ? query : { paths: query };
   const rootReal = await realpath(root).catch(() => path.resolve(root));
   const all = new Set<string>();
-  for (const p of displayPaths) for (let d = p; d !== "/" && !all.has(d); d = path.posix.dirname(d)) all.add(d);
-  const list = [...all];
+  for (const p of wanted) for (let d = p; d !== "/" && !all.has(d); d = path.posix.dirname(d)) all.add(d);
+  const list = new Set(listed);
+  const probes = [...all];
   // A bounded pool: thousands of probes at once only grow the heap.
-  const facts = await mapPool(list, 16, (p) => factOf(rooted(root, p)));
-  const paths = new Map(list.map((p, i) => [p, facts[i]]));
-  // Folders asked about by name (not only as parents): what they hold, for a `remove:` of one.
-  for (const p of new Set(displayPaths)) {
-    const f = paths.get(p);
-    if (f?.type === "dir") f.entries = (await readdir(rooted(root, p)).catch(() => [])).sort();
-  }
+  // Small files are read synchronously, one at a time: one buffer serves them all.
+  const scratch = Buffer.allocUnsafe(SMALL);
+  const found = await mapPool(probes, 16, (p) => probe(rooted(root, p), rootReal, list.has(p), scratch));
+  const paths = new Map<string, Fact>();
   const escapes = new Map<string, string>();
-  // A symlinked folder (or a link at the target) may lead out of the root: refuse those paths.
-  for (const [p, f] of paths) {
-    if (f.type !== "symlink") continue;
-    const real = await realpath(rooted(root, p)).catch(() => path.resolve(path.dirname(rooted(root, p)), f.target));
-    if (real !== rootReal && !real.startsWith(rootReal + path.sep)) escapes.set(p, real);
-  }
+  probes.forEach((p, i) => {
+    paths.set(p, found[i].fact);
+    if (found[i].leadsTo !== undefined) escapes.set(p, found[i].leadsTo);
+  });
   return { root, paths, escapes };
+}
+
+const isQuery = (q: FactQuery | Iterable<string>): q is FactQuery => "paths" in q;
+
+/** One path's fact; for a link that leads outside the root, where to; for a listed folder, its names. */
+async function probe(real: string, rootReal: string, listed: boolean, scratch: Buffer): Promise<{ fact: Fact; leadsTo?: string }> {
+  const fact = await factOf(real, scratch);
+  if (fact.type === "dir" && listed) fact.entries = (await readdir(real).catch(() => [])).sort();
+  if (fact.type !== "symlink") return { fact };
+  // A symlinked folder (or a link at the target) may lead out of the root: those paths are refused.
+  const to = await realpath(real).catch(() => path.resolve(path.dirname(real), fact.target));
+  return to !== rootReal && !to.startsWith(rootReal + path.sep) ? { fact, leadsTo: to } : { fact };
+}
+
+const SMALL = 1 << 16;
+
+/** sha256 of a file of known size: small ones read at once without a second stat, large ones streamed. */
+async function hashOf(real: string, size: number, scratch?: Buffer): Promise<string> {
+  if (size > 1 << 20) return sha256File(real, size);
+  const buf = size <= SMALL && scratch ? scratch.subarray(0, size) : Buffer.allocUnsafe(size);
+  let n = 0;
+  if (size <= SMALL) {
+    // For the thousands of small files of a sound folder, one blocking read beats thread-pool round trips.
+    const fd = openSync(real, "r");
+    try {
+      while (n < size) {
+        const got = readSync(fd, buf, n, size - n, null);
+        if (got === 0) break;
+        n += got;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } else {
+    const fh = await open(real, "r");
+    try {
+      while (n < size) {
+        const { bytesRead } = await fh.read(buf, n, size - n, null);
+        if (bytesRead === 0) break;
+        n += bytesRead;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  return sha256(buf.subarray(0, n));
 }
 
 /** The first path among `p` and its parents that leads outside the root, if any. */
@@ -72,9 +129,12 @@ const PATH_MAX = 4095;
 
 /** Why `target` cannot be written at all (a file where a folder is needed, a name too long), if so. */
 export function unfitPath(facts: Facts, target: string): string | undefined {
-  const long = target.split("/").find((seg) => Buffer.byteLength(seg) > NAME_MAX);
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: short strings need no counting.
+  const tooLong = (s: string, max: number) => s.length * 3 > max && Buffer.byteLength(s) > max;
+  const long = tooLong(target, NAME_MAX) ? target.split("/").find((seg) => tooLong(seg, NAME_MAX)) : undefined;
   if (long) return `${target}: the name ${long.slice(0, 24)}… is ${Buffer.byteLength(long)} bytes long, more than the ${NAME_MAX} a file name can have`;
-  if (Buffer.byteLength(rooted(facts.root, target)) > PATH_MAX) return `${target} is longer than the ${PATH_MAX} bytes a path can have`;
+  if ((facts.root.length + target.length + 1) * 3 > PATH_MAX && Buffer.byteLength(rooted(facts.root, target)) > PATH_MAX)
+    return `${target} is longer than the ${PATH_MAX} bytes a path can have`;
   for (let d = path.posix.dirname(target); d !== "/"; d = path.posix.dirname(d)) {
     const f = facts.paths.get(d);
     if (f?.type === "file") return `${d} is a file where a folder is needed for ${target}`;

@@ -19,7 +19,7 @@ import {
 import { sha256 } from "../util/hash.js";
 import type { Desired, Expanded } from "./expand.js";
 import { unreachable } from "../util/unreachable.js";
-import { escapeOf, rooted, unfitPath, type Fact, type Facts } from "./facts.js";
+import { escapeOf, rooted, unfitPath, type Fact, type FactQuery, type Facts } from "./facts.js";
 import { folderKept } from "./folders.js";
 
 export interface PlanOptions {
@@ -30,14 +30,17 @@ export interface PlanOptions {
   reinstall?: boolean;
 }
 
-/** Display paths the planner will ask facts about. */
-export function pathsOfInterest(expanded: Expanded[], manifests: Map<string, Manifest>): string[] {
-  const out: string[] = [];
+/** What the planner will ask facts about: every target and recorded path, and the content of the
+ * folders a `remove:` names (a folder holding others' files is kept). */
+export function pathsOfInterest(expanded: Expanded[], manifests: Map<string, Manifest>): FactQuery {
+  const paths: string[] = [];
+  const listed: string[] = [];
   for (const e of expanded) {
-    for (const item of e.items) if ("target" in item) out.push(item.target);
-    for (const f of manifests.get(e.plugin.name)?.files ?? []) out.push(f.path);
+    for (const item of e.items) if ("target" in item) paths.push(item.target);
+    for (const item of e.items) if (item.kind === "remove") listed.push(item.target);
+    for (const f of manifests.get(e.plugin.name)?.files ?? []) paths.push(f.path);
   }
-  return out;
+  return { paths, listed };
 }
 
 /**
