@@ -104,7 +104,8 @@ interface Conflict {
   adminEdit?: true;
 }
 
-const itemKey = (p: PluginInput, item: number) => `${p.index}/${item}`;
+const key = (plugin: number, item: number) => `${plugin}/${item}`;
+const itemKey = (p: PluginInput, item: number) => key(p.index, item);
 
 function refused(p: PluginInput, item: number, file: string, message: string, hint?: string, diffWith?: Diagnostic["diffWith"]): Conflict {
   return { plugin: p.index, item, diagnostic: { severity: "error", file, message: `${p.name}: ${message}`, hint, diffWith } };
@@ -297,7 +298,7 @@ function overwrites(inputs: PluginInput[], facts: Facts, refusals: ReadonlySet<s
 }
 
 /** The items refused so far, as keys (the others are accepted). */
-const keysOf = (conflicts: Conflict[]): ReadonlySet<string> => new Set(conflicts.map((c) => `${c.plugin}/${c.item}`));
+const keysOf = (conflicts: Conflict[]): ReadonlySet<string> => new Set(conflicts.map((c) => key(c.plugin, c.item)));
 
 /** The folders an item needs, outermost first: recorded as the plugin's, made unless the run makes them already. */
 interface FolderPlan {
