@@ -566,6 +566,8 @@ interface ChangeDecision {
   versionChanged: boolean;
   /** Only the recorded source changed (a new commit with the same files and version). */
   originChanged: boolean;
+  /** Only what the plugin declares it needs changed (`needs:` in package.yml). */
+  needsChanged: boolean;
 }
 
 /** Changed or unchanged: a file operation that changes something, a new version, a first install
@@ -575,7 +577,8 @@ function decideChange(e: Expanded, prev: Manifest | undefined, steps: PlannedSte
   const versionChanged = prev?.version !== e.plugin.version;
   const originChanged = (e.plugin.origin?.commit ?? "") !== (prev?.origin?.commit ?? "") || (e.plugin.origin?.url ?? "") !== (prev?.origin?.url ?? "");
   const changed = fileChanged || versionChanged || opts.reinstall === true || (!prev && steps.some((s) => s.ops.length > 0)) || format.alwaysRuns;
-  return { changed, versionChanged, originChanged };
+  const needsChanged = String(e.plugin.needs ?? []) !== String(prev?.needs ?? []);
+  return { changed, versionChanged, originChanged, needsChanged };
 }
 
 /** An unchanged plugin runs none of its programs. */
@@ -594,7 +597,7 @@ function manifestStep(
   root: string,
   now: string,
 ): { manifest: Manifest | undefined; ops: FileOp[] } {
-  if (!decision.changed && prev && !decision.originChanged) return { manifest: prev, ops: [] };
+  if (!decision.changed && prev && !decision.originChanged && !decision.needsChanged) return { manifest: prev, ops: [] };
   const name = e.plugin.name;
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
@@ -612,6 +615,7 @@ function manifestStep(
     preserved: [...(prev?.preserved ?? []), ...preserved],
     reloadPending: [],
     ...(e.plugin.origin ? { origin: e.plugin.origin } : {}),
+    ...(e.plugin.needs?.length ? { needs: e.plugin.needs } : {}),
   };
   const content = serializeManifest(manifest);
   const op: FileOp = {
