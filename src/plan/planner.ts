@@ -474,7 +474,7 @@ function finishPlugin(p: PluginInput, placed: Placed, kept: Kept, facts: Facts, 
     steps.push(dropped.step);
     warnings.push(...dropped.warnings);
   }
-  const decision = decideChange(e, prev, steps, format, opts);
+  const decision = decideChange(e, prev, steps, placed.entries, format, opts);
   const runStep = format.runStep?.(facts.root, decision.changed);
   if (runStep) steps.push(runStep);
   if (!decision.changed) quietRuns(steps);
@@ -568,17 +568,37 @@ interface ChangeDecision {
   originChanged: boolean;
   /** Only what the plugin declares it needs changed (`needs:` in package.yml). */
   needsChanged: boolean;
+  /** Only the recorded checksums changed: a file already on disk with the incoming content was
+   * adopted, so the manifest must record it or uninstall would take it for an admin edit. */
+  recordChanged: boolean;
 }
 
 /** Changed or unchanged: a file operation that changes something, a new version, a first install
  * that does anything, --reinstall, or a format whose effect cannot be predicted. */
-function decideChange(e: Expanded, prev: Manifest | undefined, steps: PlannedStep[], format: FormatInfo, opts: PlanOptions): ChangeDecision {
+function decideChange(
+  e: Expanded,
+  prev: Manifest | undefined,
+  steps: PlannedStep[],
+  entries: ManifestEntry[],
+  format: FormatInfo,
+  opts: PlanOptions,
+): ChangeDecision {
   const fileChanged = steps.some((s) => s.ops.some((o) => o.op !== "run" && o.change !== "none"));
   const versionChanged = prev?.version !== e.plugin.version;
   const originChanged = (e.plugin.origin?.commit ?? "") !== (prev?.origin?.commit ?? "") || (e.plugin.origin?.url ?? "") !== (prev?.origin?.url ?? "");
   const changed = fileChanged || versionChanged || opts.reinstall === true || (!prev && steps.some((s) => s.ops.length > 0)) || format.alwaysRuns;
   const needsChanged = String(e.plugin.needs ?? []) !== String(prev?.needs ?? []);
-  return { changed, versionChanged, originChanged, needsChanged };
+  return { changed, versionChanged, originChanged, needsChanged, recordChanged: recordedSumsDiffer(prev, entries) };
+}
+
+/** A file whose checksum the installed manifest records differently from what is now in place. */
+function recordedSumsDiffer(prev: Manifest | undefined, entries: ManifestEntry[]): boolean {
+  if (!prev) return false;
+  const before = new Map(prev.files.map((x) => [x.path, x]));
+  return entries.some((x) => {
+    const old = before.get(x.path);
+    return x.type === "file" && old?.type === "file" && old.sha256 !== x.sha256;
+  });
 }
 
 /** An unchanged plugin runs none of its programs. */
@@ -597,7 +617,7 @@ function manifestStep(
   root: string,
   now: string,
 ): { manifest: Manifest | undefined; ops: FileOp[] } {
-  if (!decision.changed && prev && !decision.originChanged && !decision.needsChanged) return { manifest: prev, ops: [] };
+  if (!decision.changed && prev && !decision.originChanged && !decision.needsChanged && !decision.recordChanged) return { manifest: prev, ops: [] };
   const name = e.plugin.name;
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,

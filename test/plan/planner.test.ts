@@ -135,9 +135,19 @@ test("an admin-edited file is refused as an admin edit, with both versions for t
   assert.deepEqual(changes(forced), [`write ${CONF} update`, `write ${manifestPath(ROOT, "hello")} update`]);
 });
 
-test("an edited file that already has the incoming content is adopted", () => {
+test("an edited file that already has the incoming content is adopted, and the manifest records it", () => {
   const p = plan([hello("1.0.0", "v2")], facts({ ...pbxFolders(), [CONF]: fileFact("v2") }), manifests(installedHello()));
   assert.deepEqual(stepsOf(p.plugins[0])[0], `copy ${CONF}: write ${CONF} none`);
+  // Nothing to do on the target, but the recorded checksum follows the file, so that a later
+  // uninstall removes it instead of keeping it as an admin edit.
+  assert.equal(p.plugins[0].changed, false);
+  assert.deepEqual(p.handlers, []);
+  assert.deepEqual(changes(p), [`write ${manifestPath(ROOT, "hello")} update`]);
+  assert.equal(
+    p.plugins[0].manifest?.files.find((x) => x.path === CONF)?.type === "file" &&
+      (p.plugins[0].manifest?.files.find((x) => x.path === CONF) as { sha256: string }).sha256,
+    sum("v2"),
+  );
 });
 
 test("an existing file no plugin owns: refused; with --force kept first and recorded as preserved", () => {
