@@ -235,8 +235,8 @@ async function expandAll(plugins: Plugin[], opts: RunOptions, code?: CodeCredent
       if (p.kind !== "make") return expandSteps(p, "install", p.tasks!.install);
       const { expandMakePlugin } = await import("./make/plugin.js");
       const e = await expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun });
-      // A Makefile honouring DESTDIR is captured (never in a dry run); one writing absolute paths runs as written.
-      if (opts.dryRun || !e.make?.honoursDestdir) return e;
+      // make install is captured (src/make/capture.ts decides how; never in a dry run).
+      if (opts.dryRun) return e;
       return (await import("./make/capture.js")).captureMakeInstall(p, e, { root: path.resolve(opts.root ?? "/"), emit: opts.emit, ami: code?.amiFor(p.name) });
     }),
   );

@@ -6,7 +6,7 @@
  * failure — and the recorded service calls become handlers run once the files are in place.
  * Nothing make does reaches the root: a recipe deleting `$(DESTDIR)/` deletes the staging folder.
  */
-import { chmod, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,7 +18,9 @@ import type { Emit } from "../model/event.js";
 import { expandSteps, type Expanded } from "../plan/expand.js";
 import { stagedItems } from "../rules/stage.js";
 import { killChildren } from "../util/process.js";
-import { runMake } from "./runner.js";
+import { readManifests } from "../state/manifest.js";
+import { CAPTURE_MARK, cleanRootUpper, overlayArgv, overlayUnavailable, prepareOverlay, removedInRoot, writesOutside } from "./overlay.js";
+import { runMake, type MakeResult, type MakeRun } from "./runner.js";
 import { SERVICE_COMMANDS } from "./services.js";
 
 const RECORDED = ["asterisk", "systemctl", "service"];
@@ -38,48 +40,128 @@ async function tempFolder(prefix: string): Promise<string> {
   return dir;
 }
 
-/** Runs `make install` of `plugin` into a staging folder; what it staged and asked for, as items. */
-export async function captureMakeInstall(
-  plugin: Plugin,
-  predicted: Expanded,
-  opts: { root: string; emit?: Emit; timeoutMs?: number; ami?: AmiConfig },
-): Promise<Expanded> {
-  const base = await tempFolder("wazo-tasks-make-");
-  const stage = path.join(base, "stage");
-  await mkdir(stage, { mode: 0o755 });
-  await mirrorFolders(stage, opts.root, predicted);
-  const tools = await tempFolder("wazo-tasks-make-tools-");
+/**
+ * Runs `make install` of `plugin` captured; what it wrote and asked for, as items. As root on
+ * Linux with overlayfs, make runs in an overlay of the machine (src/make/overlay.ts): every write
+ * is seen, wherever it goes. Elsewhere, a Makefile honouring DESTDIR runs into an empty staging
+ * folder, and one that does not runs as written (`predicted` is returned); a warning says so once.
+ */
+export async function captureMakeInstall(plugin: Plugin, predicted: Expanded, opts: CaptureOptions): Promise<Expanded> {
+  let why = await overlayUnavailable();
+  if (!why) {
+    const r = await overlayInstall(plugin, opts);
+    if (typeof r !== "string") return r;
+    why = r;
+  }
+  const then = predicted.make?.honoursDestdir ? "make install runs into a staging DESTDIR" : "make install runs as written";
+  if (!warned) opts.emit?.({ type: "warning", message: `make install is not captured in an overlay (${why}): ${then}` });
+  warned = true;
+  return predicted.make?.honoursDestdir ? stagingInstall(plugin, predicted, opts) : predicted;
+}
+
+export interface CaptureOptions {
+  root: string;
+  emit?: Emit;
+  timeoutMs?: number;
+  /** The AMI settings, for a plugin that declares `needs: [ami]`. */
+  ami?: AmiConfig;
+}
+
+let warned = false;
+
+async function writeRecorders(tools: string, log: string): Promise<void> {
   for (const name of RECORDED) {
     await writeFile(path.join(tools, name), RECORDER);
     await chmod(path.join(tools, name), 0o755);
   }
-  const log = path.join(tools, "calls");
   await writeFile(log, "");
-  opts.emit?.({ type: "info", message: `${plugin.name}: running make install into the staging folder ${stage}` });
-  const env = { ...process.env, PATH: `${tools}:${process.env.PATH ?? ""}`, MAKE_CAPTURE_LOG: log };
-  // SIGINT/SIGTERM stop make at once; nothing has been changed yet.
+}
+
+/** make install in the overlay; a string when the overlay could not be set up (nothing ran). */
+async function overlayInstall(plugin: Plugin, opts: CaptureOptions): Promise<Expanded | string> {
+  const base = await tempFolder("wazo-tasks-make-");
+  const L = await prepareOverlay(base, opts.root, plugin.dir);
+  if (typeof L === "string") return L;
+  const log = path.join(L.log, "calls");
+  await writeRecorders(L.tools, log);
+  opts.emit?.({ type: "info", message: `${plugin.name}: running make install in an overlay of ${opts.root} (changes land in ${L.rootUpper})` });
+  let setup = "";
+  const r = await guarded(plugin, () =>
+    runMake(plugin.dir, "install", {
+      ...(opts.root === "/" ? {} : { destdir: opts.root }),
+      env: { ...process.env, PATH: `${L.tools}:${process.env.PATH ?? ""}`, MAKE_CAPTURE_LOG: log, TMPDIR: L.scratch },
+      ami: opts.ami,
+      timeoutMs: opts.timeoutMs ?? 10 * 60_000,
+      wrap: (command) => overlayArgv(L, command, plugin.dir),
+      onLine: (stream, line) => {
+        if (line.startsWith(CAPTURE_MARK)) setup ||= line.slice(CAPTURE_MARK.length);
+        else opts.emit?.({ type: "output", plugin: plugin.name, stream, line });
+      },
+    }),
+  );
+  if (!r.notFound && !(await stat(L.started).catch(() => undefined)))
+    return setup || `the mount namespace could not be set up (${r.error ?? `exit code ${r.exitCode}`})`;
+  failed(plugin, r);
+  const where = plugin.makefile!;
+  const named = (paths: string[]) => paths.slice(0, 10).join(", ") + (paths.length > 10 ? `, and ${paths.length - 10} more` : "");
+  if (opts.root !== "/") {
+    const outside = await writesOutside(L);
+    if (outside.length)
+      throw invalid(`${plugin.name}: make install wrote outside the root ${opts.root} (${named(outside)}): refused, nothing was changed`, [
+        { severity: "error", file: where, message: `writes outside the root: ${named(outside)}`, hint: "install every file under $(DESTDIR)" },
+      ]);
+  }
+  const foreign = await notOwned(opts.root, plugin.name, await removedInRoot(L));
+  if (foreign.length)
+    throw invalid(`${plugin.name}: make install removed what this plugin does not own (${named(foreign)}): refused, nothing was changed`, [
+      {
+        severity: "error",
+        file: where,
+        message: `removes files it did not install: ${named(foreign)}`,
+        hint: "an install target may only replace or remove its own files",
+      },
+    ]);
+  await cleanRootUpper(L);
+  return expandedFrom(plugin, L.rootUpper, log);
+}
+
+/** The removed paths (root-relative) that are not, or hold files that are not, this plugin's. */
+async function notOwned(root: string, name: string, removed: string[]): Promise<string[]> {
+  if (!removed.length) return [];
+  const owned = new Set((await readManifests(root)).get(name)?.files.map((f) => f.path) ?? []);
+  const out: string[] = [];
+  async function check(rel: string) {
+    const st = await lstat(path.join(root, rel)).catch(() => undefined);
+    if (st?.isDirectory()) for (const n of (await readdir(path.join(root, rel))).sort()) await check(path.posix.join(rel, n));
+    else if (st && !owned.has(rel)) out.push(rel);
+  }
+  for (const r of removed) await check(r);
+  return out;
+}
+
+/** Stops make at once on SIGINT/SIGTERM (nothing has been changed yet) and says so. */
+async function guarded(plugin: Plugin, run: () => Promise<MakeResult>): Promise<MakeResult> {
   const signal: { name?: string } = {};
   const onSignal = (name: string) => {
     signal.name ??= name;
     killChildren("SIGTERM");
   };
   process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
-  const r = await runMake(plugin.dir, "install", {
-    destdir: stage,
-    env,
-    ami: opts.ami,
-    timeoutMs: opts.timeoutMs ?? 10 * 60_000,
-    onLine: (stream, line) => opts.emit?.({ type: "output", plugin: plugin.name, stream, line }),
-  }).finally(() => process.off("SIGINT", onSignal).off("SIGTERM", onSignal));
-  const command = { command: "make install" };
+  const r = await run().finally(() => process.off("SIGINT", onSignal).off("SIGTERM", onSignal));
   if (signal.name)
     throw new TaskFailure(
       "aborted",
       `${plugin.name}: make install interrupted by ${signal.name}; nothing was changed (make ran into a staging folder)`,
       [],
       undefined,
-      { ...command, plugin: plugin.name },
+      { command: "make install", plugin: plugin.name },
     );
+  return r;
+}
+
+/** Throws the failure of a make that did not succeed. */
+function failed(plugin: Plugin, r: MakeResult): asserts r is MakeRun {
+  const command = { command: "make install" };
   if (r.notFound) throw new TaskFailure("make-failed", r.message, [], undefined, { ...command, plugin: plugin.name });
   if (!r.ok) {
     const how = r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : (r.error ?? `exit code ${r.exitCode}`);
@@ -91,12 +173,10 @@ export async function captureMakeInstall(
       { ...command, plugin: plugin.name, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) },
     );
   }
-  // `$(DESTDIR)/../x` lands beside the staging folder: outside the root, refused.
-  const outside = (await readdir(base)).filter((n) => n !== "stage");
-  if (outside.length)
-    throw invalid(`${plugin.name}: make install wrote outside DESTDIR (${outside.map((n) => `$(DESTDIR)/../${n}`).join(", ")}): refused, nothing was changed`, [
-      { severity: "error", file: plugin.makefile!, message: `writes outside $(DESTDIR): ${outside.join(", ")}`, hint: "install every file under $(DESTDIR)" },
-    ]);
+}
+
+/** The staged tree and the recorded calls as one plugin's items. */
+async function expandedFrom(plugin: Plugin, stage: string, log: string): Promise<Expanded> {
   const staged = await stagedItems(plugin, stage);
   const steps = recordedSteps(await readFile(log, "utf8"));
   const calls = await expandSteps(plugin, "install", steps);
@@ -110,6 +190,36 @@ export async function captureMakeInstall(
     asterisk: calls.asterisk,
     verify: [],
   };
+}
+
+/** make install into an empty staging DESTDIR (a Makefile that honours DESTDIR, no overlay). */
+async function stagingInstall(plugin: Plugin, predicted: Expanded, opts: CaptureOptions): Promise<Expanded> {
+  const base = await tempFolder("wazo-tasks-make-");
+  const stage = path.join(base, "stage");
+  await mkdir(stage, { mode: 0o755 });
+  await mirrorFolders(stage, opts.root, predicted);
+  const tools = await tempFolder("wazo-tasks-make-tools-");
+  const log = path.join(tools, "calls");
+  await writeRecorders(tools, log);
+  opts.emit?.({ type: "info", message: `${plugin.name}: running make install into the staging folder ${stage}` });
+  const env = { ...process.env, PATH: `${tools}:${process.env.PATH ?? ""}`, MAKE_CAPTURE_LOG: log };
+  const r = await guarded(plugin, () =>
+    runMake(plugin.dir, "install", {
+      destdir: stage,
+      env,
+      ami: opts.ami,
+      timeoutMs: opts.timeoutMs ?? 10 * 60_000,
+      onLine: (stream, line) => opts.emit?.({ type: "output", plugin: plugin.name, stream, line }),
+    }),
+  );
+  failed(plugin, r);
+  // `$(DESTDIR)/../x` lands beside the staging folder: outside the root, refused.
+  const outside = (await readdir(base)).filter((n) => n !== "stage");
+  if (outside.length)
+    throw invalid(`${plugin.name}: make install wrote outside DESTDIR (${outside.map((n) => `$(DESTDIR)/../${n}`).join(", ")}): refused, nothing was changed`, [
+      { severity: "error", file: plugin.makefile!, message: `writes outside $(DESTDIR): ${outside.join(", ")}`, hint: "install every file under $(DESTDIR)" },
+    ]);
+  return expandedFrom(plugin, stage, log);
 }
 
 /**
