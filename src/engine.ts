@@ -235,9 +235,13 @@ async function expandAll(plugins: Plugin[], opts: RunOptions, code?: CodeCredent
       if (p.kind !== "make") return expandSteps(p, "install", p.tasks!.install);
       const { expandMakePlugin } = await import("./make/plugin.js");
       const e = await expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun });
-      // make install is captured (src/make/capture.ts decides how; never in a dry run).
-      if (opts.dryRun) return e;
-      return (await import("./make/capture.js")).captureMakeInstall(p, e, { root: path.resolve(opts.root ?? "/"), emit: opts.emit, ami: code?.amiFor(p.name) });
+      // make install is captured (src/make/capture.ts decides how, and whether a dry run runs it).
+      return (await import("./make/capture.js")).captureMakeInstall(p, e, {
+        root: path.resolve(opts.root ?? "/"),
+        emit: opts.emit,
+        dryRun: opts.dryRun,
+        ami: code?.amiFor(p.name),
+      });
     }),
   );
 }
@@ -330,7 +334,7 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
     await checkRoot(root);
     if (!names.length) throw invalid("no plugin given", [], "wazo-tasks uninstall NAME...");
     return withRoot(opts, ctx, async () => {
-      const { plan, manifests, chosen } = await ctx.timer.time("plan", async () => {
+      const { plan, manifests, chosen, code } = await ctx.timer.time("plan", async () => {
         const manifests = await readManifests(root);
         const chosen: Manifest[] = names.map((n) => {
           const byName = [...manifests.values()].filter((x) => x.name.endsWith(`/${n}`));
@@ -345,17 +349,27 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
             );
           return m;
         });
+        // Before planning: a captured make uninstall (below) runs now, with what its code is handed.
+        const code = await codeCredentials(chosen, opts, root, masked);
         const extra = new Map<string, Expanded>();
-        for (const m of chosen) if (m.uninstall.length) extra.set(m.name, await expandSteps(pluginFromManifest(m), "uninstall", m.uninstall));
-        const facts = await gatherFacts(root, uninstallPaths(chosen, [...extra.values()]));
         const makefiles = new Set<string>();
-        for (const m of chosen) if (m.installedBy === "make" && (await findMakefileIn(m.source))) makefiles.add(m.name);
-        let plan: Plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force, makefiles });
+        const captured = new Set<string>();
+        for (const m of chosen) {
+          let steps = m.uninstall;
+          if (m.installedBy === "make" && (await findMakefileIn(m.source))) {
+            // make uninstall captured (src/make/capture.ts): its service calls run after the removal; else make runs as before.
+            const calls = await (await import("./make/capture.js")).captureMakeUninstall(m, { root, emit, dryRun: opts.dryRun, ami: code.amiFor(m.name) });
+            if (calls) ((steps = [...steps, ...calls]), captured.add(m.name));
+            else makefiles.add(m.name);
+          }
+          if (steps.length) extra.set(m.name, await expandSteps(pluginFromManifest(m), "uninstall", steps));
+        }
+        const facts = await gatherFacts(root, uninstallPaths(chosen, [...extra.values()]));
+        let plan: Plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force, makefiles, captured });
         if (chosen.some((m) => m.installedBy === "rules")) plan = await (await import("./rules/plugin.js")).finishRulesUninstall(plan, chosen);
-        return { plan, manifests, chosen };
+        return { plan, manifests, chosen, code };
       });
       emitPlan(plan, emit);
-      const code = await codeCredentials(chosen, opts, root, masked);
       for (const p of plan.plugins) {
         const m = manifests.get(p.name)!;
         emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: m.installedBy, ...needsOf(m) });

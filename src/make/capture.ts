@@ -19,8 +19,8 @@ import { expandSteps, type Expanded } from "../plan/expand.js";
 import { stagedItems } from "../rules/stage.js";
 import { killChildren } from "../util/process.js";
 import { readManifests } from "../state/manifest.js";
-import { CAPTURE_MARK, cleanRootUpper, overlayArgv, overlayUnavailable, prepareOverlay, removedInRoot, writesOutside } from "./overlay.js";
-import { runMake, type MakeResult, type MakeRun } from "./runner.js";
+import { CAPTURE_MARK, cleanRootUpper, overlayArgv, type OverlayLayout, overlayUnavailable, prepareOverlay, removedInRoot, writesOutside } from "./overlay.js";
+import { findMakefile, findOnPath, runMake, type MakeResult, type MakeRun } from "./runner.js";
 import { SERVICE_COMMANDS } from "./services.js";
 
 const RECORDED = ["asterisk", "systemctl", "service"];
@@ -47,16 +47,22 @@ async function tempFolder(prefix: string): Promise<string> {
  * folder, and one that does not runs as written (`predicted` is returned); a warning says so once.
  */
 export async function captureMakeInstall(plugin: Plugin, predicted: Expanded, opts: CaptureOptions): Promise<Expanded> {
+  // A dry run with the overlay runs make in it and shows what it really did; without, the analysis.
+  if (opts.dryRun && !findOnPath("make", process.env.PATH)) return predicted;
   let why = await overlayUnavailable();
   if (!why) {
     const r = await overlayInstall(plugin, opts);
     if (typeof r !== "string") return r;
     why = r;
   }
-  const then = predicted.make?.honoursDestdir ? "make install runs into a staging DESTDIR" : "make install runs as written";
+  const then = opts.dryRun
+    ? "the dry run shows the Makefile's analysis"
+    : predicted.make?.honoursDestdir
+      ? "make install runs into a staging DESTDIR"
+      : "make install runs as written";
   if (!warned) opts.emit?.({ type: "warning", message: `make install is not captured in an overlay (${why}): ${then}` });
   warned = true;
-  return predicted.make?.honoursDestdir ? stagingInstall(plugin, predicted, opts) : predicted;
+  return predicted.make?.honoursDestdir && !opts.dryRun ? stagingInstall(plugin, predicted, opts) : predicted;
 }
 
 export interface CaptureOptions {
@@ -65,6 +71,8 @@ export interface CaptureOptions {
   timeoutMs?: number;
   /** The AMI settings, for a plugin that declares `needs: [ami]`. */
   ami?: AmiConfig;
+  /** Run make in the overlay only (its changes are read, then thrown away with it). */
+  dryRun?: boolean;
 }
 
 let warned = false;
@@ -77,17 +85,79 @@ async function writeRecorders(tools: string, log: string): Promise<void> {
   await writeFile(log, "");
 }
 
+/** What the overlay run needs of a plugin (an installed one has only its manifest). */
+interface MakePlugin {
+  name: string;
+  dir: string;
+  makefile: string;
+}
+
+type Target = "install" | "uninstall";
+
 /** make install in the overlay; a string when the overlay could not be set up (nothing ran). */
 async function overlayInstall(plugin: Plugin, opts: CaptureOptions): Promise<Expanded | string> {
+  const run = await overlayMake({ name: plugin.name, dir: plugin.dir, makefile: plugin.makefile! }, "install", opts);
+  if (typeof run === "string") return run;
+  return expandedFrom(plugin, run.L.rootUpper, run.log);
+}
+
+/**
+ * `make uninstall` of an installed Makefile plugin, run in the overlay (root on Linux): what it
+ * removes must be files the plugin owns (the recorded files are then removed by the uninstall
+ * plan itself), it may write nothing, and its service calls come back as steps to run after the
+ * removal. Undefined when the overlay cannot be used: then make uninstall runs as before.
+ */
+export async function captureMakeUninstall(m: { name: string; source: string }, opts: CaptureOptions): Promise<Step[] | undefined> {
+  if ((opts.dryRun && !findOnPath("make", process.env.PATH)) || (await overlayUnavailable())) return undefined;
+  const makefile = findMakefile(m.source);
+  if (!makefile) return undefined;
+  const run = await overlayMake({ name: m.name, dir: m.source, makefile }, "uninstall", opts);
+  if (typeof run === "string") {
+    if (!warned) opts.emit?.({ type: "warning", message: `make uninstall is not captured in an overlay (${run}): it runs against the root` });
+    warned = true;
+    return undefined;
+  }
+  const upper = run.L.rootUpper;
+  const written: string[] = [];
+  async function walk(rel: string) {
+    for (const e of (await readdir(path.join(upper, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const r = path.posix.join(rel, e.name);
+      if (e.isDirectory()) await walk(r);
+      else written.push(r);
+    }
+  }
+  await walk("/");
+  if (written.length)
+    throw invalid(`${m.name}: make uninstall wrote ${named(written)}: refused, nothing was changed`, [
+      {
+        severity: "error",
+        file: makefile,
+        message: `the uninstall target writes files: ${named(written)}`,
+        hint: "an uninstall target may only remove the plugin's files",
+      },
+    ]);
+  return recordedSteps(await readFile(run.log, "utf8"));
+}
+
+const named = (paths: string[]) => paths.slice(0, 10).join(", ") + (paths.length > 10 ? `, and ${paths.length - 10} more` : "");
+
+/**
+ * make TARGET in the overlay, checked: a failure, a write outside the root or a removal of
+ * what the plugin does not own throws; the root's upper folder is left plain (whiteouts gone).
+ */
+async function overlayMake(plugin: MakePlugin, target: Target, opts: CaptureOptions): Promise<{ L: OverlayLayout; log: string } | string> {
   const base = await tempFolder("wazo-tasks-make-");
   const L = await prepareOverlay(base, opts.root, plugin.dir);
   if (typeof L === "string") return L;
   const log = path.join(L.log, "calls");
   await writeRecorders(L.tools, log);
-  opts.emit?.({ type: "info", message: `${plugin.name}: running make install in an overlay of ${opts.root} (changes land in ${L.rootUpper})` });
+  opts.emit?.({
+    type: "info",
+    message: `${plugin.name}: running make ${target} in an overlay of ${opts.root} (changes land in ${L.rootUpper}${opts.dryRun ? ", then are thrown away: dry run" : ""})`,
+  });
   let setup = "";
-  const r = await guarded(plugin, () =>
-    runMake(plugin.dir, "install", {
+  const r = await guarded(plugin.name, target, () =>
+    runMake(plugin.dir, target, {
       ...(opts.root === "/" ? {} : { destdir: opts.root }),
       env: { ...process.env, PATH: `${L.tools}:${process.env.PATH ?? ""}`, MAKE_CAPTURE_LOG: log, TMPDIR: L.scratch },
       ami: opts.ami,
@@ -101,28 +171,26 @@ async function overlayInstall(plugin: Plugin, opts: CaptureOptions): Promise<Exp
   );
   if (!r.notFound && !(await stat(L.started).catch(() => undefined)))
     return setup || `the mount namespace could not be set up (${r.error ?? `exit code ${r.exitCode}`})`;
-  failed(plugin, r);
-  const where = plugin.makefile!;
-  const named = (paths: string[]) => paths.slice(0, 10).join(", ") + (paths.length > 10 ? `, and ${paths.length - 10} more` : "");
+  failed(plugin.name, target, r);
   if (opts.root !== "/") {
     const outside = await writesOutside(L);
     if (outside.length)
-      throw invalid(`${plugin.name}: make install wrote outside the root ${opts.root} (${named(outside)}): refused, nothing was changed`, [
-        { severity: "error", file: where, message: `writes outside the root: ${named(outside)}`, hint: "install every file under $(DESTDIR)" },
+      throw invalid(`${plugin.name}: make ${target} wrote outside the root ${opts.root} (${named(outside)}): refused, nothing was changed`, [
+        { severity: "error", file: plugin.makefile, message: `writes outside the root: ${named(outside)}`, hint: "install every file under $(DESTDIR)" },
       ]);
   }
   const foreign = await notOwned(opts.root, plugin.name, await removedInRoot(L));
   if (foreign.length)
-    throw invalid(`${plugin.name}: make install removed what this plugin does not own (${named(foreign)}): refused, nothing was changed`, [
+    throw invalid(`${plugin.name}: make ${target} removed what this plugin does not own (${named(foreign)}): refused, nothing was changed`, [
       {
         severity: "error",
-        file: where,
+        file: plugin.makefile,
         message: `removes files it did not install: ${named(foreign)}`,
-        hint: "an install target may only replace or remove its own files",
+        hint: target === "install" ? "an install target may only replace or remove its own files" : "an uninstall target may only remove the plugin's files",
       },
     ]);
   await cleanRootUpper(L);
-  return expandedFrom(plugin, L.rootUpper, log);
+  return { L, log };
 }
 
 /** The removed paths (root-relative) that are not, or hold files that are not, this plugin's. */
@@ -140,7 +208,7 @@ async function notOwned(root: string, name: string, removed: string[]): Promise<
 }
 
 /** Stops make at once on SIGINT/SIGTERM (nothing has been changed yet) and says so. */
-async function guarded(plugin: Plugin, run: () => Promise<MakeResult>): Promise<MakeResult> {
+async function guarded(name: string, target: Target, run: () => Promise<MakeResult>): Promise<MakeResult> {
   const signal: { name?: string } = {};
   const onSignal = (name: string) => {
     signal.name ??= name;
@@ -151,26 +219,26 @@ async function guarded(plugin: Plugin, run: () => Promise<MakeResult>): Promise<
   if (signal.name)
     throw new TaskFailure(
       "aborted",
-      `${plugin.name}: make install interrupted by ${signal.name}; nothing was changed (make ran into a staging folder)`,
+      `${name}: make ${target} interrupted by ${signal.name}; nothing was changed (make ran into a staging folder)`,
       [],
       undefined,
-      { command: "make install", plugin: plugin.name },
+      { command: `make ${target}`, plugin: name },
     );
   return r;
 }
 
 /** Throws the failure of a make that did not succeed. */
-function failed(plugin: Plugin, r: MakeResult): asserts r is MakeRun {
-  const command = { command: "make install" };
-  if (r.notFound) throw new TaskFailure("make-failed", r.message, [], undefined, { ...command, plugin: plugin.name });
+function failed(name: string, target: Target, r: MakeResult): asserts r is MakeRun {
+  const command = { command: `make ${target}` };
+  if (r.notFound) throw new TaskFailure("make-failed", r.message, [], undefined, { ...command, plugin: name });
   if (!r.ok) {
     const how = r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : (r.error ?? `exit code ${r.exitCode}`);
     throw new TaskFailure(
       "make-failed",
-      `${plugin.name}: make install failed (${how})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}\n  nothing was changed (make ran into a staging folder)`,
+      `${name}: make ${target} failed (${how})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}\n  nothing was changed (make ran into a staging folder)`,
       [],
       undefined,
-      { ...command, plugin: plugin.name, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) },
+      { ...command, plugin: name, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) },
     );
   }
 }
@@ -203,7 +271,7 @@ async function stagingInstall(plugin: Plugin, predicted: Expanded, opts: Capture
   await writeRecorders(tools, log);
   opts.emit?.({ type: "info", message: `${plugin.name}: running make install into the staging folder ${stage}` });
   const env = { ...process.env, PATH: `${tools}:${process.env.PATH ?? ""}`, MAKE_CAPTURE_LOG: log };
-  const r = await guarded(plugin, () =>
+  const r = await guarded(plugin.name, "install", () =>
     runMake(plugin.dir, "install", {
       destdir: stage,
       env,
@@ -212,7 +280,7 @@ async function stagingInstall(plugin: Plugin, predicted: Expanded, opts: Capture
       onLine: (stream, line) => opts.emit?.({ type: "output", plugin: plugin.name, stream, line }),
     }),
   );
-  failed(plugin, r);
+  failed(plugin.name, "install", r);
   // `$(DESTDIR)/../x` lands beside the staging folder: outside the root, refused.
   const outside = (await readdir(base)).filter((n) => n !== "stage");
   if (outside.length)

@@ -37,7 +37,11 @@ export function buildUninstallPlan(
   manifests: Manifest[],
   extra: Map<string, Expanded>,
   facts: Facts,
-  opts: { force?: boolean; /** Make plugins whose Makefile still exists. */ makefiles?: Set<string> },
+  opts: {
+    force?: boolean;
+    /** Make plugins whose Makefile still exists. */ makefiles?: Set<string>;
+    /** Make plugins whose make uninstall ran captured (src/make/capture.ts): its calls are in `extra`. */ captured?: Set<string>;
+  },
 ): Plan {
   const plugins: PluginPlan[] = manifests.map((m) => {
     const warnings: string[] = [];
@@ -76,7 +80,8 @@ export function buildUninstallPlan(
           { op: "make", dir: m.source, target: "uninstall", destdir: facts.root === "/" ? undefined : facts.root, display: "make uninstall", change: "update" },
         ],
       });
-    else if (m.installedBy === "make") warnings.push(`its folder ${m.source} has no Makefile any more: the recorded files are removed without make uninstall`);
+    else if (m.installedBy === "make" && !opts.captured?.has(m.name))
+      warnings.push(`its folder ${m.source} has no Makefile any more: the recorded files are removed without make uninstall`);
     steps.push(removals);
     if (m.preserved.length) {
       const restore: PlannedStep = { plugin: m.name, kind: "restore", label: "originals kept at install", ops: [] };

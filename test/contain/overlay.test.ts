@@ -189,6 +189,71 @@ describe("make install captured in an overlay", { skip: why }, () => {
       assert.deepEqual(await snapshot(root), before);
     });
 
+  test("a dry run runs make in the overlay and shows its real changes; the root stays byte for byte", async () => {
+    const { dir, plugin, root, before, outside } = await setup(
+      "dry",
+      `${INSTALL_OWN}\tfor f in one two; do echo $$f > $(DESTDIR)/etc/asterisk/extensions_extra.d/acme-$$f.conf; done\n\tasterisk -rx 'dialplan reload'\n`,
+    );
+    const r = await runCli(["install", plugin, "--root", root, "--dry-run"]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const f of ["acme.conf", "acme-one.conf", "acme-two.conf"])
+      assert.match(r.stdout, new RegExp(`would change\\s+copy\\s+/etc/asterisk/extensions_extra\\.d/${f.replace(".", "\\.")}\\s+\\(create\\)`));
+    assert.match(r.stdout, /would run\s+reload\s+dialplan/);
+    assert.doesNotMatch(r.stdout, /runs the real make|not simulated/);
+    assert.deepEqual(await snapshot(root), before);
+    assert.deepEqual(await snapshot(dir), outside);
+  });
+
+  test("a dry run shows a refusal as the install would", async () => {
+    const { plugin, root, before } = await setup("dry-rm", `\trm -f $(DESTDIR)/etc/admin.conf\n${INSTALL_OWN}`);
+    const r = await runCli(["install", plugin, "--root", root, "--dry-run"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /make install removed what this plugin does not own \(\/etc\/admin\.conf\)/);
+    assert.deepEqual(await snapshot(root), before);
+  });
+
+  describe("make uninstall", () => {
+    /** Installs a plugin whose uninstall target is `uninstall` (the Makefile is the plugin folder's, read again at uninstall). */
+    async function installed(name: string, uninstall: string) {
+      const dir = path.join(tmp, name);
+      const plugin = await makePlugin(path.join(dir, "plugins"), name, { "a.conf": CONF, Makefile: `install:\n${INSTALL_OWN}uninstall:\n${uninstall}` });
+      const root = await writeTree(path.join(dir, "root"), PBX);
+      const pristine = await snapshot(root);
+      const r = await runCli(["install", plugin, "--root", root]);
+      assert.equal(r.code, 0, r.stderr);
+      return { dir, plugin, root, pristine, before: await snapshot(root) };
+    }
+
+    test("a well-behaved uninstall takes the root back to what it was", async () => {
+      const { root, pristine } = await installed("un-ok", `\trm -f $(DESTDIR)/${OWN}\n`);
+      const r = await runCli(["uninstall", "un-ok", "--root", root]);
+      assert.equal(r.code, 0, r.stderr);
+      const state = (k: string) => k.startsWith("var/");
+      assert.deepEqual(new Map([...(await snapshot(root))].filter(([k]) => !state(k))), pristine);
+    });
+
+    test("removing another plugin's file is refused with the path named, dry run included", async () => {
+      const { root, before } = await installed("un-other", `\trm -f $(DESTDIR)/${OWN} $(DESTDIR)/etc/asterisk/extensions_extra.d/other.conf\n`);
+      for (const extra of [["--dry-run"], []]) {
+        const r = await runCli(["uninstall", "un-other", "--root", root, ...extra]);
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(
+          r.stderr,
+          /make uninstall removed what this plugin does not own \(\/etc\/asterisk\/extensions_extra\.d\/other\.conf\): refused, nothing was changed/,
+        );
+        assert.deepEqual(await snapshot(root), before);
+      }
+    });
+
+    test("an uninstall that writes is refused", async () => {
+      const { root, before } = await installed("un-write", `\trm -f $(DESTDIR)/${OWN}\n\techo x > $(DESTDIR)/etc/admin.conf\n`);
+      const r = await runCli(["uninstall", "un-write", "--root", root]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /make uninstall wrote \/etc\/admin\.conf: refused, nothing was changed/);
+      assert.deepEqual(await snapshot(root), before);
+    });
+  });
+
   test("without the overlay it says so once and falls back to the staging DESTDIR", async () => {
     const a = await setup("fallback-a", INSTALL_OWN);
     const b = await makePlugin(path.join(a.dir, "plugins"), "fallback-b", {
