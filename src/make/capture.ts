@@ -1,10 +1,12 @@
 /**
- * `make install` captured: make runs into an empty staging DESTDIR, with `asterisk`,
- * `systemctl` and `service` on PATH replaced by recorders. The staged tree becomes typed items
- * (the same path as wazo/rules packages: src/rules/stage.ts), so the planner and the executor
- * install it as any plugin's files — journaled, checked for conflicts and admin edits, undone on
- * failure — and the recorded service calls become handlers run once the files are in place.
- * Nothing make does reaches the root: a recipe deleting `$(DESTDIR)/` deletes the staging folder.
+ * `make install` (and `make uninstall`) captured, so that what a Makefile does is seen, not
+ * trusted. As root on Linux with overlayfs, make runs in an overlay of the machine
+ * (src/make/overlay.ts); elsewhere a Makefile that honours DESTDIR runs into an empty staging
+ * DESTDIR. Either way `asterisk`, `systemctl` and `service` are recorders, the changes become
+ * typed items (the same path as wazo/rules packages: src/rules/stage.ts), so the planner and the
+ * executor install them as any plugin's files — journaled, checked for conflicts and admin edits,
+ * undone on failure — and the recorded service calls become handlers run once the files are in
+ * place. Writes outside the root and removals of files the plugin does not own are refused.
  */
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { rmSync } from "node:fs";

@@ -165,6 +165,8 @@ const walk = (rel) => {
     const r = p.join(rel, n);
     let u; try { u = fs.lstatSync(p.join(upper, r)); } catch {}
     let gone = false; try { fs.lstatSync(p.join(merged, r)); } catch { gone = true; }
+    // Still in the lower layer after: not an entry removed by another process meanwhile.
+    if (gone) try { fs.lstatSync(p.join(lower, r)); } catch { gone = false; }
     if (gone) out.push("/" + r);
     else if (u && u.isDirectory()) walk(r);
   }
