@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runProcess } from "../../src/util/process.js";
+import { running } from "./processes.js";
 import { CLI, cleanup, makePlugin, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 
 const exists = (p: string) =>
@@ -17,18 +17,6 @@ const exists = (p: string) =>
     () => false,
   );
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Processes (not zombies) whose command line holds `token`: plugin code may run in a PID
- * namespace, where the pids it sees are not this machine's. */
-const running = (token: string) =>
-  readdirSync("/proc")
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(token) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${p}/stat`, "utf8"));
-      } catch {
-        return false;
-      }
-    });
 const alive = (token: string) => running(token).length > 0;
 
 async function waitFor(file: string, ms = 15_000): Promise<void> {

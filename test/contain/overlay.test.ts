@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { overlayUnavailable } from "../../src/make/overlay.js";
+import { running } from "./processes.js";
 import { CLI, cleanup, FIXTURE_BIN, makePlugin, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 
 const CONF = "[acme]\nexten = s,1,NoOp()\n";
@@ -28,17 +28,6 @@ const exists = (p: string) =>
     () => false,
   );
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Processes whose command line holds `token` (not zombies). */
-const running = (token: string) =>
-  readdirSync("/proc")
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(token) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${p}/stat`, "utf8"));
-      } catch {
-        return false;
-      }
-    });
 
 const why = await overlayUnavailable();
 if (why) console.log(`# overlay capture tests skipped: ${why}`);
