@@ -3,7 +3,7 @@
  * come back as a summary with `ok: false` and an exit code, never as a thrown error.
  */
 import path from "node:path";
-import { applyPlan, type ApplyResult } from "./apply/executor.js";
+import { applyPlan } from "./apply/executor.js";
 import { acquireLock, type Lock } from "./apply/lock.js";
 import { recoverRoot } from "./apply/recover.js";
 import type { AsteriskControl, ServiceControl } from "./asterisk/control.js";
@@ -14,7 +14,9 @@ import { scanOnce, type SearchOptions } from "./load/lookup.js";
 import type { Plugin } from "./load/plugin.js";
 import { TaskFailure, invalid, isTaskFailure, type Diagnostic, type ExitCode } from "./model/diagnostic.js";
 import { errorText, failureOf, publicFailure, refineIoError, taskFailureOf, throwIfAborted } from "./model/failure.js";
-import { checkRoot, handlerFailure } from "./outcome.js";
+import { checkRoot, composeOutcome, handlerFailure } from "./outcome.js";
+import type { Host } from "./model/host.js";
+import type { ApplyResult } from "./model/outcome.js";
 import type { Emit, Event } from "./model/event.js";
 import { handlerLabel, type Plan } from "./model/plan.js";
 import { expandSteps, type Expanded } from "./plan/expand.js";
@@ -76,7 +78,12 @@ export interface RunOptions extends SearchOptions, RulesRunOptions {
 export interface InternalRunOptions extends RunOptions {
   /** Test-only fault injection (WAZO_TASKS_FAULT; see docs/architecture.md). */
   fault?: import("./model/fault.js").Fault;
+  /** The process the run is in (the command line's); default: this process. */
+  host?: Host;
 }
+
+/** The process a run is in: the caller's, or this process's for a library call. */
+const hostOf = (opts: RunOptions): Host => (opts as InternalRunOptions).host ?? { env: process.env, pid: process.pid };
 
 /** The outcome of a run: the closing `summary` event's fields, the diagnostics and the plan. */
 export type RunSummary = Omit<Extract<Event, { type: "summary" }>, "type"> & {
@@ -311,14 +318,17 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
       }
       await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
       throwIfAborted(opts.signal);
-      const result = await applyPlan(plan, {
-        ...ctx,
-        noReload: opts.noReload,
-        staging: root !== "/",
-        fault: (opts as InternalRunOptions).fault,
-        signal: opts.signal,
-        amiFor: code.amiFor,
-      });
+      const result = composeOutcome(
+        await applyPlan(plan, {
+          ...ctx,
+          noReload: opts.noReload,
+          staging: root !== "/",
+          fault: (opts as InternalRunOptions).fault,
+          signal: opts.signal,
+          host: hostOf(opts),
+          amiFor: code.amiFor,
+        }),
+      );
       installed = !result.rolledBack;
       return { plan, result: { ...result, unchanged: result.unchanged + same.length } };
     });
@@ -377,14 +387,17 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
       if (opts.dryRun) return { plan, preview: await ctx.timer.time("plan", () => emitPreview(plan, emit)) };
       await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
       throwIfAborted(opts.signal);
-      const result = await applyPlan(plan, {
-        ...ctx,
-        noReload: opts.noReload,
-        staging: root !== "/",
-        fault: (opts as InternalRunOptions).fault,
-        signal: opts.signal,
-        amiFor: code.amiFor,
-      });
+      const result = composeOutcome(
+        await applyPlan(plan, {
+          ...ctx,
+          noReload: opts.noReload,
+          staging: root !== "/",
+          fault: (opts as InternalRunOptions).fault,
+          signal: opts.signal,
+          host: hostOf(opts),
+          amiFor: code.amiFor,
+        }),
+      );
       // Fetched trees nothing installed comes from any more (git and market plugins).
       if (!result.rolledBack) await dropCachedTrees(root, chosen);
       return { plan, result };

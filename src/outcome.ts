@@ -3,9 +3,9 @@
  * were applied (a reload, a check or a verification: exit 3).
  */
 import { stat } from "node:fs/promises";
-import type { ApplyResult } from "./apply/executor.js";
 import { TaskFailure, type Failure } from "./model/diagnostic.js";
 import { isErrnoError } from "./model/failure.js";
+import type { ApplyOutcome, ApplyResult } from "./model/outcome.js";
 import { handlerLabel } from "./model/plan.js";
 
 /** A root that exists must be a folder (a missing one is created): else bad input, exit 2. */
@@ -18,6 +18,22 @@ export async function checkRoot(root: string): Promise<void> {
       code: "ENOTDIR",
       exitCode: 2,
     });
+}
+
+/** The run's result from what its apply did: the file steps, then each stage after them; the
+ * first failure after the files is the run's failure. */
+export function composeOutcome(outcome: ApplyOutcome): ApplyResult {
+  const first = outcome.stages.flatMap((s) => s.failures)[0];
+  return {
+    changed: outcome.changed,
+    unchanged: outcome.unchanged,
+    pending: outcome.stages.flatMap((s) => s.pending),
+    handlerFailed: outcome.pendingNotRecorded === true || outcome.stages.some((s) => s.failures.length > 0),
+    ...(outcome.rolledBack ? { rolledBack: outcome.rolledBack } : {}),
+    ...(first ? { failedReason: first.reason, failedWhat: first.what, failedFacts: first.facts } : {}),
+    reloads: outcome.stages.flatMap((s) => s.reloads),
+    restarts: outcome.stages.flatMap((s) => s.restarts),
+  };
 }
 
 /** The failure of a run whose files were applied: a reload, check or verification after them failed. */

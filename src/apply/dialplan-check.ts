@@ -6,14 +6,14 @@
  * in the order of the include chain under the root), the run is rolled back and reloaded again.
  */
 import path from "node:path";
-import type { Event } from "../model/event.js";
+import type { Emit, Event } from "../model/event.js";
 import { mapPool } from "../util/pool.js";
 import type { Plan } from "../model/plan.js";
 import { readDialplanChain, wouldRead } from "../dialplan/chain.js";
 import { readManifests, type Manifest } from "../state/manifest.js";
 import type { AsteriskControl } from "../asterisk/control.js";
-import type { ApplyResult } from "./executor.js";
-import { failedAfterApply, type HandlerContext } from "./handlers.js";
+import { emptyStage, type StageOutcome } from "../model/outcome.js";
+import { afterFailure, oneLine } from "./after-failure.js";
 import { rollback, rollbackIncomplete, type Journal } from "./transaction.js";
 
 type Missing = Extract<Event, { type: "dialplan-check" }>["missing"][number];
@@ -59,44 +59,54 @@ export async function checkLoadedDialplan(
   return { checked: expected.size, missing: list.filter((x, i) => found[i] !== (x.expect === "present")) };
 }
 
-/** Returns true when the run was rolled back. */
-export async function checkDialplanAfterReload(plan: Plan, ctx: HandlerContext, result: ApplyResult, journal: Journal): Promise<boolean> {
+/** What the check found; `rolledBack` says why the run was undone, when it was. */
+export interface DialplanCheck {
+  stage: StageOutcome;
+  rolledBack?: string;
+}
+
+export async function checkDialplanAfterReload(
+  plan: Plan,
+  ctx: { emit: Emit; asterisk: () => Promise<AsteriskControl> },
+  journal: Journal,
+): Promise<DialplanCheck> {
+  const stage = emptyStage();
   const control = await ctx.asterisk();
   // Only AMI answers reliably: `asterisk -rx` output is text meant for people.
-  if (control.transport !== "ami") return false;
+  if (control.transport !== "ami") return { stage };
   const installed = [...(await readManifests(plan.root)).values()];
   const removed = plan.plugins.map((p) => ({ plugin: p.name, extensions: p.removedExtensions ?? [] }));
   const check = await checkLoadedDialplan(installed, removed, control);
-  if (!check) return false;
+  if (!check) return { stage };
   const { missing } = check;
   const expected = { size: check.checked };
   if (!missing.length) {
     ctx.emit({ type: "dialplan-check", checked: expected.size, status: "ok", missing: [] });
-    return false;
+    return { stage };
   }
   const { changed, order } = await changedDialplanFiles(plan);
   for (const m of missing) m.cause = m.expect === "present" ? probableCause(m.file, changed, order) : undefined;
-  failedAfterApply(
-    result,
-    "dialplan-lost",
-    `after the dialplan reload ${missing.map((m) => `${m.extension}@${m.context} of ${m.plugin} is ${m.expect === "present" ? "not loaded" : "still loaded"}`).join(", ")}`,
-    undefined,
-    { plugin: missing[0]!.plugin },
+  stage.failures.push(
+    afterFailure(
+      "dialplan-lost",
+      `after the dialplan reload ${missing.map((m) => `${m.extension}@${m.context} of ${m.plugin} is ${m.expect === "present" ? "not loaded" : "still loaded"}`).join(", ")}`,
+      undefined,
+      { plugin: missing[0]!.plugin },
+    ),
   );
   if (!missing.some((m) => m.cause)) {
     ctx.emit({ type: "dialplan-check", checked: expected.size, status: "failed", missing });
-    return false;
+    return { stage };
   }
   const failures = await rollback(plan.root, journal);
-  result.changed = 0;
-  result.rolledBack = `the dialplan reload lost installed plugins' extensions (${missing.map((m) => `${m.extension}@${m.context} of ${m.plugin}`).join(", ")}), probably because of ${[...new Set(missing.flatMap((m) => (m.cause ? [m.cause] : [])))].join(", ")}: ${failures.length ? rollbackIncomplete(plan.root, failures).message : "every change of this run was rolled back"} and the dialplan reloaded again`;
+  const rolledBack = `the dialplan reload lost installed plugins' extensions (${missing.map((m) => `${m.extension}@${m.context} of ${m.plugin}`).join(", ")}), probably because of ${[...new Set(missing.flatMap((m) => (m.cause ? [m.cause] : [])))].join(", ")}: ${failures.length ? rollbackIncomplete(plan.root, failures).message : "every change of this run was rolled back"} and the dialplan reloaded again`;
   ctx.emit({ type: "dialplan-check", checked: expected.size, status: "rolled back", missing });
   ctx.emit({ type: "rolledback", cause: "the reload lost installed plugins' dialplan" });
   try {
     await control.reload("dialplan");
     ctx.emit({ type: "handler", kind: "reload", name: "dialplan", status: "done", message: "again, after the rollback" });
   } catch (e) {
-    ctx.emit({ type: "handler", kind: "reload", name: "dialplan", status: "failed", message: (e as Error).message.split("\n")[0] });
+    ctx.emit({ type: "handler", kind: "reload", name: "dialplan", status: "failed", message: oneLine(e) });
   }
-  return true;
+  return { stage, rolledBack };
 }

@@ -5,18 +5,20 @@
 import { chmod } from "node:fs/promises";
 import path from "node:path";
 import type { AmiConfig } from "../asterisk/ami-url.js";
-import { TaskFailure, type FailureFacts } from "../model/diagnostic.js";
+import { TaskFailure } from "../model/diagnostic.js";
 import { isErrnoError, ioFailure, refineIoError } from "../model/failure.js";
 import type { Emit, StepStatus } from "../model/event.js";
 import { handlerKey, handlerLabel, type Op, type Plan, type PlannedStep } from "../model/plan.js";
-import { manifestPath, readPending, serializeManifest, writePending, type Handler, type ManifestEntry } from "../state/manifest.js";
+import { manifestPath, readPending, serializeManifest, writePending, type Handler, type Manifest, type ManifestEntry } from "../state/manifest.js";
 import { factOf, rooted } from "../plan/facts.js";
 import { sha256 } from "../util/hash.js";
-import { childEnv, describeExit, killChildren, runProcess } from "../util/process.js";
+import { childEnv, describeExit, runProcess } from "../util/process.js";
 import { removePath, replaceFileDurably, symlinkAtomic } from "./fsops.js";
 import { Flusher, WriteQueue, writeBatch } from "./durable.js";
 import { mapPool } from "../util/pool.js";
 import type { Phase, PhaseTimer } from "../util/timings.js";
+import type { Host } from "../model/host.js";
+import { pendingOf, type ApplyOutcome, type StageOutcome } from "../model/outcome.js";
 import { runHandlers, type HandlerContext } from "./handlers.js";
 import { checkDialplanAfterReload } from "./dialplan-check.js";
 import { causeOf } from "../state/io-failure.js";
@@ -24,9 +26,12 @@ import { beginTransaction, commitTransaction, injectedError, rollback, rollbackI
 
 export interface ApplyOptions extends HandlerContext {
   emit: Emit;
+  /** The environment of plugin programs and the pid of the journal. */
+  host: Host;
   /** Test-only fault injection (WAZO_TASKS_FAULT, see docs/architecture.md). */
   fault?: Fault;
-  /** Aborting it stops after the operation in flight and rolls back, as SIGINT does. */
+  /** Aborting it during the file changes stops the program in flight (make, `run:`) with its
+   * process group and rolls back every change; the command line aborts it on SIGINT/SIGTERM. */
   signal?: AbortSignal;
   /** Where the time of each phase is added (the summary's `timings`). */
   timer?: PhaseTimer;
@@ -34,22 +39,7 @@ export interface ApplyOptions extends HandlerContext {
   amiFor?: (plugin: string) => AmiConfig | undefined;
 }
 
-export interface ApplyResult {
-  changed: number;
-  unchanged: number;
-  /** Handlers that failed or were not run; recorded as `reload pending`. */
-  pending: Handler[];
-  handlerFailed: boolean;
-  /** Set when the run was undone after a reload lost dialplan: says why. */
-  rolledBack?: string;
-  /** What failed first after the files were applied, and its facts. */
-  failedReason?: "reload-failed" | "verify-failed" | "dialplan-lost" | "rules-failed";
-  failedFacts?: FailureFacts;
-  /** What failed first, as a phrase ("reload dialplan failed: …"). */
-  failedWhat?: string;
-  reloads: string[];
-  restarts: string[];
-}
+export type { ApplyOutcome };
 
 const changes = (op: Op) => op.change !== "none";
 
@@ -87,70 +77,118 @@ function batches(ops: Op[]): Op[][] {
 /** The order steps run in: kept originals first, then plugin steps, then the state. */
 const phase = (s: PlannedStep) => (s.kind === "preserve" ? 0 : s.kind === "state" ? 2 : 1);
 
-export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
+/** Applies the plan and returns what it did; the plan is only read. */
+export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyOutcome> {
   const steps = plan.plugins
     .flatMap((p) => p.steps)
     .map((s, i) => ({ s, i }))
     .sort((a, b) => phase(a.s) - phase(b.s) || a.i - b.i)
     .map((x) => x.s);
-  const result: ApplyResult = { changed: 0, unchanged: 0, pending: [], handlerFailed: false, reloads: [], restarts: [] };
-  // SIGINT/SIGTERM during the run: stop after the operation in flight and roll back, rather
-  // than die with the journal open.
-  const signal: { name?: string } = {};
-  const onSignal = (name: string) => {
-    signal.name ??= name;
-    killChildren("SIGTERM"); // a long make or `run:` step stops now, not at its timeout
-  };
-  process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
+  // The manifests this run writes, as they are on disk (refreshed after programs, marked by the
+  // runs after the file changes).
+  let manifests = new Map(plan.plugins.flatMap((p) => (p.manifest ? [[p.name, p.manifest] as const] : [])));
+  // An abort (SIGINT/SIGTERM from the command line) during the run stops the program in flight
+  // and, during the file changes, rolls back, rather than leave the journal open.
+  const stop = new AbortController();
+  const unfollow = follow(opts.signal, stop);
+  opts.host.catchSignals?.(true);
   try {
+    const run: RunOptions = { ...opts, stop, signal: stop.signal, by: opts.signal };
     const timed = <T>(phase: Phase, fn: () => Promise<T>) => (opts.timer ? opts.timer.time(phase, fn) : fn());
-    let journal = await timed("apply", () => applyOperations(plan, steps, opts, signal));
+    let journal = await timed("apply", () => applyOperations(plan, steps, run, manifests));
+    let changed = 0;
+    let unchanged = 0;
     for (const step of steps) {
       if (step.kind === "state" || step.kind === "preserve" || step.ops.length === 0) continue;
       const { status, detail } = stepStatus(step);
-      if (status === "changed") result.changed++;
-      else if (status === "unchanged") result.unchanged++;
+      if (status === "changed") changed++;
+      else if (status === "unchanged") unchanged++;
       opts.emit({ type: "step", plugin: step.plugin, kind: step.kind, target: step.label, status, detail });
     }
     for (const p of plan.plugins) for (const message of p.warnings) opts.emit({ type: "warning", plugin: p.name, message });
+    const stages: StageOutcome[] = [];
+    let rolledBack: string | undefined;
     // The transaction stays open through the reloads: a reload that silently lost dialplan
     // because of this run's files is undone with the journal, then reloaded again.
     try {
-      await timed("reload", () => runHandlers(plan, opts, result));
-      if (journal && result.reloads.includes("dialplan") && (await timed("dialplanCheck", () => checkDialplanAfterReload(plan, opts, result, journal!))))
-        journal = undefined;
+      await timed("reload", async () => {
+        // Programs run once the files are in place, before the handlers (a rules plugin's `wazo/rules install`).
+        if (plan.plugins.some((p) => p.after?.length)) {
+          const after = await (
+            await import("../rules/after.js")
+          ).runAfterFileChanges(plan, { emit: opts.emit, noReload: opts.noReload, env: opts.host.env, signal: stop.signal }, manifests);
+          stages.push(after.stage);
+          manifests = after.manifests;
+        }
+        stages.push(await runHandlers(plan, opts));
+      });
+      if (journal && stages.some((s) => s.reloads.includes("dialplan"))) {
+        const check = await timed("dialplanCheck", () => checkDialplanAfterReload(plan, opts, journal!));
+        stages.push(check.stage);
+        if (check.rolledBack) {
+          rolledBack = check.rolledBack;
+          changed = 0;
+          journal = undefined;
+        }
+      }
     } finally {
       if (journal) await timed("apply", () => commitTransaction(plan.root));
     }
     // The files are committed: a state write failing now (a full disk) must not say "failed".
-    if (result.pending.length)
-      await recordPending(plan, result.pending).catch((e: unknown) => {
-        result.handlerFailed = true;
+    const pending = pendingOf(stages);
+    let pendingNotRecorded = false;
+    if (pending.length)
+      await recordPending(plan, pending, manifests).catch((e: unknown) => {
+        pendingNotRecorded = true;
         opts.emit({
           type: "warning",
           plugin: "",
-          message: `the files were applied, but the pending ${result.pending.map(handlerLabel).join(", ")} could not be recorded (${causeOf(e)}): run them by hand, e.g. \`wazo-tasks reload\``,
+          message: `the files were applied, but the pending ${pending.map(handlerLabel).join(", ")} could not be recorded (${causeOf(e)}): run them by hand, e.g. \`wazo-tasks reload\``,
         });
       });
-    return result;
+    return { changed, unchanged, stages, ...(rolledBack ? { rolledBack } : {}), ...(pendingNotRecorded ? { pendingNotRecorded } : {}) };
   } finally {
-    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
+    unfollow();
+    opts.host.catchSignals?.(false);
   }
 }
 
+/** Aborts `stop` when `signal` is aborted; returns the unsubscription. A signal that can only be
+ * read (no events) is still read between operations. */
+function follow(signal: AbortSignal | undefined, stop: AbortController): () => void {
+  const onAbort = () => stop.abort();
+  if (signal?.aborted) onAbort();
+  else if (typeof signal?.addEventListener === "function") {
+    signal.addEventListener("abort", onAbort, { once: true });
+    return () => signal.removeEventListener("abort", onAbort);
+  }
+  return () => undefined;
+}
+
+/** What the reason of an abort says about who stopped the run ("SIGINT", or the abort signal). */
+const abortedBy = (signal: AbortSignal | undefined) =>
+  typeof signal?.reason === "string" && /^SIG[A-Z]+$/.test(signal.reason) ? signal.reason : "the abort signal";
+
+/** The options inside a run: `stop` is aborted by the caller's signal, or to stop what runs. */
+type RunOptions = ApplyOptions & { stop: AbortController; signal: AbortSignal; by?: AbortSignal };
+
 /** Journals and applies the file operations; on any failure rolls back and throws. Returns the
- * open journal (undefined when nothing had to change). */
-async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOptions, signal: { name?: string }): Promise<Journal | undefined> {
+ * open journal (undefined when nothing had to change). Refreshes `manifests` after programs. */
+async function applyOperations(plan: Plan, steps: PlannedStep[], opts: RunOptions, manifests: Map<string, Manifest>): Promise<Journal | undefined> {
   const mutating = plan.ops.filter(changes);
   if (!mutating.length) return undefined;
-  const journal = await beginTransaction(plan.root, plan.command, mutating);
+  const journal = await beginTransaction(plan.root, plan.command, mutating, opts.host.pid);
   const flusher = new Flusher();
   let count = 0;
   let current: PlannedStep | undefined;
   const progress = progressReporter(mutating, opts.emit);
+  const interrupted = () => {
+    if (opts.by?.aborted) opts.stop.abort();
+    return opts.signal.aborted ? abortedBy(opts.by) : undefined;
+  };
   const stopIfInterrupted = () => {
-    if (opts.signal?.aborted) signal.name ??= "the abort signal";
-    if (signal.name) throw new Interrupted(`interrupted by ${signal.name}`);
+    const by = interrupted();
+    if (by) throw new Interrupted(`interrupted by ${by}`);
   };
   const done = () => {
     count++;
@@ -158,7 +196,7 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
     // Test-only: the N-th operation reported as failed with that error (the rollback undoes it).
     if (opts.fault?.errno && count === opts.fault.after) throw injectedError(opts.fault.errno, "write", `op#${count}`);
     if (opts.fault && count === opts.fault.after) {
-      if (opts.fault.kill) process.kill(process.pid, "SIGKILL");
+      if (opts.fault.kill) opts.fault.die?.();
       throw new Error(`fault injected after file operation ${count}`);
     }
   };
@@ -176,14 +214,15 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
   try {
     for (const step of steps) {
       if (step.viaMake) continue;
+      let ops = step.ops;
       if (step.kind === "state" && madeByProgram(plan, step)) {
         // The manifest records what is on disk: every earlier write first.
         await writes.flush();
-        await refreshMadeManifest(plan, step);
+        ops = await refreshMadeManifest(plan, step, manifests);
       }
       // File writes wait to be written together (WriteQueue); independent removals run in
       // parallel; the rest in order, after the writes before them.
-      for (const batch of batches(step.ops.filter(changes))) {
+      for (const batch of batches(ops.filter(changes))) {
         if (batch[0].op === "write") {
           for (const op of batch) if (op.op === "write") await writes.add(op, step);
           continue;
@@ -200,11 +239,13 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
     await flusher.flush();
     return journal;
   } catch (e) {
-    killChildren("SIGKILL");
+    // A program still running is stopped with its process group before the rollback.
+    const by = interrupted();
+    opts.stop.abort();
     const failures = await rollback(plan.root, journal, opts.fault);
     e = await refineIoError(e);
     // A program killed because of the signal failed because of it: the run was interrupted.
-    if (signal.name && !(e instanceof Interrupted)) e = new Interrupted(`interrupted by ${signal.name}`);
+    if (by && !(e instanceof Interrupted)) e = new Interrupted(`interrupted by ${by}`);
     // A file-system error names the operation and the path on the PBX, not Node's system call.
     const cause = isErrnoError(e) ? ioFailure(e).message : (e as Error).message;
     const where = current ? `${current.plugin}: ${current.kind} ${current.label}: ` : "";
@@ -232,7 +273,7 @@ async function applyOperations(plan: Plan, steps: PlannedStep[], opts: ApplyOpti
 class Interrupted extends Error {}
 
 /** Applies one operation; records in `flusher` what it changed, to be flushed before the commit. */
-async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: ApplyOptions, flusher: Flusher): Promise<void> {
+async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: RunOptions, flusher: Flusher): Promise<void> {
   const { plugin } = step;
   const root = plan.root;
   switch (op.op) {
@@ -262,6 +303,8 @@ async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: ApplyOptions
       const r = await runMake(op.dir, op.target, {
         destdir: op.destdir,
         ami: opts.amiFor?.(plugin),
+        env: opts.host.env,
+        signal: opts.signal,
         timeoutMs: 10 * 60_000,
         onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }),
       });
@@ -280,11 +323,12 @@ async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: ApplyOptions
     }
     case "run": {
       // DESTDIR tells a program (often a converted Makefile line) where the staging root is.
-      const env = childEnv(process.env, { DESTDIR: root === "/" ? "" : root }, opts.amiFor?.(plugin));
+      const env = childEnv(opts.host.env, { DESTDIR: root === "/" ? "" : root }, opts.amiFor?.(plugin));
       const r = await runProcess(op.argv, {
         cwd: op.cwd,
         env,
         contain: true,
+        signal: opts.signal,
         timeoutMs: 10 * 60_000,
         onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }),
       });
@@ -323,15 +367,16 @@ function programWrote(plan: Plan, plugin: string, flusher: Flusher): void {
 }
 
 /** Marks handlers that did not run in the manifests of the plugins that notified them. */
-async function recordPending(plan: Plan, pending: Handler[]): Promise<void> {
+async function recordPending(plan: Plan, pending: Handler[], manifests: ReadonlyMap<string, Manifest>): Promise<void> {
   const keys = new Set(pending.map(handlerKey));
   const orphans: Handler[] = [];
   for (const p of plan.plugins) {
     const mine = p.handlers.map((h) => h.handler).filter((h) => keys.has(handlerKey(h)));
     if (!mine.length) continue;
     // An uninstalled plugin has no manifest left to hold them: the state folder keeps them.
-    if (!p.manifest || p.action === "uninstall") orphans.push(...mine);
-    else await replaceFileDurably(manifestPath(plan.root, p.name), serializeManifest({ ...p.manifest, reloadPending: mine }));
+    const m = manifests.get(p.name);
+    if (!m || p.action === "uninstall") orphans.push(...mine);
+    else await replaceFileDurably(manifestPath(plan.root, p.name), serializeManifest({ ...m, reloadPending: mine }));
   }
   if (orphans.length) await writePending(plan.root, [...(await readPending(plan.root)), ...orphans]);
 }
@@ -343,20 +388,22 @@ function madeByProgram(plan: Plan, step: PlannedStep): boolean {
 }
 
 /** After `make install` or `run` steps, the manifest records what is really on disk (a program
- * may have edited an installed file), so it is not later mistaken for an admin edit. */
-async function refreshMadeManifest(plan: Plan, step: PlannedStep): Promise<void> {
-  const p = plan.plugins.find((x) => x.name === step.plugin);
-  if (!p?.manifest) return;
+ * may have edited an installed file), so it is not later mistaken for an admin edit. Returns the
+ * step's operations with the manifest's content as it is now (and records it in `manifests`). */
+async function refreshMadeManifest(plan: Plan, step: PlannedStep, manifests: Map<string, Manifest>): Promise<Op[]> {
+  const m = manifests.get(step.plugin);
+  if (!m) return step.ops;
   const files: ManifestEntry[] = [];
-  for (const f of p.manifest.files) {
+  for (const f of m.files) {
     const fact = await factOf(rooted(plan.root, f.path));
     if (fact.type === "absent") continue;
     files.push(f.type === "file" && fact.type === "file" ? { ...f, sha256: fact.sha256, mode: fact.mode, size: fact.size } : f);
   }
-  p.manifest = { ...p.manifest, files };
-  const content = serializeManifest(p.manifest);
-  for (const op of step.ops)
-    if (op.op === "write" && op.display === manifestPath(plan.root, p.name)) Object.assign(op, { content, size: content.length, sha256: sha256(content) });
+  const refreshed = { ...m, files };
+  manifests.set(step.plugin, refreshed);
+  const content = serializeManifest(refreshed);
+  const file = manifestPath(plan.root, step.plugin);
+  return step.ops.map((op) => (op.op === "write" && op.display === file ? { ...op, content, size: content.length, sha256: sha256(content) } : op));
 }
 
 /** Emits a progress event at most every 200 ms once a run has been copying for a second. */

@@ -3,11 +3,11 @@
  * (reloads, restarts), then verifications. A failure here keeps the files and is recorded as
  * `reload pending`; the run ends with exit code 3.
  */
-import { AsteriskError, type AsteriskControl, type ServiceControl } from "../asterisk/control.js";
-import type { FailureFacts } from "../model/diagnostic.js";
-import type { ApplyResult } from "./executor.js";
+import type { AsteriskControl, ServiceControl } from "../asterisk/control.js";
 import type { Emit } from "../model/event.js";
+import { emptyStage, type StageOutcome } from "../model/outcome.js";
 import { handlerLabel, type Plan } from "../model/plan.js";
+import { afterFailure, oneLine } from "./after-failure.js";
 
 export interface HandlerContext {
   emit: Emit;
@@ -19,27 +19,10 @@ export interface HandlerContext {
   staging?: boolean;
 }
 
-const oneLine = (e: unknown) => ((e as Error).message ?? String(e)).split("\n")[0];
-
-/** Records the first thing that failed after the files were applied (the run's failure). */
-export function failedAfterApply(
-  result: ApplyResult,
-  reason: NonNullable<ApplyResult["failedReason"]>,
-  what: string,
-  e?: unknown,
-  facts: FailureFacts = {},
-): void {
-  result.handlerFailed = true;
-  if (result.failedReason) return;
-  result.failedReason = reason;
-  result.failedWhat = e === undefined ? what : what ? `${what}: ${oneLine(e)}` : oneLine(e);
-  result.failedFacts = { ...(e instanceof AsteriskError ? e.facts : {}), ...facts };
-}
-
-export async function runHandlers(plan: Plan, ctx: HandlerContext, result: ApplyResult): Promise<void> {
+/** Runs the Asterisk commands, the handlers and the verifications; returns what they did. */
+export async function runHandlers(plan: Plan, ctx: HandlerContext): Promise<StageOutcome> {
   const { emit } = ctx;
-  // Programs run once the files are in place, before the handlers (a rules plugin's `wazo/rules install`).
-  if (plan.plugins.some((p) => p.after?.length)) await (await import("../rules/after.js")).runAfterCommit(plan, ctx, result);
+  const result = emptyStage();
   for (const p of plan.plugins) {
     for (const cli of p.asterisk) {
       if (ctx.noReload) {
@@ -55,7 +38,7 @@ export async function runHandlers(plan: Plan, ctx: HandlerContext, result: Apply
         await ast.command(cli);
         emit({ type: "handler", kind: "asterisk", name: cli, status: "done" });
       } catch (e) {
-        failedAfterApply(result, "reload-failed", `asterisk '${cli}' failed`, e, { command: cli, plugin: p.name });
+        result.failures.push(afterFailure("reload-failed", `asterisk '${cli}' failed`, e, { command: cli, plugin: p.name }));
         emit({ type: "handler", kind: "asterisk", name: cli, status: "failed", message: oneLine(e) });
       }
     }
@@ -91,12 +74,12 @@ export async function runHandlers(plan: Plan, ctx: HandlerContext, result: Apply
       emit({ type: "handler", kind, name, status: "done" });
     } catch (e) {
       // The error names the handler already ("reload dialplan: …", "systemctl restart …").
-      failedAfterApply(result, "reload-failed", "", e);
+      result.failures.push(afterFailure("reload-failed", "", e));
       result.pending.push(h);
       emit({ type: "handler", kind, name, status: "failed", message: oneLine(e) });
     }
   }
-  if (!reloaded && !plan.plugins.some((p) => p.verify.length)) return;
+  if (!reloaded && !plan.plugins.some((p) => p.verify.length)) return result;
   for (const p of plan.plugins) {
     for (const v of p.verify) {
       const base = { type: "verify" as const, plugin: p.name, extension: v.extension, context: v.context, expect: v.expect };
@@ -110,15 +93,18 @@ export async function runHandlers(plan: Plan, ctx: HandlerContext, result: Apply
         if (found === undefined) emit({ ...base, status: "skipped", message: `cannot check through ${ast.transport}` });
         else if (found === (v.expect === "present")) emit({ ...base, status: "ok" });
         else {
-          failedAfterApply(result, "verify-failed", `${v.extension}@${v.context} is ${found ? "still loaded" : "not loaded"} after the reload`, undefined, {
-            plugin: p.name,
-          });
+          result.failures.push(
+            afterFailure("verify-failed", `${v.extension}@${v.context} is ${found ? "still loaded" : "not loaded"} after the reload`, undefined, {
+              plugin: p.name,
+            }),
+          );
           emit({ ...base, status: "failed", message: `${v.extension}@${v.context} is ${found ? "still loaded" : "not loaded"} after the reload` });
         }
       } catch (e) {
-        failedAfterApply(result, "verify-failed", `the check of ${v.extension}@${v.context} failed`, e, { plugin: p.name });
+        result.failures.push(afterFailure("verify-failed", `the check of ${v.extension}@${v.context} failed`, e, { plugin: p.name }));
         emit({ ...base, status: "failed", message: oneLine(e) });
       }
     }
   }
+  return result;
 }

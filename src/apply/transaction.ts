@@ -49,18 +49,19 @@ function touched(op: Op): string[] {
   }
 }
 
-/** Records the previous state of every path in `ops` and makes the journal durable. */
-export async function beginTransaction(root: string, command: string, ops: Op[]): Promise<Journal> {
+/** Records the previous state of every path in `ops` and makes the journal durable; `pid` is
+ * the running process's, recorded for the messages of a later recovery. */
+export async function beginTransaction(root: string, command: string, ops: Op[], pid: number): Promise<Journal> {
   const dir = txnDir(root);
   try {
-    return await journalOps(root, command, ops);
+    return await journalOps(root, command, ops, pid);
   } catch (e) {
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     throw ioFailure(e, "write the journal", "free some space in the state folder (or make it writable), then run the command again; nothing was changed");
   }
 }
 
-async function journalOps(root: string, command: string, ops: Op[]): Promise<Journal> {
+async function journalOps(root: string, command: string, ops: Op[], pid: number): Promise<Journal> {
   const dir = txnDir(root);
   const { id } = await ensureRootId(root);
   await syncRootId(root);
@@ -101,7 +102,7 @@ async function journalOps(root: string, command: string, ops: Op[]): Promise<Jou
   }));
   // The backups' names must be on disk before the first change replaces what they keep.
   if (entries.some((e) => e.prior.type === "file")) await syncDir(path.join(dir, "backup"));
-  const journal: Journal = { format: 2, rootId: id, root, pid: process.pid, startedAt: new Date().toISOString(), command, entries };
+  const journal: Journal = { format: 2, rootId: id, root, pid, startedAt: new Date().toISOString(), command, entries };
   await replaceFileDurably(journalFile(root), JSON.stringify(journal));
   return journal;
 }

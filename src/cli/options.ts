@@ -3,6 +3,7 @@ import path from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { InternalRunOptions } from "../engine.js";
 import type { Emit } from "../model/event.js";
+import { hostProcess } from "./signals.js";
 
 export interface CommonFlags {
   root?: string;
@@ -99,6 +100,7 @@ export function runOptions(flags: CommonFlags, emit: Emit): InternalRunOptions {
     },
     amiLog: flags.verbose ? (line) => emit({ type: "info", message: `ami ${line}` }) : undefined,
     fault: faultFromEnv(),
+    ...hostProcess(),
     previewBuild: flags.previewBuild === true,
     wazoVersion: flags.wazoVersion,
     strict: flags.strict === true,
@@ -126,6 +128,7 @@ function faultFromEnv(): InternalRunOptions["fault"] {
   const fault: NonNullable<InternalRunOptions["fault"]> = {
     after: Number(n),
     kill: how === "kill",
+    die: () => process.kill(process.pid, "SIGKILL"),
     errno: how?.startsWith("errno=") ? how.slice(6) : undefined,
   };
   const rb = /^rollback=(\d+):errno=(E[A-Z]+)$/.exec(extra ?? "");

@@ -26,6 +26,8 @@ export interface RunMakeOptions {
   ami?: AmiConfig;
   /** Runs make through another program (the overlay capture's namespace): the command to run instead. */
   wrap?: (command: string[]) => Promise<string[]>;
+  /** Aborting it stops make and what it started (its process group). */
+  signal?: AbortSignal;
 }
 
 export interface MakeRun {
@@ -88,6 +90,7 @@ export async function runMake(pluginDir: string, target: string, opts: RunMakeOp
     tailLines: opts.keepLines,
     contain: true,
     ...(opts.wrap ? { pidNamespace: false } : {}),
+    signal: opts.signal,
   });
   return { ok: r.ok, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, lines: r.tail, durationMs: r.durationMs, command, error: r.error };
 }

@@ -7,6 +7,8 @@
 export interface Fault {
   after: number;
   kill: boolean;
+  /** With `kill`: ends the process at once (the command line passes a SIGKILL of itself). */
+  die?: () => void;
   errno?: string;
   rollbackAfter?: number;
   rollbackErrno?: string;

@@ -119,13 +119,14 @@ export interface RulesRun {
 export async function runRules(
   argv: string[],
   target: RulesTarget,
-  opts: { cwd: string; env?: Readonly<Record<string, string | undefined>>; plugin: string; emit?: Emit; timeoutMs?: number },
+  opts: { cwd: string; env?: Readonly<Record<string, string | undefined>>; plugin: string; emit?: Emit; timeoutMs?: number; signal?: AbortSignal },
 ): Promise<RulesRun> {
   const result = await runProcess(argv, {
     cwd: opts.cwd,
     env: childEnv(opts.env ?? process.env),
     contain: true,
     timeoutMs: opts.timeoutMs ?? 10 * 60_000,
+    signal: opts.signal,
     onLine: (stream, line) => opts.emit?.({ type: "output", plugin: opts.plugin, stream, line }),
   });
   const last = result.tail.filter((l) => l.trim()).slice(-5);

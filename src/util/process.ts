@@ -52,6 +52,9 @@ export interface RunOptions {
    * this process dies. Off for a program that sets up its own namespace.
    */
   pidNamespace?: boolean;
+  /** Aborting it stops the program: its whole process group gets SIGTERM, then SIGKILL after
+   * `killGraceMs`. */
+  signal?: AbortSignal;
 }
 
 /** Absolute path of an executable found on PATH, or null. Empty PATH entries are skipped. */
@@ -126,11 +129,18 @@ export function runProcess(argv: string[], opts: RunOptions = {}): Promise<Proce
           timers.push(setTimeout(() => killGroup("SIGKILL"), opts.killGraceMs ?? 2000));
         }, opts.timeoutMs),
       );
+    const onAbort = () => {
+      killGroup("SIGTERM");
+      timers.push(setTimeout(() => killGroup("SIGKILL"), opts.killGraceMs ?? 2000));
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener("abort", onAbort, { once: true });
     let settled = false;
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null, error?: string) => {
       if (settled) return;
       settled = true;
       timers.forEach(clearTimeout);
+      opts.signal?.removeEventListener("abort", onAbort);
       resolve({ command: argv, exitCode, signal, timedOut, tail, durationMs: Date.now() - started, ok: exitCode === 0 && !timedOut && !error, error });
     };
     child.on("error", (e) => finish(null, null, `cannot run ${argv[0]}: ${(e as NodeJS.ErrnoException).code ?? e.message}`));

@@ -1,0 +1,106 @@
+/**
+ * A library run's AbortSignal during the file changes: the program in flight (a `run:` step) is
+ * stopped with its process group, every change is rolled back, and nothing of another run going
+ * on at the same time is touched. The process a run is in (its environment) is a value handed in.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { mkdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { InternalRunOptions } from "../../src/engine.js";
+import { installPlugins } from "../../src/index.js";
+import { cleanup, makePlugin, snapshot, tempDir, writeTree } from "../support/rig.js";
+
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A process that exists and is not a zombie. */
+const alive = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+};
+
+async function waitFor(file: string, ms = 15_000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (await exists(file)) return;
+  throw new Error(`${file} never appeared`);
+}
+
+/** A plugin that copies a file, then runs a step that writes its pid, sleeps, and writes `late`. */
+function slowPlugin(dir: string, marks: string, seconds: number): Promise<string> {
+  const script = `echo $$ > ${marks}/started; sleep ${seconds}; echo late > ${marks}/late`;
+  return makePlugin(dir, "slow", {
+    "files/slow.conf": "[slow]\n",
+    "tasks.yml": `install:\n  - copy: 'files/*'\n    to: /etc/asterisk/\n  - run: [sh, -c, '${script}']\n`,
+  });
+}
+
+describe("aborting a library run", { timeout: 120_000 }, () => {
+  let tmp: string;
+  before(async () => (tmp = await tempDir()));
+  after(() => cleanup(tmp));
+
+  const setup = async (name: string) => {
+    const marks = path.join(tmp, `${name}-marks`);
+    await mkdir(marks, { recursive: true });
+    const plugin = await slowPlugin(path.join(tmp, name), marks, 20);
+    const root = await writeTree(path.join(tmp, `${name}-root`), { "etc/asterisk/keep.conf": "x\n" });
+    return { marks, plugin, root, before: await snapshot(root) };
+  };
+
+  test("during a long run: step, stops it with its process group and rolls the target back", async () => {
+    const { marks, plugin, root, before } = await setup("one");
+    const ac = new AbortController();
+    const run = installPlugins([plugin], { root, signal: ac.signal });
+    await waitFor(path.join(marks, "started"));
+    const pid = Number(await readFile(path.join(marks, "started"), "utf8"));
+    ac.abort();
+    const summary = await run;
+    assert.equal(summary.failure?.reason, "aborted", JSON.stringify(summary.failure));
+    assert.equal(summary.exitCode, 1);
+    assert.match(summary.failure.message, /^slow: run sh -c .* interrupted by the abort signal; every change of this run was rolled back$/);
+    assert.equal(alive(pid), false, "the step's shell is gone");
+    assert.deepEqual(await snapshot(root), before);
+    assert.equal(await exists(path.join(marks, "late")), false, "the step was stopped, not waited for");
+  });
+
+  test("stops only its own run's programs: a run going on at the same time goes on", async () => {
+    const a = await setup("a");
+    const b = await setup("b");
+    const stopA = new AbortController();
+    const stopB = new AbortController();
+    const runA = installPlugins([a.plugin], { root: a.root, signal: stopA.signal });
+    const runB = installPlugins([b.plugin], { root: b.root, signal: stopB.signal });
+    await waitFor(path.join(a.marks, "started"));
+    await waitFor(path.join(b.marks, "started"));
+    const pidB = Number(await readFile(path.join(b.marks, "started"), "utf8"));
+    stopA.abort();
+    assert.equal((await runA).failure?.reason, "aborted");
+    assert.deepEqual(await snapshot(a.root), a.before);
+    assert.equal(alive(pidB), true, "the other run's step still runs");
+    stopB.abort();
+    assert.equal((await runB).failure?.reason, "aborted");
+    assert.equal(alive(pidB), false);
+    assert.deepEqual(await snapshot(b.root), b.before);
+  });
+
+  test("programs start from the environment handed in, not from this process's", async () => {
+    const marks = path.join(tmp, "env-marks");
+    await mkdir(marks, { recursive: true });
+    const plugin = await makePlugin(path.join(tmp, "env"), "env", {
+      "tasks.yml": `install:\n  - run: [sh, -c, 'echo "$PROBE" > ${marks}/probe']\n`,
+    });
+    const root = await writeTree(path.join(tmp, "env-root"), { "etc/keep": "x\n" });
+    assert.equal(process.env.PROBE, undefined);
+    const opts: InternalRunOptions = { root, host: { env: { PATH: process.env.PATH, PROBE: "handed in" }, pid: process.pid } };
+    const summary = await installPlugins([plugin], opts);
+    assert.equal(summary.exitCode, 0, JSON.stringify(summary.failure));
+    assert.equal(await readFile(path.join(marks, "probe"), "utf8"), "handed in\n");
+  });
+});
