@@ -27,6 +27,7 @@ import { attachDiffs, emitPreview } from "./plan/preview.js";
 import { buildUninstallPlan, pluginFromManifest, uninstallPaths } from "./plan/uninstall.js";
 import { readManifests, readPending, type Manifest } from "./state/manifest.js";
 import type { RulesRunOptions } from "./rules/types.js";
+import type { Stagings } from "./rules/stage.js";
 import { dropCachedTrees, SourceSession } from "./sources/session.js";
 import type { SourceRecord } from "./sources/types.js";
 import { emitUpToDate, loadSources, partitionUpToDate, shownArgs } from "./sources/load.js";
@@ -234,11 +235,21 @@ export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin
   }
 }
 
-async function expandAll(plugins: Plugin[], opts: RunOptions, code?: CodeCredentials): Promise<Expanded[]> {
+/** A run's staging folders for rules plugins, made on first use and removed when the run ends. */
+function runStagings() {
+  let made: Promise<Stagings> | undefined;
+  return {
+    get: () => (made ??= import("./rules/stage.js").then((m) => new m.Stagings())),
+    release: async () => (made ? (await made).release() : undefined),
+  };
+}
+
+async function expandAll(plugins: Plugin[], opts: RunOptions, stagings: ReturnType<typeof runStagings>, code?: CodeCredentials): Promise<Expanded[]> {
   const staging = path.resolve(opts.root ?? "/") !== "/";
   return Promise.all(
     plugins.map(async (p) => {
-      if (p.kind === "rules") return (await import("./rules/plugin.js")).expandRulesPlugin(p, opts);
+      if (p.kind === "rules")
+        return (await import("./rules/plugin.js")).expandRulesPlugin(p, { ...opts, stagings: await stagings.get(), programEnv: hostOf(opts).env });
       if (p.kind !== "make") return expandSteps(p, "install", p.tasks!.install);
       const { expandMakePlugin } = await import("./make/plugin.js");
       const e = await expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun });
@@ -271,12 +282,17 @@ async function plan(args: string[], opts: RunOptions): Promise<Plan> {
   const root = path.resolve(opts.root ?? "/");
   throwIfAborted(opts.signal, "before planning");
   await checkRoot(root);
-  const expanded = await expandAll(await loadArgs(args, opts), { ...opts, dryRun: true });
-  await lintDialplans(expanded, { noLint: opts.noLint, emit: opts.emit ?? (() => {}), root });
-  const manifests = await readManifests(root);
-  const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
-  const plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
-  return expanded.some((e) => e.rules) ? (await import("./rules/plugin.js")).finishRulesInstall(plan, expanded) : plan;
+  const stagings = runStagings();
+  try {
+    const expanded = await expandAll(await loadArgs(args, opts), { ...opts, dryRun: true }, stagings);
+    await lintDialplans(expanded, { noLint: opts.noLint, emit: opts.emit ?? (() => {}), root });
+    const manifests = await readManifests(root);
+    const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
+    const plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
+    return expanded.some((e) => e.rules) ? (await import("./rules/plugin.js")).finishRulesInstall(plan, expanded) : plan;
+  } finally {
+    await stagings.release();
+  }
 }
 
 export async function installPlugins(args: string[], opts: RunOptions = {}): Promise<RunSummary> {
@@ -284,6 +300,7 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
   const emit = masked.emit;
   const root = path.resolve(opts.root ?? "/");
   const sources = opts.sources ?? sourcesFor({ ...opts, emit });
+  const stagings = runStagings();
   let installed = false;
   return summarize("install", { ...opts, sources }, emit, async (ctx) => {
     emit({ type: "start", command: "install", root, dryRun: opts.dryRun === true, plugins: shownArgs(args) });
@@ -293,7 +310,7 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
     const { todo, same } = partitionUpToDate(plugins, await readManifests(root), opts.reinstall === true);
     const code = await codeCredentials(todo, opts, root, masked);
     const expanded = await ctx.timer.time("plan", async () => {
-      const all = await expandAll(todo, { ...opts, emit }, code);
+      const all = await expandAll(todo, { ...opts, emit }, stagings, code);
       (await import("./plan/modes.js")).checkModes(all, opts.strict, emit);
       await lintDialplans(all, { noLint: opts.noLint, emit, root });
       return all;
@@ -332,7 +349,9 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
       installed = !result.rolledBack;
       return { plan, result: { ...result, unchanged: result.unchanged + same.length } };
     });
-  }).finally(() => (opts.sources ? undefined : sources.close(installed)));
+  })
+    .finally(() => stagings.release())
+    .finally(() => (opts.sources ? undefined : sources.close(installed)));
 }
 
 export async function uninstallPlugins(names: string[], opts: RunOptions = {}): Promise<RunSummary> {

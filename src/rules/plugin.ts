@@ -16,13 +16,17 @@ import { finishPlan } from "../plan/planner.js";
 import { STATE_DIR, manifestPath, readManifests, serializeManifest, stateKey, type Manifest } from "../state/manifest.js";
 import { sha256, sha256File } from "../util/hash.js";
 import { handlersOnly, hasTarget, readRulesScript, rulesArgv, type RulesScript, type RulesTarget } from "./script.js";
-import { stagePlugin, stagedItems } from "./stage.js";
+import { stagedItems, type Stagings } from "./stage.js";
 import type { RulesManifestInfo } from "./types.js";
 
 export interface RulesExpandOptions {
   dryRun?: boolean;
   previewBuild?: boolean;
   emit?: Emit;
+  /** The run's staging folders (removed when the run ends). */
+  stagings: Stagings;
+  /** The environment build and package start from. */
+  programEnv: Readonly<Record<string, string | undefined>>;
 }
 
 /** Where the copy of a plugin's `wazo/` folder is kept, relative to the root. */
@@ -63,7 +67,7 @@ export async function expandRulesPlugin(plugin: Plugin, opts: RulesExpandOptions
       rules: { staged: false, script, install },
     };
   }
-  const staging = await stagePlugin(plugin, { emit: opts.emit });
+  const staging = await opts.stagings.stage(plugin, { emit: opts.emit, env: opts.programEnv });
   const { items, labels, kinds } = await stagedItems(plugin, staging.pkgdir);
   const handlers = handlersOnly(staging.script, "install");
   const install =

@@ -3,9 +3,8 @@
  * package targets chmod or generate files in place), with that copy as working folder; package
  * gets `pkgdir` set to a fresh staging folder. The staged tree becomes the plan's files.
  */
-import { rmSync } from "node:fs";
 import fse from "fs-extra";
-import { lstat, mkdir, mkdtemp, readdir, readlink } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, readlink, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Plugin } from "../load/plugin.js";
@@ -27,36 +26,42 @@ export interface Staging {
   script: RulesScript;
 }
 
-const temps = new Set<string>();
-let cleanupHooked = false;
+/**
+ * One run's staging folders: plugins are built one after the other, in the order asked
+ * (dependencies first), and the folders are removed when the run ends (`release`). Each run has
+ * its own; nothing is shared between runs of the same process.
+ */
+export class Stagings {
+  private readonly temps = new Set<string>();
+  private queue: Promise<unknown> = Promise.resolve();
 
-/** Removes the temporary folders of this process (also done when it exits). */
-export function releaseStagings(): void {
-  for (const t of temps) rmSync(t, { recursive: true, force: true });
-  temps.clear();
-}
-
-async function tempFolder(): Promise<string> {
-  if (!cleanupHooked) {
-    process.once("exit", releaseStagings);
-    cleanupHooked = true;
+  /** Copies the plugin folder and runs build then package in the copy. */
+  stage(plugin: Plugin, opts: { emit?: Emit; env: Readonly<Record<string, string | undefined>> }): Promise<Staging> {
+    const run = this.queue.then(() => stage(plugin, opts, () => this.tempFolder()));
+    this.queue = run.catch(() => undefined);
+    return run;
   }
-  const base = await mkdtemp(path.join(os.tmpdir(), "wazo-tasks-rules-"));
-  temps.add(base);
-  return base;
+
+  /** Removes the run's temporary folders, once what was staged is no longer needed. */
+  async release(): Promise<void> {
+    await this.queue;
+    const temps = [...this.temps];
+    this.temps.clear();
+    await Promise.all(temps.map((t) => rm(t, { recursive: true, force: true }).catch(() => undefined)));
+  }
+
+  private async tempFolder(): Promise<string> {
+    const base = await mkdtemp(path.join(os.tmpdir(), "wazo-tasks-rules-"));
+    this.temps.add(base);
+    return base;
+  }
 }
 
-// Plugins are built one after the other, in the order asked (dependencies first).
-let queue: Promise<unknown> = Promise.resolve();
-
-/** Copies the plugin folder and runs build then package in the copy. */
-export function stagePlugin(plugin: Plugin, opts: { emit?: Emit }): Promise<Staging> {
-  const run = queue.then(() => stage(plugin, opts));
-  queue = run.catch(() => undefined);
-  return run;
-}
-
-async function stage(plugin: Plugin, opts: { emit?: Emit }): Promise<Staging> {
+async function stage(
+  plugin: Plugin,
+  opts: { emit?: Emit; env: Readonly<Record<string, string | undefined>> },
+  tempFolder: () => Promise<string>,
+): Promise<Staging> {
   const base = await tempFolder();
   const copy = path.join(base, "plugin");
   const pkgdir = path.join(base, "pkgdir");
@@ -69,7 +74,7 @@ async function stage(plugin: Plugin, opts: { emit?: Emit }): Promise<Staging> {
   for (const target of ["build", "package"] as const) {
     if (!hasTarget(script, target)) continue;
     opts.emit?.({ type: "info", message: `${plugin.name}: running wazo/rules ${target} in ${copy}` });
-    const env = target === "package" ? { ...process.env, pkgdir } : process.env;
+    const env = target === "package" ? { ...opts.env, pkgdir } : opts.env;
     const r = await runRules(rulesArgv(script, file, target), target, { cwd: copy, env, plugin: plugin.name, emit: opts.emit });
     if (!r.ok)
       throw new TaskFailure(

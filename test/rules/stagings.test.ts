@@ -1,0 +1,47 @@
+/**
+ * The temporary copies a rules plugin is built in belong to the run: removed when the run ends
+ * (not when the process exits), and two library runs at once each have their own.
+ */
+import assert from "node:assert/strict";
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { InternalRunOptions } from "../../src/engine.js";
+import { installPlugins } from "../../src/index.js";
+import { cleanup, tempDir } from "../support/rig.js";
+import { RULES_FIXTURES, rulesEnv } from "./support.js";
+
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
+
+describe("rules staging folders", () => {
+  let tmp: string;
+  before(async () => (tmp = await tempDir("wt-stagings-")));
+  after(() => cleanup(tmp));
+
+  test("two library runs at once: each builds in its own copy, removed when its run ends", async () => {
+    const env = rulesEnv(path.join(tmp, "calls"));
+    const copies: string[] = [];
+    const run = (name: string) => {
+      const opts: InternalRunOptions = {
+        root: path.join(tmp, name),
+        pluginsDirs: [RULES_FIXTURES],
+        env,
+        host: { env, pid: process.pid },
+        emit: (e) => {
+          const copy = e.type === "info" ? /running wazo\/rules package in (.+)$/.exec(e.message)?.[1] : undefined;
+          if (copy) copies.push(copy);
+        },
+      };
+      return installPlugins(["acme/hello"], opts);
+    };
+    const [a, b] = await Promise.all([run("a"), run("b")]);
+    assert.equal(a.exitCode, 0, JSON.stringify(a.failure));
+    assert.equal(b.exitCode, 0, JSON.stringify(b.failure));
+    assert.equal(new Set(copies).size, 2, `one copy per run: ${copies.join(", ")}`);
+    for (const copy of copies) assert.equal(await exists(path.dirname(copy)), false, `${path.dirname(copy)} is removed once its run ended`);
+  });
+});
