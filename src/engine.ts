@@ -102,9 +102,10 @@ async function withRoot<T>(opts: RunOptions, ctx: { emit: Emit; timer: PhaseTime
   let lock: Lock | undefined;
   try {
     await ctx.timer.time("lock", async () => {
-      lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT, (pid) =>
-        emit({ type: "info", message: `waiting for the lock held by pid ${pid}` }),
-      );
+      lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT, {
+        pid: hostOf(opts).pid,
+        onWait: (pid) => emit({ type: "info", message: `waiting for the lock held by pid ${pid}` }),
+      });
       await recoverRoot(root, emit);
       // A corrupt pending.json is refused now, not after the commit that would add to it.
       await readPending(root);

@@ -68,7 +68,7 @@ export async function reloadAsterisk(opts: ReloadOptions): Promise<ReloadResult>
   let failed = 0;
   try {
     throwIfAborted(opts.signal, "before any reload");
-    lock = await acquireLock(root, opts.lockTimeoutMs ?? 10_000);
+    lock = await acquireLock(root, opts.lockTimeoutMs ?? 10_000, { pid: process.pid });
     await recoverRoot(root, emit);
     const manifests = await readManifests(root);
     const handlers = await chooseHandlers(opts, root, manifests, emit);

@@ -66,7 +66,7 @@ export async function verifyPlugins(opts: VerifyOptions = {}): Promise<VerifyRes
   try {
     throwIfAborted(opts.signal, "before verifying");
     // Under the lock: a run in progress is waited for, never seen half done.
-    lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+    lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, { pid: process.pid });
     await recoverRoot(root, opts.emit ?? (() => {}));
     const state = await checkedState(root, opts.repair === true);
     const { manifests } = state;

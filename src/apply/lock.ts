@@ -14,6 +14,7 @@ import { stateDir } from "../state/manifest.js";
 import { ensureRootId, readRootId, rootIdPath } from "../state/root-id.js";
 import { ioFailure } from "../state/io-failure.js";
 import { createWhole } from "../util/create-file.js";
+import { isRunning } from "../util/process.js";
 
 export interface Lock {
   release(): Promise<void>;
@@ -29,15 +30,6 @@ interface Holder {
   ino: number;
   ageMs: number;
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -72,16 +64,16 @@ function isStale(h: Holder): boolean {
   if (h.pid === undefined) return h.ageMs > UNREADABLE_STALE_MS;
   // Another host's pid cannot be checked from here: its lock holds until it is removed.
   if (h.host !== undefined && h.host !== hostname()) return false;
-  return !alive(h.pid);
+  return !isRunning(h.pid);
 }
 
 /** Tries to create the lock; false when it exists. No flush: after a power cut the lock is
  * stale anyway (an empty one too, once old enough). */
-const tryCreate = (file: string) => createWhole(file, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), host: hostname() }) + "\n");
+const tryCreate = (file: string, pid: number) => createWhole(file, JSON.stringify({ pid, startedAt: new Date().toISOString(), host: hostname() }) + "\n");
 
 /** Moves a stale lock away; if what was moved is not the lock judged stale, puts it back. */
-async function takeOver(file: string, stale: Holder): Promise<void> {
-  const aside = `${file}.stale.${process.pid}`;
+async function takeOver(file: string, stale: Holder, pid: number): Promise<void> {
+  const aside = `${file}.stale.${pid}`;
   if (
     !(await rename(file, aside).then(
       () => true,
@@ -99,7 +91,10 @@ const describe = (h: Holder | undefined) =>
     ? "an unknown process (the lock file is empty or unreadable)"
     : `pid ${h.pid}${h.host && h.host !== hostname() ? ` on ${h.host}` : ""}${h.startedAt ? `, started ${h.startedAt}` : ""}`;
 
-export async function acquireLock(root: string, timeoutMs: number, onWait?: (pid: number) => void): Promise<Lock> {
+/** Takes the lock of `root` for the process `pid`, waiting up to `timeoutMs` for another run;
+ * `onWait` is told the pid of the run waited for. */
+export async function acquireLock(root: string, timeoutMs: number, opts: { pid: number; onWait?: (pid: number) => void }): Promise<Lock> {
+  const { pid, onWait } = opts;
   const dir = stateDir(root);
   const file = path.join(dir, "lock");
   const deadline = Date.now() + timeoutMs;
@@ -118,7 +113,7 @@ export async function acquireLock(root: string, timeoutMs: number, onWait?: (pid
       throw await refineIoError(e);
     }
     try {
-      if (await tryCreate(file)) break;
+      if (await tryCreate(file, pid)) break;
     } catch (e) {
       if (again(e)) continue;
       throw ioFailure(e, "create the lock", "the state folder must be writable (a read-only or full file system?)");
@@ -126,7 +121,7 @@ export async function acquireLock(root: string, timeoutMs: number, onWait?: (pid
     const holder = await readHolder(file);
     if (!holder) continue;
     if (isStale(holder)) {
-      await takeOver(file, holder);
+      await takeOver(file, holder, pid);
       continue;
     }
     if (Date.now() >= deadline)

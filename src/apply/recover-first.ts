@@ -8,7 +8,8 @@ import type { Emit } from "../model/event.js";
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 
-export async function recoverIfInterrupted(root: string, emit: Emit, lockTimeoutMs = DEFAULT_LOCK_TIMEOUT_MS): Promise<void> {
+/** `pid`: the running process's, for the lock. */
+export async function recoverIfInterrupted(root: string, emit: Emit, pid: number, lockTimeoutMs = DEFAULT_LOCK_TIMEOUT_MS): Promise<void> {
   if (
     !(await stat(path.join(txnDir(root), "journal.json")).then(
       () => true,
@@ -16,7 +17,7 @@ export async function recoverIfInterrupted(root: string, emit: Emit, lockTimeout
     ))
   )
     return;
-  const lock = await acquireLock(root, lockTimeoutMs);
+  const lock = await acquireLock(root, lockTimeoutMs, { pid });
   try {
     await recoverRoot(root, emit);
   } finally {

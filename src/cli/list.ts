@@ -12,7 +12,7 @@ export default async function list(_args: string[], flags: CommonFlags): Promise
   const root = path.resolve(flags.root ?? "/");
   return reportFailure(flags, async () => {
     if (flags.installed) {
-      await recoverIfInterrupted(root, loggerFor(flags), lockTimeoutMs(flags));
+      await recoverIfInterrupted(root, loggerFor(flags), process.pid, lockTimeoutMs(flags));
       const manifests = [...(await readManifests(root)).values()].sort((a, b) => a.name.localeCompare(b.name));
       const rows = manifests.map((m) => ({
         name: m.name,

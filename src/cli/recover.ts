@@ -10,7 +10,7 @@ import { DEFAULT_LOCK_TIMEOUT_MS } from "./recover-first.js";
 export default async function recover(_args: string[], flags: CommonFlags): Promise<number> {
   const root = path.resolve(flags.root ?? "/");
   return reportFailure(flags, async () => {
-    const lock = await acquireLock(root, lockTimeoutMs(flags) ?? DEFAULT_LOCK_TIMEOUT_MS);
+    const lock = await acquireLock(root, lockTimeoutMs(flags) ?? DEFAULT_LOCK_TIMEOUT_MS, { pid: process.pid });
     try {
       if (flags.discard) return discard(root, flags);
       const emit = loggerFor(flags);

@@ -246,6 +246,16 @@ function readLines(stream: NodeJS.ReadableStream, name: Stream, onLine: (stream:
   });
 }
 
+/** Whether a process with this id runs (one of another user counts). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** One line describing how a process ended, for error messages. */
 export function describeExit(r: ProcessResult): string {
   if (r.error) return r.error;
