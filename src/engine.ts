@@ -336,17 +336,7 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
       }
       await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
       throwIfAborted(opts.signal);
-      const result = composeOutcome(
-        await applyPlan(plan, {
-          ...ctx,
-          noReload: opts.noReload,
-          staging: root !== "/",
-          fault: (opts as InternalRunOptions).fault,
-          signal: opts.signal,
-          host: hostOf(opts),
-          amiFor: code.amiFor,
-        }),
-      );
+      const result = await apply(plan, opts, ctx, code.amiFor);
       installed = !result.rolledBack;
       return { plan, result: { ...result, unchanged: result.unchanged + same.length } };
     });
@@ -407,22 +397,26 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
       if (opts.dryRun) return { plan, preview: await ctx.timer.time("plan", () => emitPreview(plan, emit)) };
       await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
       throwIfAborted(opts.signal);
-      const result = composeOutcome(
-        await applyPlan(plan, {
-          ...ctx,
-          noReload: opts.noReload,
-          staging: root !== "/",
-          fault: (opts as InternalRunOptions).fault,
-          signal: opts.signal,
-          host: hostOf(opts),
-          amiFor: code.amiFor,
-        }),
-      );
+      const result = await apply(plan, opts, ctx, code.amiFor);
       // Fetched trees nothing installed comes from any more (git and market plugins).
       if (!result.rolledBack) await dropCachedTrees(root, chosen);
       return { plan, result };
     });
   });
+}
+
+/** Applies the plan; what its stages did, composed into the run's result. */
+async function apply(plan: Plan, opts: RunOptions, ctx: ReturnType<typeof makeContext>, amiFor: CodeCredentials["amiFor"]): Promise<ApplyResult> {
+  const outcome = await applyPlan(plan, {
+    ...ctx,
+    noReload: opts.noReload,
+    staging: path.resolve(opts.root ?? "/") !== "/",
+    fault: (opts as InternalRunOptions).fault,
+    signal: opts.signal,
+    host: hostOf(opts),
+    amiFor,
+  });
+  return composeOutcome(outcome);
 }
 
 function emitPlan(plan: Plan, emit: Emit) {

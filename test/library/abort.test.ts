@@ -4,33 +4,13 @@
  * on at the same time is touched. The process a run is in (its environment) is a value handed in.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { mkdir, readFile, stat } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { InternalRunOptions } from "../../src/engine.js";
 import { installPlugins } from "../../src/index.js";
+import { alive, exists, waitFor } from "../support/processes.js";
 import { cleanup, makePlugin, snapshot, tempDir, writeTree } from "../support/rig.js";
-
-const exists = (p: string) =>
-  stat(p).then(
-    () => true,
-    () => false,
-  );
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** A process that exists and is not a zombie. */
-const alive = (pid: number) => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-};
-
-async function waitFor(file: string, ms = 15_000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (await exists(file)) return;
-  throw new Error(`${file} never appeared`);
-}
 
 /** A plugin that copies a file, then runs a step that writes its pid, sleeps, and writes `late`. */
 function slowPlugin(dir: string, marks: string, seconds: number): Promise<string> {

@@ -3,19 +3,13 @@
  * (not when the process exits), and two library runs at once each have their own.
  */
 import assert from "node:assert/strict";
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { InternalRunOptions } from "../../src/engine.js";
 import { installPlugins } from "../../src/index.js";
+import { exists } from "../support/processes.js";
 import { cleanup, tempDir } from "../support/rig.js";
 import { RULES_FIXTURES, rulesEnv } from "./support.js";
-
-const exists = (p: string) =>
-  stat(p).then(
-    () => true,
-    () => false,
-  );
 
 describe("rules staging folders", () => {
   let tmp: string;
