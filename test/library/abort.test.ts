@@ -9,17 +9,21 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { InternalRunOptions } from "../../src/engine.js";
 import { installPlugins } from "../../src/index.js";
-import { alive, exists, waitFor } from "../support/processes.js";
+import { running } from "../contain/processes.js";
+import { exists, waitFor } from "../support/processes.js";
 import { cleanup, makePlugin, snapshot, tempDir, writeTree } from "../support/rig.js";
 
-/** A plugin that copies a file, then runs a step that writes its pid, sleeps, and writes `late`. */
-function slowPlugin(dir: string, marks: string, seconds: number): Promise<string> {
-  const script = `echo $$ > ${marks}/started; sleep ${seconds}; echo late > ${marks}/late`;
+/** A plugin that copies a file, then runs a step that says it started, sleeps, and writes
+ * `late`; its shell is known by `token` on its command line (it may run in a PID namespace). */
+function slowPlugin(dir: string, marks: string, seconds: number, token: string): Promise<string> {
+  const script = `echo started > ${marks}/started; sleep ${seconds}; echo late > ${marks}/late`;
   return makePlugin(dir, "slow", {
     "files/slow.conf": "[slow]\n",
-    "tasks.yml": `install:\n  - copy: 'files/*'\n    to: /etc/asterisk/\n  - run: [sh, -c, '${script}']\n`,
+    "tasks.yml": `install:\n  - copy: 'files/*'\n    to: /etc/asterisk/\n  - run: [sh, -c, '${script}', ${token}]\n`,
   });
 }
+
+const alive = (token: string) => running(token).length > 0;
 
 describe("aborting a library run", { timeout: 120_000 }, () => {
   let tmp: string;
@@ -29,23 +33,23 @@ describe("aborting a library run", { timeout: 120_000 }, () => {
   const setup = async (name: string) => {
     const marks = path.join(tmp, `${name}-marks`);
     await mkdir(marks, { recursive: true });
-    const plugin = await slowPlugin(path.join(tmp, name), marks, 20);
+    const token = `wazo-abort-${name}-${process.pid}`;
+    const plugin = await slowPlugin(path.join(tmp, name), marks, 20, token);
     const root = await writeTree(path.join(tmp, `${name}-root`), { "etc/asterisk/keep.conf": "x\n" });
-    return { marks, plugin, root, before: await snapshot(root) };
+    return { marks, plugin, root, token, before: await snapshot(root) };
   };
 
   test("during a long run: step, stops it with its process group and rolls the target back", async () => {
-    const { marks, plugin, root, before } = await setup("one");
+    const { marks, plugin, root, token, before } = await setup("one");
     const ac = new AbortController();
     const run = installPlugins([plugin], { root, signal: ac.signal });
     await waitFor(path.join(marks, "started"));
-    const pid = Number(await readFile(path.join(marks, "started"), "utf8"));
     ac.abort();
     const summary = await run;
     assert.equal(summary.failure?.reason, "aborted", JSON.stringify(summary.failure));
     assert.equal(summary.exitCode, 1);
     assert.match(summary.failure.message, /^slow: run sh -c .* interrupted by the abort signal; every change of this run was rolled back$/);
-    assert.equal(alive(pid), false, "the step's shell is gone");
+    assert.equal(alive(token), false, "the step's shell is gone");
     assert.deepEqual(await snapshot(root), before);
     assert.equal(await exists(path.join(marks, "late")), false, "the step was stopped, not waited for");
   });
@@ -59,14 +63,13 @@ describe("aborting a library run", { timeout: 120_000 }, () => {
     const runB = installPlugins([b.plugin], { root: b.root, signal: stopB.signal });
     await waitFor(path.join(a.marks, "started"));
     await waitFor(path.join(b.marks, "started"));
-    const pidB = Number(await readFile(path.join(b.marks, "started"), "utf8"));
     stopA.abort();
     assert.equal((await runA).failure?.reason, "aborted");
     assert.deepEqual(await snapshot(a.root), a.before);
-    assert.equal(alive(pidB), true, "the other run's step still runs");
+    assert.equal(alive(b.token), true, "the other run's step still runs");
     stopB.abort();
     assert.equal((await runB).failure?.reason, "aborted");
-    assert.equal(alive(pidB), false);
+    assert.equal(alive(b.token), false);
     assert.deepEqual(await snapshot(b.root), b.before);
   });
 
