@@ -11,18 +11,19 @@ import { systemctlControl } from "./asterisk/control.js";
 import { controlFor, type AmiOption } from "./asterisk/connect.js";
 import type { AmiFlags } from "./asterisk/settings.js";
 import { scanOnce, type SearchOptions } from "./load/lookup.js";
-import type { Plugin } from "./load/plugin.js";
+import type { Plugin } from "./model/plugin.js";
+import { expandPlugin, expandUninstall, finishInstall, finishUninstall, loadFolders, preparePlugins, type ExpandContext } from "./formats/index.js";
 import { TaskFailure, invalid, isTaskFailure, type Diagnostic, type ExitCode } from "./model/diagnostic.js";
 import { errorText, failureOf, publicFailure, refineIoError, taskFailureOf, throwIfAborted } from "./model/failure.js";
 import { checkRoot, handlerFailure } from "./outcome.js";
 import type { Emit, Event } from "./model/event.js";
 import { handlerLabel, type Plan } from "./model/plan.js";
-import { expandSteps, type Expanded } from "./plan/expand.js";
+import type { Expanded } from "./plan/expand.js";
 import { gatherFacts } from "./plan/facts.js";
 import { buildInstallPlan, pathsOfInterest } from "./plan/planner.js";
 import { lintDialplans } from "./plan/lint.js";
 import { attachDiffs, emitPreview } from "./plan/preview.js";
-import { buildUninstallPlan, pluginFromManifest, uninstallPaths } from "./plan/uninstall.js";
+import { buildUninstallPlan, uninstallPaths } from "./plan/uninstall.js";
 import { readManifests, readPending, type Manifest } from "./state/manifest.js";
 import type { RulesRunOptions } from "./rules/types.js";
 import { dropCachedTrees, SourceSession } from "./sources/session.js";
@@ -32,6 +33,8 @@ import { PhaseTimer } from "./util/timings.js";
 import { codeCredentials, maskingEmit, type CodeCredentials } from "./code-credentials.js";
 
 export interface RunOptions extends SearchOptions, RulesRunOptions {
+  /** The PATH make is looked up on (else `env.PATH`); the library entry passes the process's. */
+  searchPath?: string;
   /** Staging root; every absolute target is taken under it. Default "/". */
   root?: string;
   dryRun?: boolean;
@@ -216,30 +219,29 @@ export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin
   const search = { ...opts, root: path.resolve(opts.root ?? "/") };
   const session = sourcesFor(opts);
   try {
-    const plugins = await loadSources(args, session, search, scanOnce(search));
+    const plugins = await loadSources(args, session, search, scanOnce(search), loadFolders);
     for (const p of plugins) for (const line of p.loadOutput ?? []) opts.emit?.({ type: "output", plugin: p.name, stream: "stdout", line });
-    // wazo-plugind plugins: depends (installed first), Wazo version range, debian_depends.
-    if (plugins.some((p) => p.kind === "rules"))
-      return await (await import("./rules/prepare.js")).prepareRules(plugins, { ...opts, root: path.resolve(opts.root ?? "/"), sources: session });
-    return plugins;
+    return await preparePlugins(plugins, { ...opts, root: path.resolve(opts.root ?? "/"), sources: session });
   } catch (e) {
     throw isTaskFailure(e) ? session.relabel(e) : e;
   }
 }
 
+function expandContext(opts: RunOptions, code?: CodeCredentials): ExpandContext {
+  return {
+    root: path.resolve(opts.root ?? "/"),
+    dryRun: opts.dryRun === true,
+    previewBuild: opts.previewBuild,
+    allowAbsolute: opts.allowAbsolute,
+    emit: opts.emit,
+    path: opts.searchPath ?? opts.env?.PATH,
+    amiFor: code?.amiFor,
+  };
+}
+
 async function expandAll(plugins: Plugin[], opts: RunOptions, code?: CodeCredentials): Promise<Expanded[]> {
-  const staging = path.resolve(opts.root ?? "/") !== "/";
-  return Promise.all(
-    plugins.map(async (p) => {
-      if (p.kind === "rules") return (await import("./rules/plugin.js")).expandRulesPlugin(p, opts);
-      if (p.kind !== "make") return expandSteps(p, "install", p.tasks!.install);
-      const { expandMakePlugin } = await import("./make/plugin.js");
-      const e = await expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun });
-      // A Makefile honouring DESTDIR is captured (never in a dry run); one writing absolute paths runs as written.
-      if (opts.dryRun || !e.make?.honoursDestdir) return e;
-      return (await import("./make/capture.js")).captureMakeInstall(p, e, { root: path.resolve(opts.root ?? "/"), emit: opts.emit, ami: code?.amiFor(p.name) });
-    }),
-  );
+  const ctx = expandContext(opts, code);
+  return Promise.all(plugins.map((p) => expandPlugin(p, ctx)));
 }
 
 /** Plans an install without changing anything: the plan as data (library API). Throws a
@@ -265,7 +267,7 @@ async function plan(args: string[], opts: RunOptions): Promise<Plan> {
   const manifests = await readManifests(root);
   const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
   const plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
-  return expanded.some((e) => e.rules) ? (await import("./rules/plugin.js")).finishRulesInstall(plan, expanded) : plan;
+  return finishInstall(plan, expanded);
 }
 
 export async function installPlugins(args: string[], opts: RunOptions = {}): Promise<RunSummary> {
@@ -292,7 +294,7 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
         const manifests = await readManifests(root);
         const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
         const built = buildInstallPlan(expanded, facts, manifests, { force: opts.force, reinstall: opts.reinstall, now: new Date().toISOString() });
-        return expanded.some((e) => e.rules) ? (await import("./rules/plugin.js")).finishRulesInstall(built, expanded) : built;
+        return finishInstall(built, expanded);
       });
       if (same.length)
         plan = {
@@ -346,12 +348,13 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
           return m;
         });
         const extra = new Map<string, Expanded>();
-        for (const m of chosen) if (m.uninstall.length) extra.set(m.name, await expandSteps(pluginFromManifest(m), "uninstall", m.uninstall));
+        const ectx = expandContext(opts);
+        for (const m of chosen) {
+          const e = await expandUninstall(m, ectx);
+          if (e) extra.set(m.name, e);
+        }
         const facts = await gatherFacts(root, uninstallPaths(chosen, [...extra.values()]));
-        const makefiles = new Set<string>();
-        for (const m of chosen) if (m.installedBy === "make" && (await findMakefileIn(m.source))) makefiles.add(m.name);
-        let plan: Plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force, makefiles });
-        if (chosen.some((m) => m.installedBy === "rules")) plan = await (await import("./rules/plugin.js")).finishRulesUninstall(plan, chosen);
+        const plan = await finishUninstall(buildUninstallPlan(chosen, extra, facts, { force: opts.force }), chosen);
         return { plan, manifests, chosen };
       });
       emitPlan(plan, emit);
@@ -395,23 +398,19 @@ function emitPlan(plan: Plan, emit: Emit) {
   });
 }
 
-async function findMakefileIn(dir: string): Promise<boolean> {
-  const { findMakefile } = await import("./make/runner.js");
-  return findMakefile(dir) !== null;
-}
-
 /** The plan as one event (for --json consumers), then one line per plugin. */
 function announce(plan: Plan, plugins: Plugin[], emit: Emit) {
   emitPlan(plan, emit);
   for (const p of plan.plugins) {
     const plugin = plugins.find((x) => x.name === p.name);
+    if (!plugin) continue;
     emit({
       type: "plugin",
       name: p.name,
       version: p.version,
       action: p.action,
       previousVersion: p.previousVersion,
-      kind: plugin?.kind ?? "descriptor",
+      kind: plugin.kind,
       ...needsOf(plugin),
     });
   }

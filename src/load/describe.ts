@@ -1,13 +1,14 @@
 /** A light description of a plugin folder for listings: metadata and executor kind, no validation. */
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import type { PluginKind } from "../model/plugin.js";
 import { parseYaml } from "./yaml.js";
 
 export interface PluginSummary {
   name?: string;
   version?: string;
   description?: string;
-  kind: "descriptor" | "make" | "rules" | "unknown";
+  kind: PluginKind | "unknown";
 }
 
 const exists = (p: string) =>
@@ -19,9 +20,8 @@ const exists = (p: string) =>
 /** The names GNU make reads, in its search order; loading accepts the same three. */
 const MAKEFILE_NAMES = ["GNUmakefile", "makefile", "Makefile"];
 
-export async function describePlugin(dir: string): Promise<PluginSummary> {
-  if (!(await exists(path.join(dir, "package.yml"))) && (await exists(path.join(dir, "wazo", "plugin.yml"))))
-    return (await import("../rules/describe.js")).describeRulesPlugin(dir);
+/** A folder holding package.yml (or nothing a format knows): its metadata and executor kind. */
+export async function describePackagePlugin(dir: string): Promise<PluginSummary> {
   const text = await readFile(path.join(dir, "package.yml"), "utf8").catch(() => "");
   const parsed = parseYaml(text, path.join(dir, "package.yml"));
   const meta = parsed.ok && parsed.doc.value && typeof parsed.doc.value === "object" ? (parsed.doc.value as Record<string, unknown>) : {};

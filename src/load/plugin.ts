@@ -6,44 +6,12 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { invalid, positionOf, type Diagnostic } from "../model/diagnostic.js";
 import { readLimited } from "../util/read-limited.js";
-import type { Need, PackageMeta, Tasks } from "./schema.js";
+import type { DescriptorPlugin, LoadResult, MakePlugin, Plugin, PluginKind } from "../model/plugin.js";
+import type { PackageMeta } from "./schema.js";
 import { validatePackage, validateTasks, yamlLocator, type Locator } from "./validate.js";
 import { parseYaml, type YamlPath } from "./yaml.js";
 
-/**
- * How a plugin is installed:
- * - `descriptor`: a typed tasks.yml or tasks.ts, planned and applied by the engine.
- * - `make`: only a Makefile; `make install` / `make uninstall` run in the plugin folder.
- * - `rules`: a wazo-plugind plugin, `wazo/plugin.yml` + `wazo/rules` (src/rules).
- */
-export type PluginKind = "descriptor" | "make" | "rules";
-
-export interface Plugin {
-  name: string;
-  version: string;
-  description: string;
-  /** What its code is handed (package.yml `needs:`); wazo-plugind plugins declare nothing. */
-  needs?: Need[];
-  /** Absolute path of the plugin folder. */
-  dir: string;
-  kind: PluginKind;
-  metaFile: string;
-  /** For `descriptor` plugins. */
-  tasks?: Tasks;
-  tasksFile?: string;
-  /** Points diagnostics at a step of the descriptor. */
-  locate?: Locator;
-  /** What tasks.ts printed while it was evaluated (shown as the plugin's output). */
-  loadOutput?: string[];
-  /** For `make` plugins. */
-  makefile?: string;
-  /** For `rules` plugins (tasksFile is then wazo/rules). */
-  rules?: import("../rules/types.js").RulesPlugin;
-  /** Set when the folder was fetched (git, market): recorded in the manifest. */
-  origin?: import("../sources/types.js").SourceRecord;
-}
-
-export type LoadResult = { ok: true; plugin: Plugin } | { ok: false; diagnostics: Diagnostic[] };
+export type { DescriptorPlugin, LoadResult, MakePlugin, Plugin, PluginKind };
 
 const exists = (p: string) =>
   stat(p).then(
@@ -56,13 +24,14 @@ const exists = (p: string) =>
 export const readText = (file: string): Promise<string> =>
   readLimited(file, { what: "descriptors", hint: "keep data files beside the descriptor and copy them with a step" });
 
-/** Loads and validates `dir`; every problem found is returned, not only the first. */
-export async function loadPlugin(dir: string): Promise<LoadResult> {
+/**
+ * Loads and validates a folder holding package.yml (a descriptor or a Makefile plugin); every
+ * problem found is returned, not only the first. src/formats/ picks the loader of each folder.
+ */
+export async function loadPackagePlugin(dir: string): Promise<LoadResult<DescriptorPlugin | MakePlugin>> {
   const abs = path.resolve(dir);
   const metaFile = path.join(abs, "package.yml");
   if (!(await exists(metaFile))) {
-    // A wazo-plugind plugin (wazo/plugin.yml + wazo/rules), when there is no package.yml.
-    if (await exists(path.join(abs, "wazo", "plugin.yml"))) return (await import("../rules/meta.js")).loadRulesPlugin(abs);
     return {
       ok: false,
       diagnostics: [
@@ -91,7 +60,7 @@ export async function loadPlugin(dir: string): Promise<LoadResult> {
   return { ok: true, plugin: { ...meta, dir: abs, metaFile, ...executor.value } };
 }
 
-type Executor = Pick<Plugin, "kind" | "tasks" | "tasksFile" | "locate" | "makefile" | "loadOutput">;
+type Executor = Pick<DescriptorPlugin, "kind" | "tasks" | "tasksFile" | "locate" | "loadOutput"> | Pick<MakePlugin, "kind" | "makefile">;
 
 async function loadExecutor(dir: string): Promise<{ ok: true; value: Executor } | { ok: false; diagnostics: Diagnostic[] }> {
   const yml = path.join(dir, "tasks.yml");
@@ -177,9 +146,9 @@ function textLocator(file: string, text: string, root: unknown): Locator {
   };
 }
 
-/** Loads every plugin, or fails with all their diagnostics together. */
-export async function loadPlugins(dirs: string[]): Promise<Plugin[]> {
-  const results = await Promise.all(dirs.map(loadPlugin));
+/** Loads every plugin with `load` (src/formats/: loadFolder), or fails with all their diagnostics together. */
+export async function loadPlugins(dirs: string[], load: (dir: string) => Promise<LoadResult>): Promise<Plugin[]> {
+  const results = await Promise.all(dirs.map((d) => load(d)));
   const diagnostics = results.flatMap((r) => (r.ok ? [] : r.diagnostics));
   if (diagnostics.length) throw invalid(`invalid plugin${results.filter((r) => !r.ok).length > 1 ? "s" : ""}`, diagnostics);
   const plugins = results.map((r) => (r as { plugin: Plugin }).plugin);

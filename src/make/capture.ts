@@ -11,7 +11,7 @@ import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { AmiConfig } from "../asterisk/ami-url.js";
-import type { Plugin } from "../load/plugin.js";
+import type { MakePlugin } from "../model/plugin.js";
 import type { Step } from "../load/schema.js";
 import { invalid, TaskFailure } from "../model/diagnostic.js";
 import type { Emit } from "../model/event.js";
@@ -40,7 +40,7 @@ async function tempFolder(prefix: string): Promise<string> {
 
 /** Runs `make install` of `plugin` into a staging folder; what it staged and asked for, as items. */
 export async function captureMakeInstall(
-  plugin: Plugin,
+  plugin: MakePlugin,
   predicted: Expanded,
   opts: { root: string; emit?: Emit; timeoutMs?: number; ami?: AmiConfig },
 ): Promise<Expanded> {
@@ -95,7 +95,7 @@ export async function captureMakeInstall(
   const outside = (await readdir(base)).filter((n) => n !== "stage");
   if (outside.length)
     throw invalid(`${plugin.name}: make install wrote outside DESTDIR (${outside.map((n) => `$(DESTDIR)/../${n}`).join(", ")}): refused, nothing was changed`, [
-      { severity: "error", file: plugin.makefile!, message: `writes outside $(DESTDIR): ${outside.join(", ")}`, hint: "install every file under $(DESTDIR)" },
+      { severity: "error", file: plugin.makefile, message: `writes outside $(DESTDIR): ${outside.join(", ")}`, hint: "install every file under $(DESTDIR)" },
     ]);
   const staged = await stagedItems(plugin, stage);
   const steps = recordedSteps(await readFile(log, "utf8"));

@@ -2,7 +2,8 @@
  * The Plan: what a run will do, as data. The planner builds it without side effects; a dry run
  * prints it; the executor applies it and nothing else.
  */
-import type { Handler, Manifest } from "../state/manifest.js";
+import type { Manifest } from "./manifest.js";
+import type { Handler } from "./plugin.js";
 
 /**
  * What an operation does to its path:

@@ -510,32 +510,32 @@ interface FormatInfo {
 }
 
 function formatOf(e: Expanded): FormatInfo {
-  const make = e.make;
+  const run = e.run;
   return {
-    stepsViaRun: make !== undefined,
-    alwaysRuns: make !== undefined && !make.convertible,
-    runStep: make
+    stepsViaRun: run !== undefined,
+    alwaysRuns: run !== undefined && !run.exact,
+    runStep: run
       ? (root, changed) => ({
           plugin: e.plugin.name,
-          kind: "make",
-          label: `make ${make.target}`,
-          notSimulated: !make.convertible,
-          recipe: make.convertible ? undefined : make.recipe,
+          kind: run.kind,
+          label: run.label,
+          notSimulated: !run.exact,
+          recipe: run.exact ? undefined : run.recipe,
           viaMake: false,
           ops: [
             {
-              op: "make",
-              dir: make.dir,
-              target: make.target,
+              op: run.op.op,
+              dir: run.op.dir,
+              target: run.op.target,
               destdir: root === "/" ? undefined : root,
-              display: `make ${make.target}`,
+              display: run.op.display,
               change: changed ? "update" : "none",
             },
           ],
         })
       : undefined,
-    installedBy: e.plugin.kind === "make" ? "make" : "descriptor",
-    uninstall: e.plugin.tasks?.uninstall ?? [],
+    installedBy: e.plugin.kind,
+    uninstall: e.uninstall ?? [],
   };
 }
 

@@ -8,16 +8,15 @@
  */
 import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import path from "node:path";
-import type { Plugin } from "../load/plugin.js";
-import type { Emit } from "../model/event.js";
-import type { FileOp, Plan, PlannedStep, RunOp } from "../model/plan.js";
-import type { Desired, Expanded } from "../plan/expand.js";
-import { finishPlan } from "../plan/planner.js";
-import { STATE_DIR, manifestPath, readManifests, serializeManifest, stateKey, type Manifest } from "../state/manifest.js";
-import { sha256, sha256File } from "../util/hash.js";
-import { handlersOnly, hasTarget, readRulesScript, rulesArgv, type RulesScript, type RulesTarget } from "./script.js";
-import { stagePlugin, stagedItems } from "./stage.js";
-import type { RulesManifestInfo } from "./types.js";
+import type { Emit } from "../../model/event.js";
+import type { FileOp, Plan, PlannedStep, RunOp } from "../../model/plan.js";
+import type { RulesManifestInfo, RulesPlugin } from "../../model/plugin.js";
+import type { Desired, Expanded } from "../../plan/expand.js";
+import { finishPlan } from "../../plan/planner.js";
+import { handlersOnly, hasTarget, readRulesScript, rulesArgv, type RulesScript, type RulesTarget } from "../../rules/script.js";
+import { stagePlugin, stagedItems } from "../../rules/stage.js";
+import { STATE_DIR, manifestPath, readManifests, serializeManifest, stateKey, type Manifest } from "../../state/manifest.js";
+import { sha256, sha256File } from "../../util/hash.js";
 
 export interface RulesExpandOptions {
   dryRun?: boolean;
@@ -37,8 +36,8 @@ const runOp = (script: RulesScript, file: string, target: RulesTarget, cwd: stri
 });
 
 /** Expands a rules plugin for install: build + package into a staging folder, the staged tree as items. */
-export async function expandRulesPlugin(plugin: Plugin, opts: RulesExpandOptions): Promise<Expanded> {
-  const rules = plugin.rules!;
+export async function expandRulesPlugin(plugin: RulesPlugin, opts: RulesExpandOptions): Promise<Expanded> {
+  const rules = plugin.rules;
   const base = { plugin, asterisk: [], verify: [] };
   if (opts.dryRun && !opts.previewBuild) {
     // The targets execute plugin code: a dry run lists them, unless --preview-build.
@@ -60,7 +59,7 @@ export async function expandRulesPlugin(plugin: Plugin, opts: RulesExpandOptions
       kinds,
       items,
       handlers: (handlers ?? []).map((handler) => ({ handler, always: false })),
-      rules: { staged: false, script, install },
+      rules: { staged: false, install },
     };
   }
   const staging = await stagePlugin(plugin, { emit: opts.emit });
@@ -74,7 +73,7 @@ export async function expandRulesPlugin(plugin: Plugin, opts: RulesExpandOptions
     kinds,
     items,
     handlers: (handlers ?? []).map((handler) => ({ handler, always: false })),
-    rules: { staged: true, copy: staging.copy, script: staging.script, install },
+    rules: { staged: true, copy: staging.copy, install },
   };
 }
 
@@ -84,8 +83,9 @@ export async function finishRulesInstall(plan: Plan, expanded: Expanded[]): Prom
   if (!rulesOnes.length) return plan;
   const previous = await readManifests(plan.root);
   for (const e of rulesOnes) {
-    const r = e.rules!;
-    const meta = e.plugin.rules!.meta;
+    const r = e.rules;
+    if (!r || e.plugin.kind !== "rules") continue;
+    const meta = e.plugin.rules.meta;
     const p = plan.plugins.find((x) => x.name === e.plugin.name);
     if (!p) continue;
     // Without a build the files are unknown: nothing is "no longer shipped".
@@ -116,7 +116,7 @@ export async function finishRulesInstall(plan: Plan, expanded: Expanded[]): Prom
 
 /** Completes an uninstall plan for rules plugins: `rules uninstall` first, `rules postrm` after the files, the kept copy removed. */
 export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): Promise<Plan> {
-  const rulesOnes = manifests.filter((m) => m.installedBy === "rules" && m.rules);
+  const rulesOnes = manifests.flatMap((m) => (m.installedBy === "rules" && m.rules ? [{ ...m, rules: m.rules }] : []));
   if (!rulesOnes.length) return plan;
   const staying = [...(await readManifests(plan.root)).values()].filter((x) => !manifests.some((m) => m.name === x.name));
   for (const m of rulesOnes) {
@@ -124,7 +124,7 @@ export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): P
     if (!p) continue;
     const users = staying.filter((x) => x.rules?.depends.some((d) => `${d.namespace}/${d.name}` === m.name)).map((x) => x.name);
     if (users.length) p.warnings.push(`still installed and depending on it: ${users.join(", ")}`);
-    const copyDir = path.join(plan.root, m.rules!.copy);
+    const copyDir = path.join(plan.root, m.rules.copy);
     const file = path.join(copyDir, "wazo", "rules");
     if (
       await stat(file).then(
@@ -145,7 +145,7 @@ export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): P
       };
       const before = step("uninstall");
       if (before) p.steps.unshift(before);
-      const after = m.rules!.formatVersion >= 1 ? step("postrm") : undefined;
+      const after = m.rules.formatVersion >= 1 ? step("postrm") : undefined;
       if (after) {
         const at = p.steps.findIndex((s) => s.kind === "state");
         p.steps.splice(at < 0 ? p.steps.length : at, 0, after);
