@@ -3,8 +3,9 @@
  * only through these functions.
  */
 import path from "node:path";
-import { describePackagePlugin, type PluginSummary } from "../load/describe.js";
-import { loadPackagePlugin, loadPlugins } from "../load/plugin.js";
+import type { PluginSummary } from "../load/describe.js";
+import { loadPlugins } from "../load/plugin.js";
+import { describePackage, loadPackage } from "./package.js";
 import type { Diagnostic } from "../model/diagnostic.js";
 import type { Manifest } from "../model/manifest.js";
 import type { Plan } from "../model/plan.js";
@@ -43,7 +44,7 @@ async function detected(dir: string) {
  * loader's diagnostics (what is missing). */
 export async function loadFolder(dir: string): Promise<LoadResult> {
   const abs = path.resolve(dir);
-  return ((await detected(abs))?.load ?? loadPackagePlugin)(abs);
+  return ((await detected(abs))?.load ?? loadPackage)(abs);
 }
 
 /** Loads every folder, or fails with all their diagnostics together. */
@@ -51,7 +52,7 @@ export const loadFolders = (dirs: string[]): Promise<Plugin[]> => loadPlugins(di
 
 /** A light description of a plugin folder for listings: metadata and format, no validation. */
 export async function describePlugin(dir: string): Promise<PluginSummary> {
-  return ((await detected(dir))?.describe ?? describePackagePlugin)(dir);
+  return ((await detected(dir))?.describe ?? describePackage)(dir);
 }
 
 /** Every format's `prepare`, in order, for the formats present in the run. */

@@ -24,11 +24,20 @@ const exists = (p: string) =>
 export const readText = (file: string): Promise<string> =>
   readLimited(file, { what: "descriptors", hint: "keep data files beside the descriptor and copy them with a step" });
 
+/** What loading a package.yml plugin's executor (tasks.yml, tasks.ts, a Makefile) gives. */
+export type ExecutorResult<E> = { ok: true; value: E } | { ok: false; diagnostics: Diagnostic[] };
+
+/** package.yml's fields, and where the plugin is. */
+export type PackagePart = PackageMeta & { dir: string; metaFile: string };
+
 /**
- * Loads and validates a folder holding package.yml (a descriptor or a Makefile plugin); every
- * problem found is returned, not only the first. src/formats/ picks the loader of each folder.
+ * Loads and validates a folder holding package.yml and the executor `loadExecutor` reads (the
+ * formats say which, src/formats/package.ts); every problem found is returned, not only the first.
  */
-export async function loadPackagePlugin(dir: string): Promise<LoadResult<DescriptorPlugin | MakePlugin>> {
+export async function loadPackagePlugin<E extends object>(
+  dir: string,
+  loadExecutor: (dir: string) => Promise<ExecutorResult<E>>,
+): Promise<{ ok: true; plugin: PackagePart & E } | { ok: false; diagnostics: Diagnostic[] }> {
   const abs = path.resolve(dir);
   const metaFile = path.join(abs, "package.yml");
   if (!(await exists(metaFile))) {
@@ -60,45 +69,19 @@ export async function loadPackagePlugin(dir: string): Promise<LoadResult<Descrip
   return { ok: true, plugin: { ...meta, dir: abs, metaFile, ...executor.value } };
 }
 
-type Executor = Pick<DescriptorPlugin, "kind" | "tasks" | "tasksFile" | "locate" | "loadOutput"> | Pick<MakePlugin, "kind" | "makefile">;
-
-async function loadExecutor(dir: string): Promise<{ ok: true; value: Executor } | { ok: false; diagnostics: Diagnostic[] }> {
-  const yml = path.join(dir, "tasks.yml");
-  const ts = path.join(dir, "tasks.ts");
-  const [hasYml, hasTs] = await Promise.all([exists(yml), exists(ts)]);
-  if (hasYml && hasTs)
-    return { ok: false, diagnostics: [{ severity: "error", file: ts, message: "both tasks.yml and tasks.ts exist", hint: "keep one descriptor" }] };
-  if (hasYml) return loadTasksYaml(yml);
-  if (hasTs) return loadTasksTs(ts);
-  for (const name of ["GNUmakefile", "makefile", "Makefile"]) {
-    const mk = path.join(dir, name);
-    if (await exists(mk)) return { ok: true, value: { kind: "make", makefile: mk } };
-  }
-  return {
-    ok: false,
-    diagnostics: [
-      {
-        severity: "error",
-        file: path.join(dir, "tasks.yml"),
-        message: "no tasks.yml, tasks.ts or Makefile in the plugin folder",
-        hint: "add a tasks.yml (see docs/descriptor.md)",
-      },
-    ],
-  };
-}
-
-async function loadTasksYaml(file: string) {
+/** A tasks.yml, validated. */
+export async function loadTasksYaml(file: string) {
   const text = await readText(file);
   const parsed = parseYaml(text, file);
   if (!parsed.ok) return { ok: false as const, diagnostics: [parsed.diagnostic] };
   const at = yamlLocator(parsed.doc);
   const v = await validateTasks(parsed.doc.value, at);
   if (!v.ok) return v;
-  return { ok: true as const, value: { kind: "descriptor" as const, tasks: v.value, tasksFile: file, locate: at } };
+  return { ok: true as const, value: { tasks: v.value, tasksFile: file, locate: at } };
 }
 
 /** tasks.ts is evaluated in a child process (src/load/tasks-ts.ts) and validated by the same schema. */
-async function loadTasksTs(file: string) {
+export async function loadTasksTs(file: string) {
   const text = await readText(file);
   const r = await (await import("./tasks-ts.js")).evaluateTasksTs(file);
   const shown = r.output.slice(-5);
@@ -126,7 +109,7 @@ async function loadTasksTs(file: string) {
   const at = textLocator(file, text, value);
   const v = await validateTasks(value, at);
   if (!v.ok) return v;
-  return { ok: true as const, value: { kind: "descriptor" as const, tasks: v.value, tasksFile: file, locate: at, loadOutput: r.output } };
+  return { ok: true as const, value: { tasks: v.value, tasksFile: file, locate: at, loadOutput: r.output } };
 }
 
 /** For sources without a YAML position map: points at the first mention of the value or key. */

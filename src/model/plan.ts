@@ -68,6 +68,11 @@ export interface MakeOp {
 
 export type Op = FileOp | RunOp | MakeOp;
 
+/** A program the executor runs (a plugin's `run` step, wazo/rules, make), not a file operation. */
+export const runsProgram = (o: Op): o is RunOp | MakeOp => o.op === "run" || o.op === "make";
+/** Work a program does in the plugin's place (`make install`): its effect is previewed by the other steps. */
+export const isOwnRun = (o: Op): o is MakeOp => o.op === "make";
+
 /** One user-visible step of a plugin, with the operations it expands to. */
 export interface PlannedStep {
   plugin: string;

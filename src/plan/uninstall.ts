@@ -5,25 +5,10 @@
  */
 import path from "node:path";
 import type { FileOp, PlannedStep, PluginPlan, Plan } from "../model/plan.js";
-import type { DescriptorPlugin } from "../model/plugin.js";
 import { manifestPath, stateDir, type Manifest } from "../state/manifest.js";
 import type { Expanded } from "./expand.js";
 import { rooted, type Facts } from "./facts.js";
 import { finishPlan, removalOp } from "./planner.js";
-
-/** The plugin an uninstall stands for, rebuilt from its manifest (its folder may be gone). */
-export function pluginFromManifest(m: Manifest): DescriptorPlugin {
-  return {
-    name: m.name,
-    version: m.version,
-    description: m.description,
-    dir: m.source,
-    kind: "descriptor",
-    metaFile: path.join(m.source, "package.yml"),
-    // Only the extra uninstall steps are needed from the descriptor.
-    tasks: { install: [], uninstall: m.uninstall },
-  };
-}
 
 export function uninstallPaths(manifests: Manifest[], extra: Expanded[]): string[] {
   return [

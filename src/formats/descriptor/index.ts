@@ -1,17 +1,24 @@
 /** The descriptor format: package.yml with tasks.yml or tasks.ts, planned and applied by the engine. */
-import { stat } from "node:fs/promises";
 import path from "node:path";
-import { describePackagePlugin } from "../../load/describe.js";
-import { loadPackagePlugin } from "../../load/plugin.js";
+import { describePackage, exists, loadPackage } from "../package.js";
 import { isTaskFailure, type Diagnostic } from "../../model/diagnostic.js";
+import type { Manifest } from "../../model/manifest.js";
 import type { DescriptorPlugin } from "../../model/plugin.js";
 import type { PluginFormat } from "../types.js";
 
-const exists = (p: string) =>
-  stat(p).then(
-    () => true,
-    () => false,
-  );
+/** The plugin an uninstall stands for, rebuilt from its manifest (its folder may be gone). */
+function pluginFromManifest(m: Manifest): DescriptorPlugin {
+  return {
+    name: m.name,
+    version: m.version,
+    description: m.description,
+    dir: m.source,
+    kind: "descriptor",
+    metaFile: path.join(m.source, "package.yml"),
+    // Only the extra uninstall steps are needed from the descriptor.
+    tasks: { install: [], uninstall: m.uninstall },
+  };
+}
 
 export const descriptorFormat: PluginFormat<DescriptorPlugin> = {
   kind: "descriptor",
@@ -19,8 +26,8 @@ export const descriptorFormat: PluginFormat<DescriptorPlugin> = {
     if (!(await exists(path.join(dir, "package.yml")))) return false;
     return (await exists(path.join(dir, "tasks.yml"))) || (await exists(path.join(dir, "tasks.ts")));
   },
-  load: loadPackagePlugin,
-  describe: describePackagePlugin,
+  load: loadPackage,
+  describe: describePackage,
   async check(plugin) {
     const [{ expandSteps }, { lintDialplans }, { riskyModeDiagnostics }, { buildInstallPlan }] = await Promise.all([
       import("../../plan/expand.js"),
@@ -52,7 +59,7 @@ export const descriptorFormat: PluginFormat<DescriptorPlugin> = {
   },
   async expandUninstall(m) {
     if (!m.uninstall.length) return undefined;
-    const [{ expandSteps }, { pluginFromManifest }] = await Promise.all([import("../../plan/expand.js"), import("../../plan/uninstall.js")]);
+    const { expandSteps } = await import("../../plan/expand.js");
     return expandSteps(pluginFromManifest(m), "uninstall", m.uninstall);
   },
 };

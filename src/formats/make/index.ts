@@ -3,22 +3,11 @@
  * analysis of the Makefile gives the plan a dry run shows and the paths the journal records
  * (src/formats/make/plugin.ts, src/make/).
  */
-import { stat } from "node:fs/promises";
 import path from "node:path";
-import { describePackagePlugin } from "../../load/describe.js";
-import { loadPackagePlugin } from "../../load/plugin.js";
+import { MAKEFILE_NAMES, describePackage, exists, loadPackage } from "../package.js";
 import type { MakePlugin } from "../../model/plugin.js";
 import type { Expanded } from "../../plan/expand.js";
 import type { PluginFormat } from "../types.js";
-
-/** The names GNU make reads, in its search order. */
-const MAKEFILE_NAMES = ["GNUmakefile", "makefile", "Makefile"];
-
-const exists = (p: string) =>
-  stat(p).then(
-    () => true,
-    () => false,
-  );
 
 export const makeFormat: PluginFormat<MakePlugin> = {
   kind: "make",
@@ -26,8 +15,8 @@ export const makeFormat: PluginFormat<MakePlugin> = {
     if (!(await exists(path.join(dir, "package.yml")))) return false;
     return (await Promise.all(MAKEFILE_NAMES.map((n) => exists(path.join(dir, n))))).some(Boolean);
   },
-  load: loadPackagePlugin,
-  describe: describePackagePlugin,
+  load: loadPackage,
+  describe: describePackage,
   async check() {
     return [];
   },
