@@ -6,6 +6,7 @@
 import { lstat, readdir, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Step } from "../load/schema.js";
+import type { Manifest } from "../model/manifest.js";
 import type { MakeOp, RunOp } from "../model/plan.js";
 import type { DescriptorStep, Handler, Plugin } from "../model/plugin.js";
 import { stepKind } from "../load/step-kinds.js";
@@ -41,6 +42,14 @@ export interface Expanded {
   run?: OwnRun;
   /** Said about the plugin while expanding it (shown with its plan). */
   warnings?: string[];
+  /** The items are not all the plugin installs (a dry run that did not build it): nothing
+   * recorded is planned as no longer shipped. */
+  partial?: boolean;
+  /** What the manifest records besides the common fields (a rules plugin's `rules`). */
+  recorded?: Pick<Manifest, "rules">;
+  /** Programs run once the files are in place (`wazo/rules install`): when the plugin changed,
+   * or when its manifest says a previous run left them undone. */
+  after?: { runs: RunOp[]; pending: (installed: Manifest) => boolean };
   /** Set for wazo-plugind plugins (wazo/plugin.yml + wazo/rules): see src/formats/rules/. */
   rules?: RulesExpansion;
 }
@@ -63,12 +72,8 @@ export interface OwnRun {
 
 /** What a rules plugin's expansion leaves for the end of planning (src/formats/rules/). */
 export interface RulesExpansion {
-  /** True when build and package ran and `items` are the staged tree (always, except a dry run without --preview-build). */
-  staged: boolean;
   /** The temporary copy of the plugin folder the targets ran in. */
   copy?: string;
-  /** `wazo/rules install`, run once the files are in place; absent when it is not there or was replaced by handlers. */
-  install?: RunOp;
 }
 
 const parseMode = (m: string) => parseInt(m, 8);
