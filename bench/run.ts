@@ -52,14 +52,18 @@ const runsFor = (dflt: number) => runsOverride ?? dflt;
 
 const progress = (line: string) => process.stderr.write(`  ${line}\n`);
 
-/** The environment every measured process gets: no inherited Node flags or wazo-tasks settings. */
+/**
+ * The environment every measured process gets: no inherited Node flags or wazo-tasks settings;
+ * the cache folder (wazo-tasks' code cache and compiled tasks.ts) in the temp folder, so that a
+ * run starts from none: the warm-up runs fill it.
+ */
 function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (k === "NODE_OPTIONS" || k.startsWith("WAZO_TASKS_") || k.startsWith("FAKE_") || k === "DESTDIR" || k.startsWith("MAKE")) continue;
     env[k] = v;
   }
-  return { ...env, NO_COLOR: "1", ...extra };
+  return { ...env, NO_COLOR: "1", XDG_CACHE_HOME: path.join(tmp, "cache"), ...extra };
 }
 
 interface Row {
@@ -577,6 +581,12 @@ try {
         ]
       : []),
   ];
+  // Every Node process (`node -e 0` too) then parses that CA bundle before running anything:
+  // on this kind of machine 30–40 ms of CPU, which Node sides pay and a PBX does not.
+  if (process.env.NODE_EXTRA_CA_CERTS)
+    out.push(
+      `note: NODE_EXTRA_CA_CERTS is set (${process.env.NODE_EXTRA_CA_CERTS}): every Node process, \`node -e 0\` included, parses it at start-up, which raises the Node baselines of rows 1, 6 and 9`,
+    );
   machine.loadAverage.end = Number(os.loadavg()[0].toFixed(2));
   const distChanged = distFingerprint() !== distAtStart;
   if (distChanged)

@@ -1,39 +1,19 @@
 #!/usr/bin/env node
-// Bundles the command line into dist/cli/main.js and chunks beside it: Node 20 has no compile
-// cache, so loading ~170 small modules costs more than a few bundled ones. The common path
-// (install and uninstall, through the engine) is bundled into the argument parser's chunk, so
-// it loads as a handful of files; other commands and what only some plugins need (Makefiles,
-// wazo/rules, zod for explaining invalid input, the AMI client) stay in chunks loaded lazily.
-// The library (dist/index.js) stays as tsc wrote it. tsx (loaded only for tasks.ts),
-// asterisk-manager and fs-extra stay external. esbuild comes with tsx.
-import { readFileSync, readdirSync, rmSync } from "node:fs";
-import path from "node:path";
+// Bundles the command line (dist/cli/program.js and everything it imports, statically or not)
+// into one CommonJS file, dist/cli/cli.cjs, that dist/cli/main.js compiles through node:vm with
+// V8's code cache (Node 20 has no module compile cache: without it every start parses and
+// compiles the CLI again). Modules reached only through import() stay lazy: esbuild wraps them
+// in functions run on first use, and V8 compiles a function only when it first runs, so what a
+// run does not use costs it little more than reading the file.
+// The library (dist/index.js) and the tsc output beside this bundle stay as tsc wrote them (main.js
+// falls back to dist/cli/program.js when there is no bundle). asterisk-manager and fs-extra stay
+// external (required from node_modules); esbuild comes with tsx.
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
-// Chunks of an earlier build (their names end in a content hash).
+// Chunks of earlier builds (split ESM bundles; their names end in a content hash).
 for (const f of readdirSync("dist/cli")) if (/-[A-Z0-9]{8}\.js$/.test(f)) rmSync(`dist/cli/${f}`);
-
-/** Commands loaded with the parser rather than on demand: the ones whose speed matters. */
-const EAGER = ["./install.js", "./uninstall.js", "./list.js", "./validate.js", "./show.js", "./reload.js", "./verify.js", "./recover.js"];
-
-/** Turns program.js's `import("./install.js")` into a static import, so that esbuild keeps the
- * command in the parser's chunk instead of making it an entry point of its own. */
-const eagerCommands = {
-  name: "eager-commands",
-  setup(b) {
-    b.onLoad({ filter: /dist[\\/]cli[\\/]program\.js$/ }, (args) => {
-      let text = readFileSync(args.path, "utf8");
-      const imports = [];
-      EAGER.forEach((spec, i) => {
-        const call = `import("${spec}")`;
-        if (!text.includes(call)) throw new Error(`bundle: ${path.relative(".", args.path)} no longer has ${call}`);
-        imports.push(`import * as __eager${i} from "${spec}";`);
-        text = text.split(call).join(`Promise.resolve(__eager${i})`);
-      });
-      return { contents: `${imports.join("\n")}\n${text}`, loader: "js", resolveDir: path.dirname(args.path) };
-    });
-  },
-};
 
 /** commander requires node:child_process at load time, only for executable subcommands (which
  * this CLI has none of): loading it (with net, dgram and streams) costs every start ≈ 5 ms.
@@ -50,23 +30,61 @@ const lazyChildProcess = {
   },
 };
 
-await build({
-  entryPoints: ["dist/cli/main.js"],
-  outdir: "dist/cli",
-  allowOverwrite: true,
+/** zod is a third of the CLI's code and few runs need it (explaining an invalid plugin, reading
+ * the state of installed plugins, convert, schema): it is a bundle of its own, required on first
+ * use, so that the others do not pay to read it and to keep its functions in their code cache. */
+const zodApart = {
+  name: "zod-apart",
+  setup(b) {
+    b.onResolve({ filter: /^zod$/ }, () => ({ path: "./zod.cjs", external: true }));
+  },
+};
+
+const common = {
+  write: false,
   bundle: true,
-  splitting: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
-  chunkNames: "[name]-[hash]",
-  external: ["tsx", "tsx/*", "asterisk-manager", "fs-extra"],
-  // CommonJS dependencies (commander) call require() for Node's modules.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  plugins: [eagerCommands, lazyChildProcess],
-  // Less source for V8 to parse at every start; identifiers are kept, so a stack trace of an
-  // internal error still names its functions.
+  // ASCII only (the rest escaped): main.js reads the bundles as latin1.
+  charset: "ascii",
+  // import() of an external module (zod.cjs) becomes a require too.
+  supported: { "dynamic-import": false },
+  // Less source to read; identifiers are kept, so a stack trace of an internal error still
+  // names its functions.
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: "warning",
+};
+const [cli, zod] = await Promise.all([
+  build({
+    ...common,
+    entryPoints: ["dist/cli/program.js"],
+    outfile: "dist/cli/cli.cjs",
+    external: ["asterisk-manager", "fs-extra"],
+    // The modules find package.json, plugins-examples/ and load/tasks-child.js relative to their
+    // own URL, two levels below the package: the bundle is at that depth too.
+    define: { "import.meta.url": "__bundleUrl" },
+    plugins: [lazyChildProcess, zodApart],
+  }),
+  build({ ...common, stdin: { contents: 'export * from "zod";', resolveDir: "." }, outfile: "dist/cli/zod.cjs" }),
+]);
+
+const strict = '"use strict";';
+const bundles = [cli, zod].map((r, i) => {
+  const { path: file } = r.outputFiles[0];
+  // Strict, as the ES modules it comes from (esbuild writes the directive only when a CommonJS
+  // input has it).
+  const text = r.outputFiles[0].text.startsWith(strict) ? r.outputFiles[0].text : `${strict}${r.outputFiles[0].text}`;
+  // The script is compiled by node:vm, which has no loader for import(): esbuild must have
+  // turned every import() into a require (it does for every literal specifier).
+  const left = text.match(/[^.\w$]import\s*\(/);
+  if (left) throw new Error(`bundle: ${file} still calls import() (${text.slice(left.index, left.index + 80)}…): node:vm cannot run it`);
+  if (/[^\x00-\x7f]/.test(text)) throw new Error(`bundle: ${file} is not ASCII`);
+  return { file, text: i === 0 ? `${strict}var __bundleUrl=require("node:url").pathToFileURL(__filename).href;${text.slice(strict.length)}` : text };
 });
+// main.js keys the code cache by the build (V8 itself checks only the length of the source).
+const hash = createHash("sha256");
+for (const b of bundles) hash.update(b.text);
+const id = hash.digest("hex");
+for (const b of bundles) writeFileSync(b.file, `// wazo-tasks bundle ${id}\n${b.text}`);

@@ -204,21 +204,22 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
     await checkRoot(root);
     if (!names.length) throw invalid("no plugin given", [], "wazo-tasks uninstall NAME...");
     return underLock(opts, ctx, async () => {
-      const { plan, manifests, chosen } = await ctx.timer.time("plan", async () => {
+      const { plan, manifests, chosen, code } = await ctx.timer.time("plan", async () => {
         const manifests = await readManifests(root);
         const chosen = names.map((n) => selectInstalled(n, manifests, root));
+        // Before planning: a captured make uninstall runs while it is expanded, with what its code is handed.
+        const code = await codeCredentials(chosen, opts, root, masked);
         const extra = new Map<string, Expanded>();
-        const ectx = expandContext(opts, root);
+        const ectx = expandContext({ ...opts, emit }, root, code);
         for (const m of chosen) {
           const e = await expandUninstall(m, ectx);
           if (e) extra.set(m.name, e);
         }
         const facts = await gatherFacts(root, uninstallPaths(chosen, [...extra.values()]));
         const plan = await finishUninstall(buildUninstallPlan(chosen, extra, facts, { force: opts.force }), chosen);
-        return { plan, manifests, chosen };
+        return { plan, manifests, chosen, code };
       });
       emitPlan(plan, emit);
-      const code = await codeCredentials(chosen, opts, root, masked);
       for (const p of plan.plugins) {
         const m = manifests.get(p.name);
         if (m) emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: m.installedBy, ...needsOf(m) });

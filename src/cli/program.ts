@@ -1,7 +1,7 @@
 /**
  * The command line: argv → options → library call → exit code. The only module that touches
  * process.argv, process.exit and the terminal. Heavy modules load only in the commands that
- * need them, so `--version` and `--help` start fast.
+ * need them, so `--help` starts fast.
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
@@ -181,16 +181,19 @@ for (const stream of [process.stdout, process.stderr])
     if (e.code !== "EPIPE") throw e;
   });
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof CommanderError) {
-    process.exitCode = e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0 ? 0 : 2;
-  } else {
-    // A bug: one line (the stack with --verbose), and in JSON the summary that ends every stream.
-    const { failureOf } = await import("../model/failure.js");
-    const { printFailure } = await import("./failure.js");
-    process.exitCode = printFailure(failureOf(e), process.argv.includes("--json"));
-    if (process.argv.includes("--verbose") || process.argv.includes("-v")) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+// No top-level await: the bundle of the CLI is a CommonJS script (scripts/bundle.mjs).
+void (async () => {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0 ? 0 : 2;
+    } else {
+      // A bug: one line (the stack with --verbose), and in JSON the summary that ends every stream.
+      const { failureOf } = await import("../model/failure.js");
+      const { printFailure } = await import("./failure.js");
+      process.exitCode = printFailure(failureOf(e), process.argv.includes("--json"));
+      if (process.argv.includes("--verbose") || process.argv.includes("-v")) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+    }
   }
-}
+})();

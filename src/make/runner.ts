@@ -24,6 +24,8 @@ export interface RunMakeOptions {
   killGraceMs?: number;
   /** The AMI settings, for a plugin that declares `needs: [ami]` (see childEnv). */
   ami?: AmiConfig;
+  /** Runs make through another program (the overlay capture's namespace): the command to run instead. */
+  wrap?: (command: string[]) => Promise<string[]>;
 }
 
 export interface MakeRun {
@@ -77,7 +79,7 @@ export async function runMake(pluginDir: string, target: string, opts: RunMakeOp
   if (opts.destdir !== undefined) args.push(`DESTDIR=${env.DESTDIR}`);
   const command = [make, ...args];
   if (!isDirectory(pluginDir)) return startFailure(command, `plugin folder not found: ${pluginDir}`);
-  const r = await runProcess(command, {
+  const r = await runProcess(opts.wrap ? await opts.wrap(command) : command, {
     cwd: pluginDir,
     env,
     timeoutMs: opts.timeoutMs,
@@ -85,6 +87,7 @@ export async function runMake(pluginDir: string, target: string, opts: RunMakeOp
     onLine: opts.onLine,
     tailLines: opts.keepLines,
     contain: true,
+    ...(opts.wrap ? { pidNamespace: false } : {}),
   });
   return { ok: r.ok, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, lines: r.tail, durationMs: r.durationMs, command, error: r.error };
 }

@@ -5,7 +5,7 @@
  * url:` in <root>/etc/wazo-tasks/config.yml, else the public market wazo-plugind uses.
  */
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
+import type { z } from "zod";
 import { TaskFailure, invalid } from "../model/diagnostic.js";
 import { megabytes, readLimited } from "../util/read-limited.js";
 import { compareVersions } from "../util/version.js";
@@ -18,24 +18,29 @@ const MARKET_TIMEOUT_MS = 30_000;
 /** The public market list is a few hundred kB; a list larger than this is not a market. */
 export const MAX_MARKET_BYTES = 8 * 1024 * 1024;
 
-const version = z.union([z.string(), z.number()]).transform(String);
-const MarketVersion = z.looseObject({
-  method: z.string(),
-  version,
-  options: z.record(z.string(), z.unknown()).default({}),
-  min_wazo_version: version.nullish(),
-  max_wazo_version: version.nullish(),
-});
-const MarketItem = z.looseObject({
-  namespace: z.string().min(1),
-  name: z.string().min(1),
-  display_name: z.string().nullish(),
-  description: z.string().nullish(),
-  versions: z.array(MarketVersion),
-});
-export const MarketSchema = z.looseObject({ items: z.array(MarketItem) });
-export type MarketItem = z.infer<typeof MarketItem>;
-export type MarketVersion = z.infer<typeof MarketVersion>;
+/** The market list's schema, built on the first read: zod is loaded only by a run that reads a
+ * market, not by every install. */
+async function marketSchema() {
+  const { z } = await import("zod");
+  const version = z.union([z.string(), z.number()]).transform(String);
+  const MarketVersion = z.looseObject({
+    method: z.string(),
+    version,
+    options: z.record(z.string(), z.unknown()).default({}),
+    min_wazo_version: version.nullish(),
+    max_wazo_version: version.nullish(),
+  });
+  const MarketItem = z.looseObject({
+    namespace: z.string().min(1),
+    name: z.string().min(1),
+    display_name: z.string().nullish(),
+    description: z.string().nullish(),
+    versions: z.array(MarketVersion),
+  });
+  return z.looseObject({ items: z.array(MarketItem) });
+}
+export type MarketItem = z.infer<Awaited<ReturnType<typeof marketSchema>>>["items"][number];
+export type MarketVersion = MarketItem["versions"][number];
 
 export interface Market {
   url: string;
@@ -94,7 +99,7 @@ export async function readMarket(url: string): Promise<Market> {
       `${hint}; a market answers wazo-plugind's market list: {"items": [...]}`,
     );
   }
-  const r = MarketSchema.safeParse(json);
+  const r = (await marketSchema()).safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
     throw new TaskFailure(

@@ -7,37 +7,39 @@
  */
 import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
+import type { z } from "zod";
 import { invalid } from "../model/diagnostic.js";
 import type { Emit } from "../model/event.js";
 import { stateDir } from "./paths.js";
 import { isPlainRelative, readRootId } from "./root-id.js";
-import { firstIssue, rootRelative } from "./schema.js";
 
-const mode = z.number().int().min(0).max(0o7777);
-const backupName = z.string().regex(/^backup\/\d+$/, "must be a backup of this journal");
+/** The journal's schema, built on the first read of a journal (after an interrupted run): zod is
+ * loaded only then, not by every run. */
+async function journalSchema() {
+  const [{ z }, { rootRelative }] = await Promise.all([import("zod"), import("./schema.js")]);
+  const mode = z.number().int().min(0).max(0o7777);
+  const backupName = z.string().regex(/^backup\/\d+$/, "must be a backup of this journal");
+  const PriorSchema = z.discriminatedUnion("type", [
+    z.object({ type: z.literal("absent") }),
+    z.object({ type: z.literal("file"), mode, backup: backupName }),
+    z.object({ type: z.literal("dir"), mode }),
+    z.object({ type: z.literal("symlink"), target: z.string().min(1) }),
+  ]);
+  return z.object({
+    format: z.literal(2),
+    /** The id of the root it belongs to (`<state>/root-id`). */
+    rootId: z.string().min(1),
+    /** Where the root was when the run started (shown when it has moved since). */
+    root: z.string(),
+    pid: z.number().int(),
+    startedAt: z.string(),
+    command: z.string(),
+    /** Paths relative to the root, in the order they were first touched. */
+    entries: z.array(z.object({ path: rootRelative, prior: PriorSchema })),
+  });
+}
 
-const PriorSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("absent") }),
-  z.object({ type: z.literal("file"), mode, backup: backupName }),
-  z.object({ type: z.literal("dir"), mode }),
-  z.object({ type: z.literal("symlink"), target: z.string().min(1) }),
-]);
-
-export const JournalSchema = z.object({
-  format: z.literal(2),
-  /** The id of the root it belongs to (`<state>/root-id`). */
-  rootId: z.string().min(1),
-  /** Where the root was when the run started (shown when it has moved since). */
-  root: z.string(),
-  pid: z.number().int(),
-  startedAt: z.string(),
-  command: z.string(),
-  /** Paths relative to the root, in the order they were first touched. */
-  entries: z.array(z.object({ path: rootRelative, prior: PriorSchema })),
-});
-
-export type Journal = z.infer<typeof JournalSchema>;
+export type Journal = z.infer<Awaited<ReturnType<typeof journalSchema>>>;
 export type Prior = Journal["entries"][number]["prior"];
 export type JournalEntry = Journal["entries"][number];
 
@@ -82,8 +84,8 @@ export async function readJournal(root: string, emit?: Emit): Promise<Journal | 
   }
   const id = await readRootId(root);
   if (json?.format === 1) json = { ...(fromFormat1(root, json) as Record<string, unknown>), rootId: id?.id ?? "" };
-  const parsed = JournalSchema.safeParse(json);
-  if (!parsed.success) throw invalid(`corrupt journal ${file}: ${firstIssue(parsed.error)}`, [], hintFor(root));
+  const parsed = (await journalSchema()).safeParse(json);
+  if (!parsed.success) throw invalid(`corrupt journal ${file}: ${(await import("./schema.js")).firstIssue(parsed.error)}`, [], hintFor(root));
   const journal = parsed.data;
   if (!id || id.id !== journal.rootId)
     throw invalid(`the journal ${file} belongs to another root (${journal.root}), not to ${root}: it was not used`, [], hintFor(root));

@@ -50,6 +50,8 @@ export async function readManifestsChecked(root: string): Promise<{ manifests: M
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith(".json")).sort();
   const manifests = new Map<string, Manifest>();
   const corrupt: CorruptState[] = [];
+  if (!names.length) return { manifests, corrupt };
+  // zod is loaded only when there is a manifest to check.
   const { ManifestSchema, firstIssue } = await import("./schema.js");
   for (const n of names) {
     const file = path.join(dir, n);

@@ -46,6 +46,12 @@ export interface RunOptions {
    * killed when it exits; killChildren() stops it.
    */
   contain?: boolean;
+  /**
+   * With `contain`, as root on Linux: the program also runs in its own PID namespace (util-linux
+   * `unshare`), so the kernel kills whatever it started, `setsid` included, when it ends or when
+   * this process dies. Off for a program that sets up its own namespace.
+   */
+  pidNamespace?: boolean;
 }
 
 /** Absolute path of an executable found on PATH, or null. Empty PATH entries are skipped. */
@@ -88,9 +94,12 @@ export function runProcess(argv: string[], opts: RunOptions = {}): Promise<Proce
       resolve({ command: argv, exitCode: null, signal: null, timedOut: false, tail, durationMs: 0, ok: false, error: `cannot run ${argv[0]}: ENOENT` });
       return;
     }
+    const ns = opts.contain && opts.pidNamespace !== false ? pidNamespace() : undefined;
+    // In the namespace the program is not its first process (which would ignore signals it has no handler for).
+    const run = ns ? [...ns, "/bin/sh", "-c", '"$@" & wait $!', "wazo-tasks-init", ...argv] : argv;
     // detached: the program leads its own process group, so a timeout can kill its children too.
     const child: ChildProcess = opts.contain
-      ? spawn("/bin/sh", ["-c", SUPERVISOR, "wazo-tasks-supervisor", ...argv], {
+      ? spawn("/bin/sh", ["-c", SUPERVISOR, "wazo-tasks-supervisor", ...run], {
           cwd: opts.cwd,
           env,
           stdio: ["ignore", "pipe", "pipe", "pipe"],
@@ -172,6 +181,16 @@ function fromSupervisor(code: number | null, signal: NodeJS.Signals | null): [nu
 // Process groups of contained programs still running.
 const live = new Set<number>();
 process.on("exit", () => killChildren("SIGKILL"));
+
+let unshareArgv: string[] | null | undefined;
+/** `unshare --pid --fork --kill-child` when this process may use it (root on Linux), else undefined. */
+function pidNamespace(): string[] | undefined {
+  if (unshareArgv === undefined) {
+    const unshare = process.platform === "linux" && process.getuid?.() === 0 ? findOnPath("unshare") : null;
+    unshareArgv = unshare ? [unshare, "--pid", "--fork", "--kill-child"] : null;
+  }
+  return unshareArgv ?? undefined;
+}
 
 /** Sends `signal` to every contained program's process group (on rollback, SIGINT, SIGTERM). */
 export function killChildren(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): void {

@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { mkdir, readFile, stat } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runProcess } from "../../src/util/process.js";
+import { running } from "./processes.js";
 import { CLI, cleanup, makePlugin, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 
 const exists = (p: string) =>
@@ -17,26 +17,24 @@ const exists = (p: string) =>
     () => false,
   );
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** A process that exists and is not a zombie (an unreaped zombie has stopped for good). */
-const alive = (pid: number) => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-};
+const alive = (token: string) => running(token).length > 0;
 
 async function waitFor(file: string, ms = 15_000): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (await exists(file)) return;
   throw new Error(`${file} never appeared`);
 }
 
-/** A Makefile plugin whose install writes a marker (with the shell's pid), sleeps, then writes `late`. */
-async function sleeper(dir: string, seconds: number): Promise<string> {
+/** A Makefile plugin whose install writes a marker, sleeps, then writes `late`; its shell's
+ * command line holds `token`. */
+async function sleeper(dir: string, seconds: number, token: string): Promise<string> {
   // The marks folder comes from the environment (make refuses plain absolute paths without DESTDIR).
-  const recipe = `\t@echo $$$$ > $$MARKS/started; sleep ${seconds}; echo late > $(DESTDIR)/late; echo late > $$MARKS/late\n`;
+  const recipe = `\t@sh -c 'echo started > "$$MARKS/started"; sleep ${seconds}; echo late > $(DESTDIR)/late; echo late > "$$MARKS/late"' ${token}\n`;
   return makePlugin(dir, "sleeper", { Makefile: `install:\n${recipe}uninstall:\n\t@true\n` });
 }
+
+// These watch marks written outside the root: make runs into a staging DESTDIR, where they are
+// written for real (an overlay would capture them: see overlay.test.ts).
+const STAGING = { WAZO_TASKS_CAPTURE: "staging" };
 
 describe("no child outlives its run", () => {
   let tmp: string;
@@ -46,55 +44,55 @@ describe("no child outlives its run", () => {
   test("kill -9 of wazo-tasks during make: after recovery, the sleeping recipe never writes", async () => {
     const marks = path.join(tmp, "k9-marks");
     await mkdir(marks, { recursive: true });
-    const plugin = await sleeper(path.join(tmp, "k9"), 2);
+    const token = `wazo-k9-${process.pid}`;
+    const plugin = await sleeper(path.join(tmp, "k9"), 2, token);
     const root = await writeTree(path.join(tmp, "k9-root"), { "etc/keep": "x" });
     const before = await snapshot(root);
     const child = spawn(process.execPath, [CLI, "install", plugin, "--root", root], {
       stdio: "ignore",
-      env: { ...process.env, WAZO_TASKS_AMI_URL: "", MARKS: marks },
+      env: { ...process.env, WAZO_TASKS_AMI_URL: "", MARKS: marks, ...STAGING },
     });
     await waitFor(path.join(marks, "started"));
-    const pid = Number(await readFile(path.join(marks, "started"), "utf8"));
     child.kill("SIGKILL");
     await new Promise((r) => child.on("close", r));
     const rec = await runCli(["recover", "--root", root]);
     assert.equal(rec.code, 0, rec.stderr);
     await sleep(3000);
     assert.equal(await exists(path.join(marks, "late")), false, "the recipe went on after wazo-tasks died");
-    assert.equal(alive(pid), false, "the recipe's shell is gone");
+    assert.equal(alive(token), false, "the recipe's shell is gone");
     assert.deepEqual(await snapshot(root), before);
   });
 
   test("SIGTERM during a long make stops make at once, nothing changed", async () => {
     const marks = path.join(tmp, "term-marks");
     await mkdir(marks, { recursive: true });
-    const plugin = await sleeper(path.join(tmp, "term"), 30);
+    const token = `wazo-term-${process.pid}`;
+    const plugin = await sleeper(path.join(tmp, "term"), 30, token);
     const root = await writeTree(path.join(tmp, "term-root"), { "etc/keep": "x" });
     const before = await snapshot(root);
     const child = spawn(process.execPath, [CLI, "install", plugin, "--root", root], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WAZO_TASKS_AMI_URL: "", MARKS: marks },
+      env: { ...process.env, WAZO_TASKS_AMI_URL: "", MARKS: marks, ...STAGING },
     });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     await waitFor(path.join(marks, "started"));
-    const pid = Number(await readFile(path.join(marks, "started"), "utf8"));
     child.kill("SIGTERM");
     const code = await new Promise((r) => child.on("close", r));
     assert.equal(code, 1, stderr);
     assert.match(stderr, /make install interrupted by SIGTERM; nothing was changed/);
     assert.equal(await exists(path.join(marks, "late")), false, "make was stopped, not waited for");
-    assert.equal(alive(pid), false, "the recipe's shell is gone");
+    assert.equal(alive(token), false, "the recipe's shell is gone");
     assert.deepEqual(await snapshot(root), before);
   });
 
   test("what a contained program leaves in the background is killed when it exits", async () => {
     const out = path.join(tmp, "bg-late");
-    const r = await runProcess(["sh", "-c", `(sleep 1; echo late > ${out}) & echo $!`], { contain: true });
+    const token = `wazo-bg-${process.pid}`;
+    const r = await runProcess(["sh", "-c", `sh -c 'sleep 1; echo late > ${out}' ${token} &`], { contain: true });
     assert.equal(r.ok, true, r.error);
-    const pid = Number(r.tail[0]);
     await sleep(1500);
-    assert.equal(alive(pid), false);
+    assert.equal(alive(token), false);
     assert.equal(await exists(out), false);
   });
 

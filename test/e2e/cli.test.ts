@@ -102,6 +102,8 @@ describe("npm package", { timeout: 300_000 }, () => {
       "package.json",
       "README.md",
       "dist/cli/main.js",
+      "dist/cli/cli.cjs",
+      "dist/cli/zod.cjs",
       "dist/index.js",
       "dist/index.d.ts",
       "schema/tasks.schema.json",
@@ -109,7 +111,7 @@ describe("npm package", { timeout: 300_000 }, () => {
     ])
       assert.ok(files.includes(must), `${must} is packed`);
     for (const f of files)
-      assert.match(f, /^(package\.json|README\.md|LICENSE|dist\/.*\.(js|d\.ts)|schema\/.*|plugins-examples\/.*)$/, `${f} should not be packed`);
+      assert.match(f, /^(package\.json|README\.md|LICENSE|dist\/.*\.(c?js|d\.ts)|schema\/.*|plugins-examples\/.*)$/, `${f} should not be packed`);
     const prefix = path.join(tmp, "prefix");
     await exec("npm", ["install", "-g", "--prefix", prefix, "--no-audit", "--no-fund", path.join(tmp, info.filename)], { maxBuffer: 1 << 24 });
     const bin = path.join(prefix, "bin/wazo-tasks");

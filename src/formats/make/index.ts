@@ -29,11 +29,16 @@ export const makeFormat: PluginFormat<MakePlugin> = {
       needMake: !ctx.dryRun,
       path: ctx.path,
     });
-    // A Makefile honouring DESTDIR is captured (never in a dry run); one writing absolute paths runs as written.
-    if (ctx.dryRun || !honoursDestdir) return expanded;
-    return (await import("../../make/capture.js")).captureMakeInstall(plugin, expanded, { root: ctx.root, emit: ctx.emit, ami: ctx.amiFor?.(plugin.name) });
+    // make install is captured (src/make/capture.ts decides how, and whether a dry run runs it).
+    return (await import("../../make/capture.js")).captureMakeInstall(plugin, expanded, {
+      root: ctx.root,
+      emit: ctx.emit,
+      dryRun: ctx.dryRun,
+      honoursDestdir,
+      ami: ctx.amiFor?.(plugin.name),
+    });
   },
-  async expandUninstall(m) {
+  async expandUninstall(m, ctx) {
     const { findMakefile } = await import("../../make/runner.js");
     const makefile = findMakefile(m.source);
     const plugin: MakePlugin = {
@@ -46,7 +51,14 @@ export const makeFormat: PluginFormat<MakePlugin> = {
       makefile: makefile ?? path.join(m.source, "Makefile"),
     };
     const base: Expanded = { plugin, labels: [], kinds: [], items: [], handlers: [], asterisk: [], verify: [] };
-    // Its own `make uninstall` runs first while its folder has a Makefile.
+    if (makefile) {
+      // make uninstall captured in the overlay (src/make/capture.ts): its service calls run after the removal.
+      const calls = await (
+        await import("../../make/capture.js")
+      ).captureMakeUninstall(m, { root: ctx.root, emit: ctx.emit, dryRun: ctx.dryRun, ami: ctx.amiFor?.(m.name) });
+      if (calls) return calls.length ? (await import("../../plan/expand.js")).expandSteps(plugin, "uninstall", calls) : undefined;
+    }
+    // Otherwise its own `make uninstall` runs first while its folder has a Makefile.
     if (makefile)
       return {
         ...base,
