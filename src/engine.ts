@@ -1,204 +1,54 @@
 /**
- * The pipeline for one command: load → plan → apply (or preview) → summary. Expected failures
- * come back as a summary with `ok: false` and an exit code, never as a thrown error.
+ * The pipeline for one command, composed from its stages: load → expand → plan → apply (or
+ * preview) → summary. Expected failures come back as a summary with `ok: false` and an exit
+ * code, never as a thrown error. The stages' parts live in their own modules: the run context
+ * (src/run-context.ts), the formats (src/formats/), the planner (src/plan/), the executor
+ * (src/apply/), the summary events (src/summary.ts).
  */
-import path from "node:path";
 import { applyPlan } from "./apply/executor.js";
-import { acquireLock, type Lock } from "./apply/lock.js";
-import { recoverRoot } from "./apply/recover.js";
-import type { AsteriskControl, ServiceControl } from "./asterisk/control.js";
-import { systemctlControl } from "./asterisk/control.js";
-import { controlFor, type AmiOption } from "./asterisk/connect.js";
-import type { AmiFlags } from "./asterisk/settings.js";
-import { scanOnce, type SearchOptions } from "./load/lookup.js";
-import type { Plugin } from "./load/plugin.js";
-import { TaskFailure, invalid, isTaskFailure, type Diagnostic, type ExitCode } from "./model/diagnostic.js";
-import { errorText, failureOf, publicFailure, refineIoError, taskFailureOf, throwIfAborted } from "./model/failure.js";
-import { checkRoot, composeOutcome, handlerFailure } from "./outcome.js";
+import { expandPlugin, expandUninstall, finishInstall, finishUninstall, loadFolders, preparePlugins, type ExpandContext } from "./formats/index.js";
+import { scanOnce } from "./load/lookup.js";
+import { TaskFailure, invalid, isTaskFailure } from "./model/diagnostic.js";
+import type { Emit, Event } from "./model/event.js";
+import { failureOf, refineIoError, taskFailureOf, throwIfAborted } from "./model/failure.js";
+import type { Plan, PluginPlan } from "./model/plan.js";
+import type { Plugin } from "./model/plugin.js";
+import { checkRoot, composeOutcome } from "./outcome.js";
 import type { Host } from "./model/host.js";
 import type { ApplyResult } from "./model/outcome.js";
-import type { Emit, Event } from "./model/event.js";
-import { handlerLabel, type Plan } from "./model/plan.js";
-import { expandSteps, type Expanded } from "./plan/expand.js";
+import type { Expanded } from "./plan/expand.js";
 import { gatherFacts } from "./plan/facts.js";
-import { buildInstallPlan, pathsOfInterest } from "./plan/planner.js";
 import { lintDialplans } from "./plan/lint.js";
-import { attachDiffs, emitPreview } from "./plan/preview.js";
-import { buildUninstallPlan, pluginFromManifest, uninstallPaths } from "./plan/uninstall.js";
-import { readManifests, readPending, type Manifest } from "./state/manifest.js";
-import type { RulesRunOptions } from "./rules/types.js";
-import type { Stagings } from "./rules/stage.js";
+import { buildInstallPlan, pathsOfInterest } from "./plan/planner.js";
+import { emitPreview } from "./plan/preview.js";
+import { buildUninstallPlan, uninstallPaths } from "./plan/uninstall.js";
+import { openRunContext, rootOf, underLock, type RunContext } from "./run-context.js";
+import type { InternalRunOptions, RunOptions, RunSummary } from "./run-options.js";
+import { selectInstalled } from "./select-installed.js";
 import { dropCachedTrees, SourceSession } from "./sources/session.js";
-import type { SourceRecord } from "./sources/types.js";
 import { emitUpToDate, loadSources, partitionUpToDate, shownArgs } from "./sources/load.js";
-import { PhaseTimer } from "./util/timings.js";
+import { readManifests } from "./state/manifest.js";
+import { announce, closeSummary, emitPlan, failedSummary, needsOf, summaryOf, type StagesDone } from "./summary.js";
 import { codeCredentials, maskingEmit, type CodeCredentials } from "./code-credentials.js";
 
-export interface RunOptions extends SearchOptions, RulesRunOptions {
-  /** Staging root; every absolute target is taken under it. Default "/". */
-  root?: string;
-  dryRun?: boolean;
-  force?: boolean;
-  noReload?: boolean;
-  lockTimeoutMs?: number;
-  emit?: Emit;
-  /** An Asterisk control to use instead of connecting (library users, tests). */
-  asterisk?: AsteriskControl;
-  services?: ServiceControl;
-  /**
-   * How to reach Asterisk: an `ami://` URL, an AmiConfig, or "auto" (the `amiFlags`,
-   * WAZO_TASKS_AMI_URL, `<root>/etc/wazo-tasks/config.yml`, then `asterisk` on PATH, as the
-   * command line does). Absent: no Asterisk; a staging root skips the reloads, `/` refuses them.
-   */
-  ami?: AmiOption;
-  /** With `ami: "auto"`: the `--ami-*` flags. */
-  amiFlags?: AmiFlags;
-  /** Log AMI traffic (secrets masked). */
-  amiLog?: (line: string) => void;
-  /** Aborting it stops the run: before any change nothing is done; during the file changes they
-   * are rolled back, as on SIGINT. The result then has `failure.reason` "aborted". */
-  signal?: AbortSignal;
-  /** Do not lint dialplan files before install (for a false alarm). */
-  noLint?: boolean;
-  /** Run a Makefile that ignores DESTDIR even under --root. */
-  allowAbsolute?: boolean;
-  /** Git sources: the ref and the folder in the repository of the run's one git plugin. */
-  ref?: string;
-  subdirectory?: string;
-  /** The market's address (else WAZO_TASKS_MARKET_URL, the config file, the public market). */
-  market?: string;
-  /** Run everything again even for a plugin that is unchanged (same source, same commit...). */
-  reinstall?: boolean;
-  /** The run's sources (git cache, market); made by the run when absent. */
-  sources?: SourceSession;
-  /** `upgrade`: installed plugins named by these keys are fetched again from these sources. */
-  upgradeFrom?: Map<string, SourceRecord>;
-}
+export type { InternalRunOptions, RunOptions, RunSummary } from "./run-options.js";
 
-/** Options the command line passes that programs do not need. */
-export interface InternalRunOptions extends RunOptions {
-  /** Test-only fault injection (WAZO_TASKS_FAULT; see docs/architecture.md). */
-  fault?: import("./model/fault.js").Fault;
-  /** The process the run is in (the command line's); default: this process. */
-  host?: Host;
-}
-
-/** The process a run is in: the caller's, or this process's for a library call. */
-const hostOf = (opts: RunOptions): Host => (opts as InternalRunOptions).host ?? { env: process.env, pid: process.pid };
-
-/** The outcome of a run: the closing `summary` event's fields, the diagnostics and the plan. */
-export type RunSummary = Omit<Extract<Event, { type: "summary" }>, "type"> & {
-  diagnostics: Diagnostic[];
-  plan?: Plan;
-};
-
-const DEFAULT_LOCK_TIMEOUT = 10_000;
-
-/** Runs `body` with the lock and a recovered root, or without either in a dry run. */
-async function withRoot<T>(opts: RunOptions, ctx: { emit: Emit; timer: PhaseTimer }, body: () => Promise<T>): Promise<T> {
-  const { emit } = ctx;
-  const root = path.resolve(opts.root ?? "/");
-  if (opts.dryRun) return body();
-  let lock: Lock | undefined;
-  try {
-    await ctx.timer.time("lock", async () => {
-      lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT, {
-        pid: hostOf(opts).pid,
-        onWait: (pid) => emit({ type: "info", message: `waiting for the lock held by pid ${pid}` }),
-      });
-      await recoverRoot(root, emit);
-      // A corrupt pending.json is refused now, not after the commit that would add to it.
-      await readPending(root);
-    });
-    return await body();
-  } finally {
-    await lock?.release();
-  }
-}
-
-function makeContext(opts: RunOptions, emit: Emit) {
-  let control: Promise<AsteriskControl> | undefined;
-  const root = path.resolve(opts.root ?? "/");
-  return {
-    asterisk: () => (control ??= opts.asterisk ? Promise.resolve(opts.asterisk) : controlFor(opts, root, root !== "/")),
-    services: async () => opts.services ?? systemctlControl(),
-    async close() {
-      if (control && !opts.asterisk) await (await control.catch(() => undefined))?.close();
-    },
-    emit,
-    timer: new PhaseTimer(),
-  };
-}
-
-async function summarize(
-  kind: "install" | "uninstall",
-  opts: RunOptions,
-  emit: Emit,
-  work: (ctx: ReturnType<typeof makeContext>) => Promise<{ plan: Plan; result?: ApplyResult; preview?: { changing: number; unchanged: number } }>,
-): Promise<RunSummary> {
+/** Runs `work` in a new run context and turns what it returns, or the failure that stopped it,
+ * into the closing summary. */
+async function summarize(opts: RunOptions, emit: Emit, work: (ctx: RunContext) => Promise<StagesDone>): Promise<RunSummary> {
   const started = Date.now();
-  const ctx = makeContext(opts, emit);
-  let summary: Omit<RunSummary, "durationMs">;
+  const ctx = openRunContext(opts, emit);
+  const dryRun = opts.dryRun === true;
+  let summary: Awaited<ReturnType<typeof failedSummary>>;
   try {
     throwIfAborted(opts.signal);
-    const { plan, result, preview } = await work(ctx);
-    const failure = result ? handlerFailure(result) : undefined;
-    const exitCode: ExitCode = failure?.exitCode ?? 0;
-    summary = {
-      ok: exitCode === 0,
-      exitCode,
-      dryRun: opts.dryRun === true,
-      changed: result?.changed ?? preview?.changing ?? 0,
-      unchanged: result?.unchanged ?? preview?.unchanged ?? 0,
-      failed: result?.handlerFailed ? 1 : 0,
-      reloads: result?.reloads ?? [],
-      restarts: result?.restarts ?? [],
-      plugins: plan.plugins.map((p) => ({
-        name: p.name,
-        version: p.version,
-        action: p.action,
-        status: opts.dryRun
-          ? p.changed
-            ? "would change"
-            : "unchanged"
-          : result?.rolledBack
-            ? "rolled back"
-            : p.changed
-              ? result?.handlerFailed
-                ? "applied, handler failed"
-                : "changed"
-              : "unchanged",
-      })),
-      ...(failure ? { error: errorText(failure), failure } : {}),
-      diagnostics: [],
-      plan,
-    };
+    summary = summaryOf(await work(ctx), dryRun);
   } catch (e) {
-    const failure = failureOf(await refineIoError(e));
-    await attachDiffs(failure.diagnostics);
-    for (const diagnostic of failure.diagnostics) emit({ type: "diagnostic", diagnostic });
-    summary = {
-      ok: false,
-      exitCode: failure.exitCode,
-      dryRun: opts.dryRun === true,
-      changed: 0,
-      unchanged: 0,
-      failed: 1,
-      reloads: [],
-      restarts: [],
-      plugins: [],
-      error: errorText(failure),
-      failure,
-      diagnostics: failure.diagnostics,
-    };
+    summary = await failedSummary(e, dryRun, emit);
   } finally {
     await ctx.close();
   }
-  const { diagnostics, plan, ...fields } = summary;
-  const event = { ...fields, failure: fields.failure && publicFailure(fields.failure), durationMs: Date.now() - started, timings: ctx.timer.result() };
-  if (!event.failure) delete event.failure;
-  emit({ type: "summary", ...event });
-  return { ...event, diagnostics, ...(plan ? { plan } : {}) };
+  return closeSummary(summary, Date.now() - started, ctx.timer, emit);
 }
 
 /** The sources of a run (git cache, market): `opts.sources`, or a new session. */
@@ -206,7 +56,7 @@ export function sourcesFor(opts: RunOptions): SourceSession {
   return (
     opts.sources ??
     new SourceSession({
-      root: path.resolve(opts.root ?? "/"),
+      root: rootOf(opts),
       dryRun: opts.dryRun,
       emit: opts.emit,
       env: opts.env,
@@ -222,112 +72,114 @@ export function sourcesFor(opts: RunOptions): SourceSession {
 /** Loads the plugins named on the command line (names, folders, git URLs, market names). */
 export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin[]> {
   if (!args.length) throw invalid("no plugin given", [], "wazo-tasks install NAME|FOLDER|GIT-URL...");
-  const search = { ...opts, root: path.resolve(opts.root ?? "/") };
+  const root = rootOf(opts);
+  const search = { ...opts, root };
   const session = sourcesFor(opts);
   try {
-    const plugins = await loadSources(args, session, search, scanOnce(search));
+    const plugins = await loadSources(args, session, search, scanOnce(search), loadFolders);
     for (const p of plugins) for (const line of p.loadOutput ?? []) opts.emit?.({ type: "output", plugin: p.name, stream: "stdout", line });
-    // wazo-plugind plugins: depends (installed first), Wazo version range, debian_depends.
-    if (plugins.some((p) => p.kind === "rules"))
-      return await (await import("./rules/prepare.js")).prepareRules(plugins, { ...opts, root: path.resolve(opts.root ?? "/"), sources: session });
-    return plugins;
+    return await preparePlugins(plugins, { ...opts, root, sources: session });
   } catch (e) {
     throw isTaskFailure(e) ? session.relabel(e) : e;
   }
 }
 
-/** A run's staging folders for rules plugins, made on first use and removed when the run ends. */
-function runStagings() {
-  let made: Promise<Stagings> | undefined;
+/** The process a run is in: the caller's, or this process's for a library call. */
+const hostOf = (opts: RunOptions): Host => (opts as InternalRunOptions).host ?? { env: process.env, pid: process.pid };
+
+function expandContext(opts: RunOptions, root: string, stagings: RunContext["stagings"], code?: CodeCredentials): ExpandContext {
   return {
-    get: () => (made ??= import("./rules/stage.js").then((m) => new m.Stagings())),
-    release: async () => (made ? (await made).release() : undefined),
+    stagings,
+    programEnv: hostOf(opts).env,
+    root,
+    dryRun: opts.dryRun === true,
+    previewBuild: opts.previewBuild,
+    allowAbsolute: opts.allowAbsolute,
+    emit: opts.emit,
+    path: opts.searchPath ?? opts.env?.PATH,
+    amiFor: code?.amiFor,
   };
 }
 
-async function expandAll(plugins: Plugin[], opts: RunOptions, stagings: ReturnType<typeof runStagings>, code?: CodeCredentials): Promise<Expanded[]> {
-  const staging = path.resolve(opts.root ?? "/") !== "/";
-  return Promise.all(
-    plugins.map(async (p) => {
-      if (p.kind === "rules")
-        return (await import("./rules/plugin.js")).expandRulesPlugin(p, { ...opts, stagings: await stagings.get(), programEnv: hostOf(opts).env });
-      if (p.kind !== "make") return expandSteps(p, "install", p.tasks!.install);
-      const { expandMakePlugin } = await import("./make/plugin.js");
-      const e = await expandMakePlugin(p, "install", { staging, allowAbsolute: opts.allowAbsolute, needMake: !opts.dryRun });
-      // make install is captured (src/make/capture.ts decides how, and whether a dry run runs it).
-      return (await import("./make/capture.js")).captureMakeInstall(p, e, {
-        root: path.resolve(opts.root ?? "/"),
-        emit: opts.emit,
-        dryRun: opts.dryRun,
-        ami: code?.amiFor(p.name),
-      });
-    }),
-  );
+interface Planned {
+  plan: Plan;
+  /** Every plugin of the run, dependencies included. */
+  plugins: Plugin[];
+  /** Those whose source did not move: planned as unchanged, with no step. */
+  same: PluginPlan[];
+  /** What the plugins' code is handed (package.yml `needs:`). */
+  code: CodeCredentials;
 }
 
-/** Plans an install without changing anything: the plan as data (library API). Throws a
- * TaskFailure (invalid input, conflicts, io…), never a raw error. */
+/**
+ * The stages of an install up to its plan: load, set aside what is up to date, expand, check
+ * modes, lint; then, under the lock (none in a dry run), the facts and the plan, and `next`.
+ */
+async function planStages<T>(
+  args: string[],
+  opts: RunOptions,
+  ctx: RunContext,
+  masked: ReturnType<typeof maskingEmit>,
+  next: (planned: Planned) => Promise<T>,
+): Promise<T> {
+  const { root, emit } = ctx;
+  await checkRoot(root);
+  const plugins = await ctx.timer.time("load", () => loadArgs(args, opts));
+  // The same source at the same commit: nothing to do, nothing run (unless --reinstall).
+  const { todo, same } = partitionUpToDate(plugins, await readManifests(root), opts.reinstall === true);
+  const code = await codeCredentials(todo, opts, root, masked);
+  const expanded = await ctx.timer.time("plan", async () => {
+    const ectx = expandContext({ ...opts, emit }, root, ctx.stagings, code);
+    const all = await Promise.all(todo.map((p) => expandPlugin(p, ectx)));
+    (await import("./plan/modes.js")).checkModes(all, opts.strict, emit);
+    await lintDialplans(all, { noLint: opts.noLint, emit, root });
+    return all;
+  });
+  return underLock(opts, ctx, async () => {
+    let plan = await ctx.timer.time("plan", async () => {
+      const manifests = await readManifests(root);
+      const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
+      const built = buildInstallPlan(expanded, facts, manifests, { force: opts.force, reinstall: opts.reinstall, now: new Date().toISOString() });
+      return finishInstall(built, expanded);
+    });
+    if (same.length)
+      plan = {
+        ...plan,
+        plugins: plugins.map((p) => plan.plugins.find((x) => x.name === p.name) ?? same.find((x) => x.name === p.name)).filter((x) => x !== undefined),
+      };
+    return next({ plan, plugins, same, code });
+  });
+}
+
+/** Plans an install without changing anything: the plan as data (library API), by the stages of
+ * an install stopping before the preview. Throws a TaskFailure (invalid input, conflicts, io…),
+ * never a raw error. */
 export async function planInstall(args: string[], opts: RunOptions = {}): Promise<Plan> {
+  const sources = opts.sources ?? sourcesFor({ ...opts, dryRun: true });
+  const masked = maskingEmit(opts.emit ?? (() => {}));
+  const dry: RunOptions = { ...opts, emit: masked.emit, dryRun: true, sources };
+  const ctx = openRunContext(dry, masked.emit);
   try {
-    return await plan(args, opts);
+    throwIfAborted(opts.signal, "before planning");
+    return await planStages(args, dry, ctx, masked, async ({ plan }) => plan);
   } catch (e) {
     throw taskFailureOf(await refineIoError(e));
-  }
-}
-
-async function plan(args: string[], opts: RunOptions): Promise<Plan> {
-  if (!opts.sources) {
-    const sources = sourcesFor({ ...opts, dryRun: true });
-    return planInstall(args, { ...opts, sources }).finally(() => sources.close(false));
-  }
-  const root = path.resolve(opts.root ?? "/");
-  throwIfAborted(opts.signal, "before planning");
-  await checkRoot(root);
-  const stagings = runStagings();
-  try {
-    const expanded = await expandAll(await loadArgs(args, opts), { ...opts, dryRun: true }, stagings);
-    await lintDialplans(expanded, { noLint: opts.noLint, emit: opts.emit ?? (() => {}), root });
-    const manifests = await readManifests(root);
-    const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
-    const plan = buildInstallPlan(expanded, facts, manifests, { force: opts.force, now: new Date().toISOString() });
-    return expanded.some((e) => e.rules) ? (await import("./rules/plugin.js")).finishRulesInstall(plan, expanded) : plan;
   } finally {
-    await stagings.release();
+    await ctx.close();
+    if (!opts.sources) await sources.close(false);
   }
 }
 
 export async function installPlugins(args: string[], opts: RunOptions = {}): Promise<RunSummary> {
+  // Secrets handed to a plugin's code are masked in every event of the run.
   const masked = maskingEmit(opts.emit ?? (() => {}));
   const emit = masked.emit;
-  const root = path.resolve(opts.root ?? "/");
   const sources = opts.sources ?? sourcesFor({ ...opts, emit });
-  const stagings = runStagings();
+  const run: RunOptions = { ...opts, emit, sources };
   let installed = false;
-  return summarize("install", { ...opts, sources }, emit, async (ctx) => {
-    emit({ type: "start", command: "install", root, dryRun: opts.dryRun === true, plugins: shownArgs(args) });
-    await checkRoot(root);
-    const plugins = await ctx.timer.time("load", () => loadArgs(args, { ...opts, emit, sources }));
-    // The same source at the same commit: nothing to do, nothing run (unless --reinstall).
-    const { todo, same } = partitionUpToDate(plugins, await readManifests(root), opts.reinstall === true);
-    const code = await codeCredentials(todo, opts, root, masked);
-    const expanded = await ctx.timer.time("plan", async () => {
-      const all = await expandAll(todo, { ...opts, emit }, stagings, code);
-      (await import("./plan/modes.js")).checkModes(all, opts.strict, emit);
-      await lintDialplans(all, { noLint: opts.noLint, emit, root });
-      return all;
-    });
-    return withRoot(opts, ctx, async () => {
-      let plan = await ctx.timer.time("plan", async () => {
-        const manifests = await readManifests(root);
-        const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
-        const built = buildInstallPlan(expanded, facts, manifests, { force: opts.force, reinstall: opts.reinstall, now: new Date().toISOString() });
-        return expanded.some((e) => e.rules) ? (await import("./rules/plugin.js")).finishRulesInstall(built, expanded) : built;
-      });
-      if (same.length)
-        plan = {
-          ...plan,
-          plugins: plugins.map((p) => plan.plugins.find((x) => x.name === p.name) ?? same.find((x) => x.name === p.name)).filter((x) => x !== undefined),
-        };
+  return summarize(run, emit, async (ctx) => {
+    emit({ type: "start", command: "install", root: ctx.root, dryRun: opts.dryRun === true, plugins: shownArgs(args) });
+    return planStages(args, run, ctx, masked, async ({ plan, plugins, same, code }) => {
       announce(plan, plugins, emit);
       emitUpToDate(same, emit);
       if (opts.dryRun) {
@@ -340,59 +192,37 @@ export async function installPlugins(args: string[], opts: RunOptions = {}): Pro
       installed = !result.rolledBack;
       return { plan, result: { ...result, unchanged: result.unchanged + same.length } };
     });
-  })
-    .finally(() => stagings.release())
-    .finally(() => (opts.sources ? undefined : sources.close(installed)));
+  }).finally(() => (opts.sources ? undefined : sources.close(installed)));
 }
 
 export async function uninstallPlugins(names: string[], opts: RunOptions = {}): Promise<RunSummary> {
   const masked = maskingEmit(opts.emit ?? (() => {}));
   const emit = masked.emit;
-  const root = path.resolve(opts.root ?? "/");
-  return summarize("uninstall", opts, emit, async (ctx) => {
+  return summarize(opts, emit, async (ctx) => {
+    const { root } = ctx;
     emit({ type: "start", command: "uninstall", root, dryRun: opts.dryRun === true, plugins: names });
     await checkRoot(root);
     if (!names.length) throw invalid("no plugin given", [], "wazo-tasks uninstall NAME...");
-    return withRoot(opts, ctx, async () => {
+    return underLock(opts, ctx, async () => {
       const { plan, manifests, chosen, code } = await ctx.timer.time("plan", async () => {
         const manifests = await readManifests(root);
-        const chosen: Manifest[] = names.map((n) => {
-          const byName = [...manifests.values()].filter((x) => x.name.endsWith(`/${n}`));
-          if (!manifests.has(n) && byName.length > 1)
-            throw invalid(`"${n}" names several installed plugins: ${byName.map((x) => x.name).join(", ")}`, [], "give NAMESPACE/NAME");
-          const m = manifests.get(n) ?? byName[0];
-          if (!m)
-            throw invalid(
-              `plugin "${n}" is not installed in ${root}`,
-              [],
-              manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there",
-            );
-          return m;
-        });
-        // Before planning: a captured make uninstall (below) runs now, with what its code is handed.
+        const chosen = names.map((n) => selectInstalled(n, manifests, root));
+        // Before planning: a captured make uninstall runs while it is expanded, with what its code is handed.
         const code = await codeCredentials(chosen, opts, root, masked);
         const extra = new Map<string, Expanded>();
-        const makefiles = new Set<string>();
-        const captured = new Set<string>();
+        const ectx = expandContext({ ...opts, emit }, root, ctx.stagings, code);
         for (const m of chosen) {
-          let steps = m.uninstall;
-          if (m.installedBy === "make" && (await findMakefileIn(m.source))) {
-            // make uninstall captured (src/make/capture.ts): its service calls run after the removal; else make runs as before.
-            const calls = await (await import("./make/capture.js")).captureMakeUninstall(m, { root, emit, dryRun: opts.dryRun, ami: code.amiFor(m.name) });
-            if (calls) ((steps = [...steps, ...calls]), captured.add(m.name));
-            else makefiles.add(m.name);
-          }
-          if (steps.length) extra.set(m.name, await expandSteps(pluginFromManifest(m), "uninstall", steps));
+          const e = await expandUninstall(m, ectx);
+          if (e) extra.set(m.name, e);
         }
         const facts = await gatherFacts(root, uninstallPaths(chosen, [...extra.values()]));
-        let plan: Plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force, makefiles, captured });
-        if (chosen.some((m) => m.installedBy === "rules")) plan = await (await import("./rules/plugin.js")).finishRulesUninstall(plan, chosen);
+        const plan = await finishUninstall(buildUninstallPlan(chosen, extra, facts, { force: opts.force }), chosen);
         return { plan, manifests, chosen, code };
       });
       emitPlan(plan, emit);
       for (const p of plan.plugins) {
-        const m = manifests.get(p.name)!;
-        emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: m.installedBy, ...needsOf(m) });
+        const m = manifests.get(p.name);
+        if (m) emit({ type: "plugin", name: p.name, version: p.version, action: "uninstall", kind: m.installedBy, ...needsOf(m) });
       }
       if (opts.dryRun) return { plan, preview: await ctx.timer.time("plan", () => emitPreview(plan, emit)) };
       await ctx.timer.time("reload", () => preflight(plan, opts, ctx));
@@ -406,11 +236,11 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
 }
 
 /** Applies the plan; what its stages did, composed into the run's result. */
-async function apply(plan: Plan, opts: RunOptions, ctx: ReturnType<typeof makeContext>, amiFor: CodeCredentials["amiFor"]): Promise<ApplyResult> {
+async function apply(plan: Plan, opts: RunOptions, ctx: RunContext, amiFor: CodeCredentials["amiFor"]): Promise<ApplyResult> {
   const outcome = await applyPlan(plan, {
     ...ctx,
     noReload: opts.noReload,
-    staging: path.resolve(opts.root ?? "/") !== "/",
+    staging: ctx.root !== "/",
     fault: (opts as InternalRunOptions).fault,
     signal: opts.signal,
     host: hostOf(opts),
@@ -419,51 +249,9 @@ async function apply(plan: Plan, opts: RunOptions, ctx: ReturnType<typeof makeCo
   return composeOutcome(outcome);
 }
 
-function emitPlan(plan: Plan, emit: Emit) {
-  emit({
-    type: "plan",
-    command: plan.command,
-    plugins: plan.plugins.map((p) => ({
-      name: p.name,
-      version: p.version,
-      action: p.action,
-      changed: p.changed,
-      steps: p.steps
-        .filter((s) => s.kind !== "state" && s.kind !== "preserve")
-        .map((s) => ({ kind: s.kind, target: s.label, changes: s.ops.filter((o) => o.change !== "none").length, notSimulated: s.notSimulated === true })),
-    })),
-    handlers: plan.handlers.map(handlerLabel),
-  });
-}
-
-async function findMakefileIn(dir: string): Promise<boolean> {
-  const { findMakefile } = await import("./make/runner.js");
-  return findMakefile(dir) !== null;
-}
-
-/** The plan as one event (for --json consumers), then one line per plugin. */
-function announce(plan: Plan, plugins: Plugin[], emit: Emit) {
-  emitPlan(plan, emit);
-  for (const p of plan.plugins) {
-    const plugin = plugins.find((x) => x.name === p.name);
-    emit({
-      type: "plugin",
-      name: p.name,
-      version: p.version,
-      action: p.action,
-      previousVersion: p.previousVersion,
-      kind: plugin?.kind ?? "descriptor",
-      ...needsOf(plugin),
-    });
-  }
-}
-
-/** The plugin event's `needs`, only when the plugin declares something. */
-const needsOf = (p: { needs?: Plugin["needs"] } | undefined) => (p?.needs?.length ? { needs: p.needs } : {});
-
 /** Connects to Asterisk before the first change when the plan will need it, so a wrong
  * password or a missing permission leaves the target untouched. */
-async function preflight(plan: Plan, opts: RunOptions, ctx: ReturnType<typeof makeContext>): Promise<void> {
+async function preflight(plan: Plan, opts: RunOptions, ctx: RunContext): Promise<void> {
   if (opts.noReload) return;
   const reloads = plan.handlers.some((h) => "reload" in h);
   const commands =

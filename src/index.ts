@@ -3,7 +3,18 @@
  * to Asterisk. Expected failures are values with a `failure.reason`. Nothing is read from the
  * environment unless asked (`ami: "auto"`, `fromEnvironment()`). See docs/api.md.
  */
-export { installPlugins, uninstallPlugins, planInstall, type RunOptions, type RunSummary } from "./engine.js";
+import * as engine from "./engine.js";
+import type { RunOptions } from "./engine.js";
+import { upgradePlugins as upgrade } from "./upgrade.js";
+
+export type { RunOptions, RunSummary } from "./engine.js";
+
+/** Makefile plugins find make on the process's PATH unless `searchPath` says otherwise. */
+const withPath = (opts: RunOptions = {}): RunOptions => ({ searchPath: process.env.PATH, ...opts });
+export const installPlugins = (args: string[], opts?: RunOptions) => engine.installPlugins(args, withPath(opts));
+export const uninstallPlugins = (names: string[], opts?: RunOptions) => engine.uninstallPlugins(names, withPath(opts));
+export const planInstall = (args: string[], opts?: RunOptions) => engine.planInstall(args, withPath(opts));
+export const upgradePlugins = (names: string[], opts?: RunOptions) => upgrade(names, withPath(opts));
 export { reloadAsterisk, type ReloadOptions, type ReloadResult } from "./reload.js";
 export { verifyPlugins, type VerifyOptions, type VerifyResult } from "./verify.js";
 export {
@@ -29,7 +40,6 @@ export {
   type ExitCode,
   type Diagnostic,
 } from "./model/diagnostic.js";
-export { upgradePlugins } from "./upgrade.js";
 export type { SourceRecord } from "./sources/types.js";
 export type { Handler, Manifest } from "./state/manifest.js";
 export type { Drift, DriftKind } from "./state/drift.js";

@@ -6,6 +6,7 @@
 import path from "node:path";
 import { installPlugins, type RunOptions, type RunSummary } from "./engine.js";
 import { invalid } from "./model/diagnostic.js";
+import { selectInstalled } from "./select-installed.js";
 import { readManifests, type Manifest } from "./state/manifest.js";
 
 /** The installed plugins to upgrade: those named, or every one with a recorded source. */
@@ -13,16 +14,7 @@ export async function upgradeTargets(names: string[], root: string): Promise<Man
   const manifests = await readManifests(root);
   if (!names.length) return [...manifests.values()].filter((m) => m.origin).sort((a, b) => a.name.localeCompare(b.name));
   return names.map((n) => {
-    const short = [...manifests.values()].filter((m) => m.name.endsWith(`/${n}`));
-    if (!manifests.has(n) && short.length > 1)
-      throw invalid(`"${n}" names several installed plugins: ${short.map((m) => m.name).join(", ")}`, [], "give NAMESPACE/NAME");
-    const m = manifests.get(n) ?? short[0];
-    if (!m)
-      throw invalid(
-        `plugin "${n}" is not installed in ${root}`,
-        [],
-        manifests.size ? `installed: ${[...manifests.keys()].join(", ")}` : "nothing is installed there",
-      );
+    const m = selectInstalled(n, manifests, root);
     if (!m.origin)
       throw invalid(
         `${m.name} was installed from the folder ${m.source}, not from git or the market: there is nothing to fetch`,

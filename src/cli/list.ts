@@ -1,6 +1,6 @@
 import path from "node:path";
 import { listAvailable } from "../load/lookup.js";
-import { describePlugin } from "../load/describe.js";
+import { describePlugin } from "../formats/index.js";
 import { readManifests } from "../state/manifest.js";
 import { describeSource } from "../sources/types.js";
 import { reportFailure } from "./failure.js";

@@ -23,7 +23,7 @@ export default async function show(args: string[], flags: CommonFlags): Promise<
         description: p.description,
         kind: p.kind,
         dir: p.dir,
-        descriptor: p.tasksFile ?? p.makefile,
+        descriptor: p.tasksFile ?? ("makefile" in p ? p.makefile : undefined),
         extensions,
         ...(p.needs?.length ? { needs: p.needs } : {}),
         ...(p.origin ? { origin: p.origin } : {}),

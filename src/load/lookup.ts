@@ -9,7 +9,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { invalid } from "../model/diagnostic.js";
 import { readPackageName } from "./quick-meta.js";
-import { RULES_NAME } from "../rules/types.js";
+
+/** `NAMESPACE/NAME`, the name a rules plugin is installed and shown under. */
+export const RULES_NAME = /^[a-z0-9]+\/[a-z0-9-]+$/;
 
 export interface SearchOptions {
   pluginsDirs?: string[];

@@ -6,44 +6,12 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { invalid, positionOf, type Diagnostic } from "../model/diagnostic.js";
 import { readLimited } from "../util/read-limited.js";
-import type { Need, PackageMeta, Tasks } from "./schema.js";
+import type { DescriptorPlugin, LoadResult, MakePlugin, Plugin, PluginKind } from "../model/plugin.js";
+import type { PackageMeta } from "./schema.js";
 import { validatePackage, validateTasks, yamlLocator, type Locator } from "./validate.js";
 import { parseYaml, type YamlPath } from "./yaml.js";
 
-/**
- * How a plugin is installed:
- * - `descriptor`: a typed tasks.yml or tasks.ts, planned and applied by the engine.
- * - `make`: only a Makefile; `make install` / `make uninstall` run in the plugin folder.
- * - `rules`: a wazo-plugind plugin, `wazo/plugin.yml` + `wazo/rules` (src/rules).
- */
-export type PluginKind = "descriptor" | "make" | "rules";
-
-export interface Plugin {
-  name: string;
-  version: string;
-  description: string;
-  /** What its code is handed (package.yml `needs:`); wazo-plugind plugins declare nothing. */
-  needs?: Need[];
-  /** Absolute path of the plugin folder. */
-  dir: string;
-  kind: PluginKind;
-  metaFile: string;
-  /** For `descriptor` plugins. */
-  tasks?: Tasks;
-  tasksFile?: string;
-  /** Points diagnostics at a step of the descriptor. */
-  locate?: Locator;
-  /** What tasks.ts printed while it was evaluated (shown as the plugin's output). */
-  loadOutput?: string[];
-  /** For `make` plugins. */
-  makefile?: string;
-  /** For `rules` plugins (tasksFile is then wazo/rules). */
-  rules?: import("../rules/types.js").RulesPlugin;
-  /** Set when the folder was fetched (git, market): recorded in the manifest. */
-  origin?: import("../sources/types.js").SourceRecord;
-}
-
-export type LoadResult = { ok: true; plugin: Plugin } | { ok: false; diagnostics: Diagnostic[] };
+export type { DescriptorPlugin, LoadResult, MakePlugin, Plugin, PluginKind };
 
 const exists = (p: string) =>
   stat(p).then(
@@ -56,13 +24,23 @@ const exists = (p: string) =>
 export const readText = (file: string): Promise<string> =>
   readLimited(file, { what: "descriptors", hint: "keep data files beside the descriptor and copy them with a step" });
 
-/** Loads and validates `dir`; every problem found is returned, not only the first. */
-export async function loadPlugin(dir: string): Promise<LoadResult> {
+/** What loading a package.yml plugin's executor (tasks.yml, tasks.ts, a Makefile) gives. */
+export type ExecutorResult<E> = { ok: true; value: E } | { ok: false; diagnostics: Diagnostic[] };
+
+/** package.yml's fields, and where the plugin is. */
+export type PackagePart = PackageMeta & { dir: string; metaFile: string };
+
+/**
+ * Loads and validates a folder holding package.yml and the executor `loadExecutor` reads (the
+ * formats say which, src/formats/package.ts); every problem found is returned, not only the first.
+ */
+export async function loadPackagePlugin<E extends object>(
+  dir: string,
+  loadExecutor: (dir: string) => Promise<ExecutorResult<E>>,
+): Promise<{ ok: true; plugin: PackagePart & E } | { ok: false; diagnostics: Diagnostic[] }> {
   const abs = path.resolve(dir);
   const metaFile = path.join(abs, "package.yml");
   if (!(await exists(metaFile))) {
-    // A wazo-plugind plugin (wazo/plugin.yml + wazo/rules), when there is no package.yml.
-    if (await exists(path.join(abs, "wazo", "plugin.yml"))) return (await import("../rules/meta.js")).loadRulesPlugin(abs);
     return {
       ok: false,
       diagnostics: [
@@ -91,45 +69,19 @@ export async function loadPlugin(dir: string): Promise<LoadResult> {
   return { ok: true, plugin: { ...meta, dir: abs, metaFile, ...executor.value } };
 }
 
-type Executor = Pick<Plugin, "kind" | "tasks" | "tasksFile" | "locate" | "makefile" | "loadOutput">;
-
-async function loadExecutor(dir: string): Promise<{ ok: true; value: Executor } | { ok: false; diagnostics: Diagnostic[] }> {
-  const yml = path.join(dir, "tasks.yml");
-  const ts = path.join(dir, "tasks.ts");
-  const [hasYml, hasTs] = await Promise.all([exists(yml), exists(ts)]);
-  if (hasYml && hasTs)
-    return { ok: false, diagnostics: [{ severity: "error", file: ts, message: "both tasks.yml and tasks.ts exist", hint: "keep one descriptor" }] };
-  if (hasYml) return loadTasksYaml(yml);
-  if (hasTs) return loadTasksTs(ts);
-  for (const name of ["GNUmakefile", "makefile", "Makefile"]) {
-    const mk = path.join(dir, name);
-    if (await exists(mk)) return { ok: true, value: { kind: "make", makefile: mk } };
-  }
-  return {
-    ok: false,
-    diagnostics: [
-      {
-        severity: "error",
-        file: path.join(dir, "tasks.yml"),
-        message: "no tasks.yml, tasks.ts or Makefile in the plugin folder",
-        hint: "add a tasks.yml (see docs/descriptor.md)",
-      },
-    ],
-  };
-}
-
-async function loadTasksYaml(file: string) {
+/** A tasks.yml, validated. */
+export async function loadTasksYaml(file: string) {
   const text = await readText(file);
   const parsed = parseYaml(text, file);
   if (!parsed.ok) return { ok: false as const, diagnostics: [parsed.diagnostic] };
   const at = yamlLocator(parsed.doc);
   const v = await validateTasks(parsed.doc.value, at);
   if (!v.ok) return v;
-  return { ok: true as const, value: { kind: "descriptor" as const, tasks: v.value, tasksFile: file, locate: at } };
+  return { ok: true as const, value: { tasks: v.value, tasksFile: file, locate: at } };
 }
 
 /** tasks.ts is evaluated in a child process (src/load/tasks-ts.ts) and validated by the same schema. */
-async function loadTasksTs(file: string) {
+export async function loadTasksTs(file: string) {
   const text = await readText(file);
   const r = await (await import("./tasks-ts.js")).evaluateTasksTs(file);
   const shown = r.output.slice(-5);
@@ -157,7 +109,7 @@ async function loadTasksTs(file: string) {
   const at = textLocator(file, text, value);
   const v = await validateTasks(value, at);
   if (!v.ok) return v;
-  return { ok: true as const, value: { kind: "descriptor" as const, tasks: v.value, tasksFile: file, locate: at, loadOutput: r.output } };
+  return { ok: true as const, value: { tasks: v.value, tasksFile: file, locate: at, loadOutput: r.output } };
 }
 
 /** For sources without a YAML position map: points at the first mention of the value or key. */
@@ -177,9 +129,9 @@ function textLocator(file: string, text: string, root: unknown): Locator {
   };
 }
 
-/** Loads every plugin, or fails with all their diagnostics together. */
-export async function loadPlugins(dirs: string[]): Promise<Plugin[]> {
-  const results = await Promise.all(dirs.map(loadPlugin));
+/** Loads every plugin with `load` (src/formats/: loadFolder), or fails with all their diagnostics together. */
+export async function loadPlugins(dirs: string[], load: (dir: string) => Promise<LoadResult>): Promise<Plugin[]> {
+  const results = await Promise.all(dirs.map((d) => load(d)));
   const diagnostics = results.flatMap((r) => (r.ok ? [] : r.diagnostics));
   if (diagnostics.length) throw invalid(`invalid plugin${results.filter((r) => !r.ok).length > 1 ? "s" : ""}`, diagnostics);
   const plugins = results.map((r) => (r as { plugin: Plugin }).plugin);

@@ -10,7 +10,7 @@
  * Deliberately imports nothing of wazo-tasks itself: start-up stays small.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -90,18 +90,31 @@ async function evaluate(file: string): Promise<unknown> {
 const ownModule = (names: string | undefined) =>
   pathToFileURL(path.join(PACKAGE, names !== undefined && /^\{\s*defineTasks(\s+as\s+\w+)?\s*,?\s*\}$/.test(names) ? "dist/define.js" : "dist/index.js")).href;
 
+/** A path only this user could have written: not a link, owned by this user, writable by nobody else.
+ * The cache holds code that is run, so a file or folder another user could have put there is not used. */
+function onlyOurs(p: string): boolean {
+  const st = lstatSync(p);
+  const uid = process.getuid?.();
+  return !st.isSymbolicLink() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
+}
+
 /** The module written to the cache folder under `key`, as a URL (an existing one is reused). */
 async function cached(key: string, code: () => Promise<string>): Promise<string> {
   for (const dir of cacheDirs()) {
     const out = path.join(dir, `${key}.mjs`);
     try {
-      statSync(out);
-      return pathToFileURL(out).href;
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (!onlyOurs(path.dirname(dir)) || !onlyOurs(dir)) continue;
+    } catch {
+      continue; // that folder cannot be made: try the next one
+    }
+    try {
+      if (onlyOurs(out)) return pathToFileURL(out).href;
+      continue; // a file someone else could have written: not run, and this folder not used
     } catch {
       // not compiled yet
     }
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
       const tmp = `${out}.${process.pid}.tmp`;
       writeFileSync(tmp, await code(), { mode: 0o600 });
       renameSync(tmp, out);

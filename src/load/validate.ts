@@ -8,6 +8,7 @@
  */
 import type { z } from "zod";
 import type { Diagnostic } from "../model/diagnostic.js";
+import type { Locator } from "../model/plugin.js";
 import * as compiled from "./compiled-validators.js";
 import type { PackageMeta, Tasks } from "./schema.js";
 import { STEP_KINDS, type StepKind } from "./step-kinds.js";
@@ -15,13 +16,7 @@ import type { YamlDocument, YamlPath } from "./yaml.js";
 
 const schemas = () => import("./schema.js");
 
-/** Where diagnostics point; for YAML files the exact value, for tasks.ts the first mention. */
-export interface Locator {
-  file: string;
-  diagnostic(path: YamlPath, message: string, opts?: { key?: boolean; hint?: string }): Diagnostic;
-  /** How a scalar was written, where the source is YAML. */
-  raw?(path: YamlPath): string;
-}
+export type { Locator };
 
 export function yamlLocator(doc: YamlDocument): Locator {
   return { file: doc.file, diagnostic: doc.diagnostic, raw: doc.raw };

@@ -13,7 +13,7 @@ import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { AmiConfig } from "../asterisk/ami-url.js";
-import type { Plugin } from "../load/plugin.js";
+import type { MakePlugin } from "../model/plugin.js";
 import type { Step } from "../load/schema.js";
 import { invalid, TaskFailure } from "../model/diagnostic.js";
 import type { Emit } from "../model/event.js";
@@ -48,7 +48,7 @@ async function tempFolder(prefix: string): Promise<string> {
  * is seen, wherever it goes. Elsewhere, a Makefile honouring DESTDIR runs into an empty staging
  * folder, and one that does not runs as written (`predicted` is returned); a warning says so once.
  */
-export async function captureMakeInstall(plugin: Plugin, predicted: Expanded, opts: CaptureOptions): Promise<Expanded> {
+export async function captureMakeInstall(plugin: MakePlugin, predicted: Expanded, opts: CaptureOptions): Promise<Expanded> {
   // A dry run with the overlay runs make in it and shows what it really did; without, the analysis.
   if (opts.dryRun && !findOnPath("make", process.env.PATH)) return predicted;
   let why = await overlayUnavailable();
@@ -59,12 +59,12 @@ export async function captureMakeInstall(plugin: Plugin, predicted: Expanded, op
   }
   const then = opts.dryRun
     ? "the dry run shows the Makefile's analysis"
-    : predicted.make?.honoursDestdir
+    : opts.honoursDestdir
       ? "make install runs into a staging DESTDIR"
       : "make install runs as written";
   if (!warned) opts.emit?.({ type: "warning", message: `make install is not captured in an overlay (${why}): ${then}` });
   warned = true;
-  return predicted.make?.honoursDestdir && !opts.dryRun ? stagingInstall(plugin, predicted, opts) : predicted;
+  return opts.honoursDestdir && !opts.dryRun ? stagingInstall(plugin, predicted, opts) : predicted;
 }
 
 export interface CaptureOptions {
@@ -75,6 +75,8 @@ export interface CaptureOptions {
   ami?: AmiConfig;
   /** Run make in the overlay only (its changes are read, then thrown away with it). */
   dryRun?: boolean;
+  /** The analysis found no write outside $(DESTDIR): without the overlay, make runs into a staging DESTDIR. */
+  honoursDestdir?: boolean;
 }
 
 let warned = false;
@@ -88,7 +90,7 @@ async function writeRecorders(tools: string, log: string): Promise<void> {
 }
 
 /** What the overlay run needs of a plugin (an installed one has only its manifest). */
-interface MakePlugin {
+interface MakeFolder {
   name: string;
   dir: string;
   makefile: string;
@@ -97,8 +99,8 @@ interface MakePlugin {
 type Target = "install" | "uninstall";
 
 /** make install in the overlay; a string when the overlay could not be set up (nothing ran). */
-async function overlayInstall(plugin: Plugin, opts: CaptureOptions): Promise<Expanded | string> {
-  const run = await overlayMake({ name: plugin.name, dir: plugin.dir, makefile: plugin.makefile! }, "install", opts);
+async function overlayInstall(plugin: MakePlugin, opts: CaptureOptions): Promise<Expanded | string> {
+  const run = await overlayMake({ name: plugin.name, dir: plugin.dir, makefile: plugin.makefile }, "install", opts);
   if (typeof run === "string") return run;
   return expandedFrom(plugin, run.L.rootUpper, run.log);
 }
@@ -147,7 +149,7 @@ const named = (paths: string[]) => paths.slice(0, 10).join(", ") + (paths.length
  * make TARGET in the overlay, checked: a failure, a write outside the root or a removal of
  * what the plugin does not own throws; the root's upper folder is left plain (whiteouts gone).
  */
-async function overlayMake(plugin: MakePlugin, target: Target, opts: CaptureOptions): Promise<{ L: OverlayLayout; log: string } | string> {
+async function overlayMake(plugin: MakeFolder, target: Target, opts: CaptureOptions): Promise<{ L: OverlayLayout; log: string } | string> {
   const base = await tempFolder("wazo-tasks-make-");
   const L = await prepareOverlay(base, opts.root, plugin.dir);
   if (typeof L === "string") return L;
@@ -246,7 +248,7 @@ function failed(name: string, target: Target, r: MakeResult): asserts r is MakeR
 }
 
 /** The staged tree and the recorded calls as one plugin's items. */
-async function expandedFrom(plugin: Plugin, stage: string, log: string): Promise<Expanded> {
+async function expandedFrom(plugin: MakePlugin, stage: string, log: string): Promise<Expanded> {
   const staged = await stagedItems(plugin, stage);
   const steps = recordedSteps(await readFile(log, "utf8"));
   const calls = await expandSteps(plugin, "install", steps);
@@ -263,7 +265,7 @@ async function expandedFrom(plugin: Plugin, stage: string, log: string): Promise
 }
 
 /** make install into an empty staging DESTDIR (a Makefile that honours DESTDIR, no overlay). */
-async function stagingInstall(plugin: Plugin, predicted: Expanded, opts: CaptureOptions): Promise<Expanded> {
+async function stagingInstall(plugin: MakePlugin, predicted: Expanded, opts: CaptureOptions): Promise<Expanded> {
   const base = await tempFolder("wazo-tasks-make-");
   const stage = path.join(base, "stage");
   await mkdir(stage, { mode: 0o755 });
@@ -287,7 +289,7 @@ async function stagingInstall(plugin: Plugin, predicted: Expanded, opts: Capture
   const outside = (await readdir(base)).filter((n) => n !== "stage");
   if (outside.length)
     throw invalid(`${plugin.name}: make install wrote outside DESTDIR (${outside.map((n) => `$(DESTDIR)/../${n}`).join(", ")}): refused, nothing was changed`, [
-      { severity: "error", file: plugin.makefile!, message: `writes outside $(DESTDIR): ${outside.join(", ")}`, hint: "install every file under $(DESTDIR)" },
+      { severity: "error", file: plugin.makefile, message: `writes outside $(DESTDIR): ${outside.join(", ")}`, hint: "install every file under $(DESTDIR)" },
     ]);
   return expandedFrom(plugin, stage, log);
 }

@@ -2,7 +2,8 @@
  * The Plan: what a run will do, as data. The planner builds it without side effects; a dry run
  * prints it; the executor applies it and nothing else.
  */
-import type { Handler, Manifest } from "../state/manifest.js";
+import type { Manifest } from "./manifest.js";
+import type { Handler } from "./plugin.js";
 
 /**
  * What an operation does to its path:
@@ -66,6 +67,11 @@ export interface MakeOp {
 }
 
 export type Op = FileOp | RunOp | MakeOp;
+
+/** A program the executor runs (a plugin's `run` step, wazo/rules, make), not a file operation. */
+export const runsProgram = (o: Op): o is RunOp | MakeOp => o.op === "run" || o.op === "make";
+/** Work a program does in the plugin's place (`make install`): its effect is previewed by the other steps. */
+export const isOwnRun = (o: Op): o is MakeOp => o.op === "make";
 
 /** One user-visible step of a plugin, with the operations it expands to. */
 export interface PlannedStep {

@@ -5,12 +5,13 @@
  */
 import { lstat, readdir, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import type { Plugin } from "../load/plugin.js";
 import type { Step } from "../load/schema.js";
+import type { Manifest } from "../model/manifest.js";
+import type { MakeOp, RunOp } from "../model/plan.js";
+import type { DescriptorStep, Handler, Plugin } from "../model/plugin.js";
 import { stepKind } from "../load/step-kinds.js";
 import { kindOf } from "../util/file-kind.js";
 import { invalid, type Diagnostic } from "../model/diagnostic.js";
-import type { Handler } from "../state/manifest.js";
 import { glob, hasGlob } from "../util/glob.js";
 import { sha256File } from "../util/hash.js";
 import { mapPool } from "../util/pool.js";
@@ -35,16 +36,50 @@ export interface Expanded {
   verify: { extension: string; context: string }[];
   /** Dialplan extensions the plugin's dialplan files provide (set by the lint pass). */
   extensions?: { context: string; extension: string; file: string }[];
-  /** Set for Makefile plugins: make does the work, the steps are what the analysis predicts. */
-  make?: import("../make/plugin.js").MakeInfo;
-  /** Set for wazo-plugind plugins (wazo/plugin.yml + wazo/rules): see src/rules/plugin.ts. */
-  rules?: import("../rules/types.js").RulesExpansion;
+  /** Steps the manifest keeps, so uninstall can run them when the plugin folder is gone. */
+  uninstall?: DescriptorStep[];
+  /** A program that does the plugin's work on the target itself: see `OwnRun`. */
+  run?: OwnRun;
+  /** Said about the plugin while expanding it (shown with its plan). */
+  warnings?: string[];
+  /** The items are not all the plugin installs (a dry run that did not build it): nothing
+   * recorded is planned as no longer shipped. */
+  partial?: boolean;
+  /** What the manifest records besides the common fields (a rules plugin's `rules`). */
+  recorded?: Pick<Manifest, "rules">;
+  /** Programs run once the files are in place (`wazo/rules install`): when the plugin changed,
+   * or when its manifest says a previous run left them undone. */
+  after?: { runs: RunOp[]; pending: (installed: Manifest) => boolean };
+  /** Set for wazo-plugind plugins (wazo/plugin.yml + wazo/rules): see src/formats/rules/. */
+  rules?: RulesExpansion;
+}
+
+/**
+ * A program the executor runs in the plugin's place (`make install`): the items are what it is
+ * predicted to do, journaled before it runs and previewed; the program writes them itself.
+ */
+export interface OwnRun {
+  /** Step kind and label shown for the run. */
+  kind: string;
+  label: string;
+  /** What the executor runs (its DESTDIR and change are set by the planner). */
+  op: Omit<MakeOp, "destdir" | "change">;
+  /** The prediction is exact; otherwise the program runs every time and a dry run shows `recipe`. */
+  exact: boolean;
+  /** The recipe as written, shown by a dry run when the prediction is not exact. */
+  recipe: { line: number; text: string }[];
+}
+
+/** What a rules plugin's expansion leaves for the end of planning (src/formats/rules/). */
+export interface RulesExpansion {
+  /** The temporary copy of the plugin folder the targets ran in. */
+  copy?: string;
 }
 
 const parseMode = (m: string) => parseInt(m, 8);
 
-/** Expands `install:` (or another list) of a descriptor plugin. */
-export async function expandSteps(plugin: Plugin, list: "install" | "uninstall", steps: Step[]): Promise<Expanded> {
+/** Expands `install:` (or another list) of a descriptor plugin; `steps` were validated by load/schema.ts. */
+export async function expandSteps(plugin: Plugin, list: "install" | "uninstall", steps: readonly DescriptorStep[]): Promise<Expanded> {
   const out: Expanded = { plugin, labels: [], kinds: [], items: [], handlers: [], asterisk: [], verify: [] };
   const errors: Diagnostic[] = [];
   const at = (i: number, key: string, message: string, hint?: string) =>
@@ -52,7 +87,7 @@ export async function expandSteps(plugin: Plugin, list: "install" | "uninstall",
       ? plugin.locate.diagnostic([list, i, key], message, { hint })
       : { severity: "error" as const, file: plugin.tasksFile ?? plugin.dir, message, hint };
   const pluginReal = await realpath(plugin.dir);
-  for (const [i, step] of steps.entries()) {
+  for (const [i, step] of (steps as readonly Step[]).entries()) {
     const kind = stepKind(step);
     out.kinds[i] = kind;
     switch (kind) {

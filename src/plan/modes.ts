@@ -37,7 +37,7 @@ export function riskyModeDiagnostics(expanded: Expanded[]): Diagnostic[] {
       const at = e.plugin.locate?.diagnostic(["install", item.step], "");
       out.push({
         severity: "warning",
-        file: e.plugin.tasksFile ?? e.plugin.makefile ?? e.plugin.dir,
+        file: e.plugin.tasksFile ?? ("makefile" in e.plugin ? e.plugin.makefile : undefined) ?? e.plugin.dir,
         line: at?.line,
         message: `${item.target} would get mode ${octal(item.mode)} (${risk})`,
         hint: "use 0644 or 0755 unless the plugin really needs it; --strict refuses it",

@@ -470,11 +470,13 @@ function finishPlugin(p: PluginInput, placed: Placed, kept: Kept, facts: Facts, 
   if (format.stepsViaRun) for (const s of steps) s.viaMake = true;
   const warnings: string[] = [];
   const dropped = noLongerShipped(name, prev, placed.entries, facts, opts.force === true);
+  // Items that are not all the plugin installs (its build did not run): nothing is shown as no
+  // longer shipped, though the recorded files still count as changing.
   if (dropped) {
-    steps.push(dropped.step);
+    if (!e.partial) steps.push(dropped.step);
     warnings.push(...dropped.warnings);
   }
-  const decision = decideChange(e, prev, steps, placed.entries, format, opts);
+  const decision = decideChange(e, prev, e.partial && dropped ? [...steps, dropped.step] : steps, placed.entries, format, opts);
   const runStep = format.runStep?.(facts.root, decision.changed);
   if (runStep) steps.push(runStep);
   if (!decision.changed) quietRuns(steps);
@@ -510,32 +512,32 @@ interface FormatInfo {
 }
 
 function formatOf(e: Expanded): FormatInfo {
-  const make = e.make;
+  const run = e.run;
   return {
-    stepsViaRun: make !== undefined,
-    alwaysRuns: make !== undefined && !make.convertible,
-    runStep: make
+    stepsViaRun: run !== undefined,
+    alwaysRuns: run !== undefined && !run.exact,
+    runStep: run
       ? (root, changed) => ({
           plugin: e.plugin.name,
-          kind: "make",
-          label: `make ${make.target}`,
-          notSimulated: !make.convertible,
-          recipe: make.convertible ? undefined : make.recipe,
+          kind: run.kind,
+          label: run.label,
+          notSimulated: !run.exact,
+          recipe: run.exact ? undefined : run.recipe,
           viaMake: false,
           ops: [
             {
-              op: "make",
-              dir: make.dir,
-              target: make.target,
+              op: run.op.op,
+              dir: run.op.dir,
+              target: run.op.target,
               destdir: root === "/" ? undefined : root,
-              display: `make ${make.target}`,
+              display: run.op.display,
               change: changed ? "update" : "none",
             },
           ],
         })
       : undefined,
-    installedBy: e.plugin.kind === "make" ? "make" : "descriptor",
-    uninstall: e.plugin.tasks?.uninstall ?? [],
+    installedBy: e.plugin.kind,
+    uninstall: e.uninstall ?? [],
   };
 }
 
@@ -636,6 +638,7 @@ function manifestStep(
     reloadPending: [],
     ...(e.plugin.origin ? { origin: e.plugin.origin } : {}),
     ...(e.plugin.needs?.length ? { needs: e.plugin.needs } : {}),
+    ...e.recorded,
   };
   const content = serializeManifest(manifest);
   const op: FileOp = {
@@ -675,6 +678,7 @@ function assemblePlugin(
     manifest,
     changed: decision.changed,
     warnings: parts.warnings,
+    ...(e.after && (decision.changed || (prev !== undefined && e.after.pending(prev))) ? { after: e.after.runs } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import type { Diagnostic } from "../model/diagnostic.js";
 import type { Emit, StepFile, StepStatus } from "../model/event.js";
-import { handlerLabel, type FileOp, type Plan, type PlannedStep } from "../model/plan.js";
+import { handlerLabel, isOwnRun, runsProgram, type FileOp, type Plan, type PlannedStep } from "../model/plan.js";
 import { isText, unifiedDiff } from "../util/diff.js";
 import { modeNote } from "./modes.js";
 
@@ -44,7 +44,7 @@ async function stepPreview(step: PlannedStep): Promise<{ status: StepStatus; det
         ? `make recipe, run as written:\n${step.recipe.map((r) => `        ${r.line}: ${r.text}`).join("\n")}`
         : "programs are not run in a dry run",
     };
-  if (step.kind === "make")
+  if (step.ops.some(isOwnRun))
     return step.ops.some((o) => o.change !== "none")
       ? { status: "would change", detail: "runs the real make; its effect is shown above" }
       : { status: "unchanged" };
@@ -55,7 +55,7 @@ async function stepPreview(step: PlannedStep): Promise<{ status: StepStatus; det
     const modes = modeNote(step.ops);
     return modes ? { status: "unchanged", detail: modes } : { status: "unchanged" };
   }
-  const files = await fileChanges(changing.filter((o): o is FileOp => o.op !== "run" && o.op !== "make"));
+  const files = await fileChanges(changing.filter((o): o is FileOp => !runsProgram(o)));
   const diffs = files.filter((f) => f.op === "write" && f.change === "update" && f.diff).map((f) => f.diff!);
   const writes = step.ops.filter((o) => o.op === "write").length;
   const kinds = [...new Set(changing.map((o) => o.change))].join(", ");

@@ -4,27 +4,11 @@
  * the manifest, and notify the same handlers.
  */
 import path from "node:path";
-import type { Plugin } from "../load/plugin.js";
-import type { Step } from "../load/schema.js";
 import type { FileOp, PlannedStep, PluginPlan, Plan } from "../model/plan.js";
 import { manifestPath, stateDir, type Manifest } from "../state/manifest.js";
 import type { Expanded } from "./expand.js";
 import { rooted, type Facts } from "./facts.js";
 import { finishPlan, removalOp } from "./planner.js";
-
-/** The plugin an uninstall stands for, rebuilt from its manifest (its folder may be gone). */
-export function pluginFromManifest(m: Manifest): Plugin {
-  return {
-    name: m.name,
-    version: m.version,
-    description: m.description,
-    dir: m.source,
-    kind: m.installedBy === "make" ? "make" : "descriptor",
-    metaFile: path.join(m.source, "package.yml"),
-    // Only the extra uninstall steps are needed from the descriptor.
-    tasks: { install: [], uninstall: m.uninstall as Step[] },
-  };
-}
 
 export function uninstallPaths(manifests: Manifest[], extra: Expanded[]): string[] {
   return [
@@ -33,16 +17,7 @@ export function uninstallPaths(manifests: Manifest[], extra: Expanded[]): string
   ];
 }
 
-export function buildUninstallPlan(
-  manifests: Manifest[],
-  extra: Map<string, Expanded>,
-  facts: Facts,
-  opts: {
-    force?: boolean;
-    /** Make plugins whose Makefile still exists. */ makefiles?: Set<string>;
-    /** Make plugins whose make uninstall ran captured (src/make/capture.ts): its calls are in `extra`. */ captured?: Set<string>;
-  },
-): Plan {
+export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Expanded>, facts: Facts, opts: { force?: boolean }): Plan {
   const plugins: PluginPlan[] = manifests.map((m) => {
     const warnings: string[] = [];
     const steps: PlannedStep[] = [];
@@ -69,19 +44,25 @@ export function buildUninstallPlan(
       if (op.kept) warnings.push(op.kept);
       removals.ops.push(op);
     }
-    // A Makefile plugin whose folder is still there is removed by its own `make uninstall`
-    // first; whatever it leaves of the recorded files is removed after it.
-    if (m.installedBy === "make" && opts.makefiles?.has(m.name))
+    // A program that removes the plugin itself (`make uninstall`) runs first; whatever it
+    // leaves of the recorded files is removed after it.
+    if (e?.run)
       steps.push({
         plugin: m.name,
-        kind: "make",
-        label: "make uninstall",
+        kind: e.run.kind,
+        label: e.run.label,
         ops: [
-          { op: "make", dir: m.source, target: "uninstall", destdir: facts.root === "/" ? undefined : facts.root, display: "make uninstall", change: "update" },
+          {
+            op: e.run.op.op,
+            dir: e.run.op.dir,
+            target: e.run.op.target,
+            destdir: facts.root === "/" ? undefined : facts.root,
+            display: e.run.op.display,
+            change: "update",
+          },
         ],
       });
-    else if (m.installedBy === "make" && !opts.captured?.has(m.name))
-      warnings.push(`its folder ${m.source} has no Makefile any more: the recorded files are removed without make uninstall`);
+    warnings.push(...(e?.warnings ?? []));
     steps.push(removals);
     if (m.preserved.length) {
       const restore: PlannedStep = { plugin: m.name, kind: "restore", label: "originals kept at install", ops: [] };

@@ -6,13 +6,13 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import type { LoadResult } from "../load/plugin.js";
 import { readText } from "../load/plugin.js";
 import { issuesToDiagnostics, yamlLocator, type Locator } from "../load/validate.js";
 import { parseYaml, type YamlDocument, type YamlPath } from "../load/yaml.js";
 import type { Diagnostic } from "../model/diagnostic.js";
+import type { LoadResult, RulesInfo, RulesPlugin } from "../model/plugin.js";
 import { branchFor, hasTarget, readRulesScript } from "./script.js";
-import { MAX_PLUGIN_FORMAT_VERSION, type RulesDependency, type RulesMeta, type RulesPlugin } from "./types.js";
+import { MAX_PLUGIN_FORMAT_VERSION, type RulesDependency, type RulesMeta } from "./types.js";
 
 const versionText = z.union([z.string().min(1), z.number()], {
   error: (iss) => (iss.input === undefined ? undefined : 'must be a version, such as 1.0.2 or "24.01"'),
@@ -65,7 +65,7 @@ const isFile = (p: string) =>
   );
 
 /** Loads a folder holding wazo/plugin.yml and wazo/rules. */
-export async function loadRulesPlugin(dir: string): Promise<LoadResult> {
+export async function loadRulesPlugin(dir: string): Promise<LoadResult<RulesPlugin>> {
   const metaFile = path.join(dir, "wazo", "plugin.yml");
   const rulesFile = path.join(dir, "wazo", "rules");
   const text = await readText(metaFile);
@@ -98,7 +98,7 @@ export async function loadRulesPlugin(dir: string): Promise<LoadResult> {
     if (postrm && meta.pluginFormatVersion < 1)
       say("the postrm target is never called: it needs plugin_format_version: 1 or more in wazo/plugin.yml", postrm.line);
   }
-  const rules: RulesPlugin = { meta, metaFile, rulesFile, locate: yamlLocator(parsed.doc), warnings };
+  const rules: RulesInfo = { meta, metaFile, rulesFile, locate: yamlLocator(parsed.doc), warnings };
   const description = [meta.description, meta.displayName].find((x) => x !== undefined) ?? "";
   // Conflicts about staged files point at the package target, which staged them.
   const pkg = script.branches ? branchFor(script, "package") : undefined;

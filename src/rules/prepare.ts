@@ -4,7 +4,7 @@
  * are checked. Every refusal is an invalid-input error (exit 2) with the plugin.yml line.
  */
 import { listAvailable, type SearchOptions } from "../load/lookup.js";
-import { loadPlugin, type Plugin } from "../load/plugin.js";
+import type { LoadResult, Plugin, RulesPlugin } from "../model/plugin.js";
 import { invalid, type Diagnostic } from "../model/diagnostic.js";
 import type { Emit } from "../model/event.js";
 import { readManifests } from "../state/manifest.js";
@@ -18,7 +18,11 @@ export interface PrepareOptions extends SearchOptions, RulesRunOptions {
   emit?: Emit;
   /** Where a dependency found nowhere else is looked up: the market (src/sources). */
   sources?: import("../sources/session.js").SourceSession;
+  /** Loads a dependency's folder, whatever its format (src/formats/: loadFolder). */
+  load: (dir: string) => Promise<LoadResult>;
 }
+
+const isRules = (p: Plugin): p is RulesPlugin => p.kind === "rules";
 
 export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promise<Plugin[]> {
   const emit = opts.emit ?? (() => {});
@@ -35,12 +39,12 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
   const todo = [...given];
   while (todo.length) {
     const p = todo.shift()!;
-    if (!p.rules) continue;
+    if (!isRules(p)) continue;
     const list: { dep: string; index: number }[] = [];
     edges.set(p.name, list);
     for (const [index, d] of p.rules.meta.depends.entries()) {
       const dep = `${d.namespace}/${d.name}`;
-      const at = (message: string, hint?: string) => errors.push(p.rules!.locate.diagnostic(["depends", index], `${p.name}: ${message}`, { hint }));
+      const at = (message: string, hint?: string) => errors.push(p.rules.locate.diagnostic(["depends", index], `${p.name}: ${message}`, { hint }));
       const enough = (version: string) => !d.version || compareVersions(version, d.version) >= 0;
       const wanted = d.version ? ` ${d.version} or later` : "";
       const inRun = byName.get(dep);
@@ -66,7 +70,7 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
       }
       if (!found && marketSays) {
         errors.push(
-          p.rules!.locate.diagnostic(["depends", index], `${chain(p.name)} needs ${dep}${wanted}: ${marketSays}`, {
+          p.rules.locate.diagnostic(["depends", index], `${chain(p.name)} needs ${dep}${wanted}: ${marketSays}`, {
             hint: `neither installed nor in the search folders; put the ${dep} plugin in a search folder (--plugins-dir) or install it first`,
           }),
         );
@@ -81,7 +85,7 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
         );
         continue;
       }
-      const loaded = await loadPlugin(found.dir);
+      const loaded = await opts.load(found.dir);
       if (!loaded.ok) {
         errors.push(...loaded.diagnostics);
         continue;
@@ -112,9 +116,10 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
     for (const e of edges.get(name) ?? []) {
       if (state.get(e.dep) === "visiting") {
         const cycle = [...stack.slice(stack.indexOf(e.dep)), name, e.dep].filter((x, i, a) => i === 0 || x !== a[i - 1]);
-        const p = byName.get(name)!;
+        // Only rules plugins have depends, so only they are on a cycle.
+        const p = byName.get(name) as RulesPlugin;
         throw invalid(`dependency cycle: ${cycle.join(" -> ")}`, [
-          p.rules!.locate.diagnostic(["depends", e.index], `${name}: dependency cycle: ${cycle.join(" -> ")}`, { hint: "remove one of these depends" }),
+          p.rules.locate.diagnostic(["depends", e.index], `${name}: dependency cycle: ${cycle.join(" -> ")}`, { hint: "remove one of these depends" }),
         ]);
       }
       visit(e.dep, [...stack, name]);
@@ -125,16 +130,16 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
   for (const p of given) visit(p.name, []);
 
   // Warnings from plugin.yml and wazo/rules (unknown keys...).
-  for (const p of ordered) for (const d of p.rules?.warnings ?? []) emit({ type: "diagnostic", diagnostic: d });
+  for (const p of ordered) for (const d of isRules(p) ? p.rules.warnings : []) emit({ type: "diagnostic", diagnostic: d });
 
   // Wazo version range.
-  const rulesPlugins = ordered.filter((p) => p.rules);
-  const ranged = rulesPlugins.filter((p) => p.rules!.meta.minWazoVersion || p.rules!.meta.maxWazoVersion);
+  const rulesPlugins = ordered.filter(isRules);
+  const ranged = rulesPlugins.filter((p) => p.rules.meta.minWazoVersion || p.rules.meta.maxWazoVersion);
   // The environment is read only when the caller asked for it (the command line does).
   const env = opts.env ?? ((opts as { ami?: unknown }).ami === "auto" ? process.env : undefined);
   const current = ranged.length ? await currentWazoVersion(opts.root, opts.wazoVersion, env?.WAZO_VERSION) : undefined;
   for (const p of ranged) {
-    const m = p.rules!.meta;
+    const m = p.rules.meta;
     if (!current) {
       emit({
         type: "warning",
@@ -158,7 +163,7 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
       if (opts.force) emit({ type: "warning", plugin: p.name, message: `${message}; installing anyway (--force)` });
       else
         errors.push(
-          p.rules!.locate.diagnostic([key], `${p.name}: ${message}`, {
+          p.rules.locate.diagnostic([key], `${p.name}: ${message}`, {
             hint: "install a version of the plugin made for this Wazo, or pass --force to install it anyway",
           }),
         );
@@ -167,13 +172,13 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
 
   // Debian packages: reported, checked when dpkg-query is there; missing is a warning, or an error with --strict.
   for (const p of rulesPlugins) {
-    const deps = p.rules!.meta.debianDepends;
+    const deps = p.rules.meta.debianDepends;
     const statuses = await checkDebianDepends(deps, opts.root);
     statuses.forEach((s, i) => {
       if (s.state === "installed") emit({ type: "info", message: `${p.name}: debian_depends ${s.dep}: installed` });
       else if (s.state === "unchecked") emit({ type: "warning", plugin: p.name, message: `debian_depends ${s.dep}: not checked (${s.why})` });
       else {
-        const d = p.rules!.locate.diagnostic(["debian_depends", i], `${p.name}: Debian package ${s.dep} is not installed (debian_depends)`, {
+        const d = p.rules.locate.diagnostic(["debian_depends", i], `${p.name}: Debian package ${s.dep} is not installed (debian_depends)`, {
           hint: opts.strict
             ? `install it first (apt install ${s.dep.split("|")[0].trim().split(/\s/)[0]}), or install without --strict to only warn`
             : `wazo-tasks installs no Debian package: apt install ${s.dep.split("|")[0].trim().split(/\s/)[0]}`,

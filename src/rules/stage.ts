@@ -115,15 +115,15 @@ export async function stagedItems(plugin: Plugin, pkgdir: string): Promise<{ ite
   const state = "/" + STATE_DIR;
   const intoState = flat.filter((f) => f.target === state || f.target.startsWith(state + "/"));
   if (odd.length || intoState.length)
-    throw invalid(`${plugin.name}: ${plugin.rules ? "wazo/rules package" : "make install"} staged what cannot be installed`, [
+    throw invalid(`${plugin.name}: ${plugin.kind === "rules" ? "wazo/rules package" : "make install"} staged what cannot be installed`, [
       ...odd.map((t) => ({
         severity: "error" as const,
-        file: plugin.rules?.rulesFile ?? plugin.makefile ?? plugin.dir,
+        file: plugin.kind === "rules" ? plugin.rules.rulesFile : plugin.kind === "make" ? plugin.makefile : plugin.dir,
         message: `${t} is not a file, a folder or a symbolic link (a device, socket or fifo)`,
       })),
       ...intoState.slice(0, 1).map((f) => ({
         severity: "error" as const,
-        file: plugin.rules?.rulesFile ?? plugin.makefile ?? plugin.dir,
+        file: plugin.kind === "rules" ? plugin.rules.rulesFile : plugin.kind === "make" ? plugin.makefile : plugin.dir,
         message: `${f.target} is inside the state folder of wazo-tasks`,
       })),
     ]);

@@ -4,7 +4,7 @@
  * nothing because the same source at the same commit is installed.
  */
 import type { AvailablePlugin, SearchOptions } from "../load/lookup.js";
-import { loadPlugins, type Plugin } from "../load/plugin.js";
+import type { Plugin } from "../model/plugin.js";
 import { invalid, isTaskFailure, TaskFailure } from "../model/diagnostic.js";
 import type { Emit } from "../model/event.js";
 import type { PluginPlan } from "../model/plan.js";
@@ -17,7 +17,14 @@ import { looksLikeUrl, stripCredentials } from "./url.js";
 /** The arguments as they may be shown: URLs without credentials. */
 export const shownArgs = (args: string[]) => args.map((a) => (looksLikeUrl(a) ? stripCredentials(a.replace(/^git\+/, "")) : a));
 
-export async function loadSources(args: string[], session: SourceSession, search: SearchOptions, scan: () => Promise<AvailablePlugin[]>): Promise<Plugin[]> {
+/** `load` loads the folders (src/formats/: loadFolders). */
+export async function loadSources(
+  args: string[],
+  session: SourceSession,
+  search: SearchOptions,
+  scan: () => Promise<AvailablePlugin[]>,
+  load: (dirs: string[]) => Promise<Plugin[]>,
+): Promise<Plugin[]> {
   const ctx: ResolveContext = { session, search, scan };
   const flagged = session.opts.ref !== undefined || session.opts.subdirectory !== undefined;
   if (flagged) {
@@ -33,7 +40,7 @@ export async function loadSources(args: string[], session: SourceSession, search
   }
   const resolved: Resolved[] = [];
   for (const a of args) resolved.push(await resolveArg(a, ctx));
-  const plugins = await loadPlugins(resolved.map((r) => r.dir)).catch((e: unknown) => {
+  const plugins = await load(resolved.map((r) => r.dir)).catch((e: unknown) => {
     const fetched = resolved.filter((r) => r.source);
     if (!isTaskFailure(e) || !fetched.length || e.hint) throw e;
     const from = fetched.map((r) => `${r.source!.url} at ${r.source!.commit.slice(0, 12)}`).join(", ");

@@ -1,18 +1,6 @@
-/** Where an installed plugin came from, as recorded in its manifest (`origin`). */
-export interface SourceRecord {
-  /** `git`: a git URL given on the command line; `market`: a market entry (itself a git source). */
-  method: "git" | "market";
-  /** The git URL, without credentials. */
-  url: string;
-  /** The ref asked for; absent: the remote's default branch. */
-  ref?: string;
-  /** Where the plugin sits in the repository. */
-  subdirectory?: string;
-  /** The commit installed. */
-  commit: string;
-  /** For `market`: the market's address (without credentials), the entry's name and the version picked. */
-  market?: { url: string; name: string; version: string };
-}
+import type { SourceRecord } from "../model/plugin.js";
+
+export type { SourceRecord };
 
 /** One line for people: `git URL (ref REF) at COMMIT` or `market NAME VERSION: git URL ... at COMMIT`. */
 export function describeSource(s: SourceRecord): string {

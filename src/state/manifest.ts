@@ -5,52 +5,16 @@
  */
 import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import type { Need, Step } from "../load/schema.js";
 import { invalid } from "../model/diagnostic.js";
-import type { RulesManifestInfo } from "../rules/types.js";
-import type { SourceRecord } from "../sources/types.js";
+import type { Manifest, ManifestEntry } from "../model/manifest.js";
+import type { Handler } from "../model/plugin.js";
 
 import { STATE_DIR, stateDir } from "./paths.js";
 
 export { STATE_DIR, stateDir };
 export const MANIFEST_FORMAT = 1;
 
-export type ManifestEntry =
-  | { path: string; type: "file"; sha256: string; mode: number; size: number }
-  | { path: string; type: "dir"; mode: number }
-  | { path: string; type: "symlink"; target: string };
-
-/** A handler recorded so uninstall and `reload --pending` can run it without the plugin folder. */
-export type Handler = { reload: string } | { restart: string };
-
-export interface Manifest {
-  format: number;
-  name: string;
-  version: string;
-  description: string;
-  /** The plugin folder it was installed from. */
-  source: string;
-  installedBy: "descriptor" | "make" | "rules";
-  installedAt: string;
-  /** Paths on the PBX (not under --root), in creation order. */
-  files: ManifestEntry[];
-  handlers: Handler[];
-  verify: { extension: string; context: string }[];
-  /** Extra uninstall steps from the descriptor, kept so uninstall works when the folder is gone. */
-  uninstall: Step[];
-  /** Dialplan extensions provided by the plugin's dialplan files. */
-  extensions: { context: string; extension: string; file: string }[];
-  /** Files that existed before install and were overwritten with --force; put back on uninstall. */
-  preserved: { path: string; backup: string; mode: number; /** Set when the original was a symbolic link: its target. */ link?: string }[];
-  /** Handlers that failed after the files were applied; `wazo-tasks reload --pending` runs them. */
-  reloadPending: Handler[];
-  /** For wazo-plugind plugins (`wazo/plugin.yml` + `wazo/rules`): see src/rules. */
-  rules?: RulesManifestInfo;
-  /** Where the plugin was fetched from (git, market); absent when installed from a folder. */
-  origin?: SourceRecord;
-  /** What its code is handed (package.yml `needs:`), so that uninstall hands the same. */
-  needs?: Need[];
-}
+export type { Handler, Manifest, ManifestEntry };
 
 /** A plugin name as one file name: `NAMESPACE/NAME` (rules plugins) becomes `NAMESPACE+NAME` (no plain name has a '+'). */
 export const stateKey = (name: string) => name.replace(/\//g, "+");

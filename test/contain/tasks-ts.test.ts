@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cleanup, events, makePlugin, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
+import { createHash } from "node:crypto";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { cleanup, events, makePlugin, REPO, runCli, snapshot, tempDir, writeTree } from "../support/rig.js";
 
 const CONF = "[xivo-extrafeatures]\nexten = ***71,1,NoOp()\n";
 const good = (parent: string) =>
@@ -86,4 +88,40 @@ describe("tasks.ts in a child process", () => {
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal((await snapshot(root)).has("etc/asterisk/extensions_extra.d/typed.conf"), true);
   });
+});
+
+describe("the compiled tasks.ts cache runs only what this user wrote", () => {
+  let tmp: string;
+  before(async () => (tmp = await tempDir()));
+  after(() => cleanup(tmp));
+
+  // A planted module under the key the cache would use for this tasks.ts: run, it leaves a mark.
+  const plant = async (cache: string, text: string, mark: string) => {
+    const key = createHash("sha256").update(`${REPO}/\0${text}`).digest("hex").slice(0, 32);
+    const dir = path.join(cache, "wazo-tasks", "tasks-ts");
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      path.join(dir, `${key}.mjs`),
+      `import { writeFileSync } from "node:fs"; writeFileSync(${JSON.stringify(mark)}, "ran"); export default { install: [] };\n`,
+    );
+    return { dir, file: path.join(dir, `${key}.mjs`) };
+  };
+
+  for (const [what, loosen] of [
+    ["a cache folder others can write", (p: { dir: string; file: string }) => chmod(p.dir, 0o777)],
+    ["a cached file others can write", (p: { dir: string; file: string }) => chmod(p.file, 0o666)],
+  ] as const)
+    test(`${what} is not used: the plugin's own tasks.ts is compiled and run`, async () => {
+      const dir = path.join(tmp, what.replace(/ /g, "-"));
+      const p = await withTs(dir, "planted", "");
+      const text = await readFile(path.join(p, "tasks.ts"), "utf8");
+      const cache = path.join(dir, "cache");
+      const mark = path.join(dir, "planted-ran");
+      await loosen(await plant(cache, text, mark));
+      const root = await writeTree(path.join(dir, "root"), { "etc/asterisk/extensions.conf": "[general]\n" });
+      const r = await runCli(["install", p, "--root", root, "--dry-run"], { env: { XDG_CACHE_HOME: cache } });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /planted\.conf/, "the plugin's own install list is planned");
+      await assert.rejects(readFile(mark), "the planted module never ran");
+    });
 });

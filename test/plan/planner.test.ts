@@ -348,13 +348,12 @@ test("a program run: run when the plugin changed, none when nothing else changed
 test("a Makefile plugin: steps done by make, make last; an unpredictable one always runs", () => {
   const make = (convertible: boolean) =>
     expanded(plugin("mk", "1.0.0", { kind: "make", makefile: "/plugins/mk/Makefile" }), [{ kind: "copy", items: [file(0, CONF, "v1")] }], {
-      make: {
-        target: "install",
-        dir: "/plugins/mk",
-        makefile: "/plugins/mk/Makefile",
-        convertible,
+      run: {
+        kind: "make",
+        label: "make install",
+        op: { op: "make", dir: "/plugins/mk", target: "install", display: "make install" },
+        exact: convertible,
         recipe: [{ line: 2, text: "cp x y" }],
-        honoursDestdir: true,
       },
     });
   const f = facts({ ...pbxFolders(), [CONF]: fileFact("v1") });

@@ -26,8 +26,9 @@ export function plugin(name: string, version = "1.0.0", extra: Partial<Plugin> =
     kind: "descriptor",
     metaFile: `/plugins/${name}/package.yml`,
     tasksFile: `/plugins/${name}/tasks.yml`,
+    tasks: { install: [] },
     ...extra,
-  };
+  } as Plugin;
 }
 
 /** A file item: `content` stands for its bytes (checksum and size follow from it). */

@@ -4,17 +4,18 @@
  * transaction journals before make runs (so a failing make is rolled back), and the files the
  * manifest records.
  */
-import { readText, type Plugin } from "../load/plugin.js";
-import type { Step } from "../load/schema.js";
-import { invalid, isTaskFailure, type Diagnostic } from "../model/diagnostic.js";
-import { expandSteps, type Expanded } from "../plan/expand.js";
-import { analyzeMakefile, type MakefileAnalysis } from "./analyze.js";
-import { convertAnalysis } from "./convert.js";
-import { hasErrors } from "./parse.js";
-import { findOnPath } from "./runner.js";
+import { readText } from "../../load/plugin.js";
+import type { Step } from "../../load/schema.js";
+import { invalid, isTaskFailure, type Diagnostic } from "../../model/diagnostic.js";
+import type { MakePlugin } from "../../model/plugin.js";
+import { analyzeMakefile, type MakefileAnalysis } from "../../make/analyze.js";
+import { convertAnalysis } from "../../make/convert.js";
+import { hasErrors } from "../../make/parse.js";
+import { findOnPath } from "../../make/runner.js";
+import { expandSteps, type Expanded } from "../../plan/expand.js";
 
-/** What the executor needs to run make for one plugin. */
-export interface MakeInfo {
+/** What the analysis says about running make for one plugin. */
+interface MakeInfo {
   target: "install" | "uninstall";
   dir: string;
   makefile: string;
@@ -31,10 +32,12 @@ export interface MakeLoadOptions {
   allowAbsolute?: boolean;
   /** Check that make is on PATH (not needed for a dry run). */
   needMake: boolean;
+  /** The PATH make is looked up on. */
+  path?: string;
 }
 
-export async function analyzePluginMakefile(plugin: Plugin): Promise<MakefileAnalysis> {
-  const file = plugin.makefile!;
+export async function analyzePluginMakefile(plugin: MakePlugin): Promise<MakefileAnalysis> {
+  const file = plugin.makefile;
   const analysis = analyzeMakefile(await readText(file), file);
   const errors = analysis.diagnostics.filter((d) => d.severity === "error");
   if (hasErrors(analysis.diagnostics)) throw invalid(`${plugin.name}: the Makefile cannot be read by make`, errors);
@@ -51,11 +54,17 @@ export async function analyzePluginMakefile(plugin: Plugin): Promise<MakefileAna
   return analysis;
 }
 
-/** Expands a Makefile plugin for `target`: the analysed steps, marked to be run by make. */
-export async function expandMakePlugin(plugin: Plugin, target: "install" | "uninstall", opts: MakeLoadOptions): Promise<Expanded> {
+/** Expands a Makefile plugin for `target`: the analysed steps, run by make; `honoursDestdir`
+ * tells whether make can run into a staging folder (src/make/capture.ts). */
+export async function expandMakePlugin(
+  plugin: MakePlugin,
+  target: "install" | "uninstall",
+  opts: MakeLoadOptions,
+): Promise<{ expanded: Expanded; honoursDestdir: boolean }> {
   const analysis = await analyzePluginMakefile(plugin);
-  const t = analysis.targets.get(target)!;
-  const file = plugin.makefile!;
+  const t = analysis.targets.get(target);
+  if (!t) throw new Error(`${plugin.name}: no ${target} target after the analysis checked it`);
+  const file = plugin.makefile;
   if (opts.staging && t.writesAbsoluteWithoutDestdir.length && !opts.allowAbsolute) {
     const diagnostics: Diagnostic[] = t.writesAbsoluteWithoutDestdir.map((w) => ({
       severity: "error",
@@ -69,7 +78,7 @@ export async function expandMakePlugin(plugin: Plugin, target: "install" | "unin
       "prefix the paths with $(DESTDIR) in the Makefile, or pass --allow-absolute to run it anyway",
     );
   }
-  if (opts.needMake && !findOnPath("make", process.env.PATH))
+  if (opts.needMake && !findOnPath("make", opts.path))
     throw invalid(
       `${plugin.name} is a Makefile plugin, but make is not on PATH`,
       [],
@@ -97,5 +106,12 @@ export async function expandMakePlugin(plugin: Plugin, target: "install" | "unin
     expanded = await expandSteps(plugin, target, []);
   }
   // make runs its own reloads (`asterisk -x ...` in the recipe): none are added here.
-  return { ...expanded, handlers: [], asterisk: [], verify: [], make: info };
+  const run = {
+    kind: "make",
+    label: `make ${target}`,
+    op: { op: "make" as const, dir: info.dir, target, display: `make ${target}` },
+    exact: info.convertible,
+    recipe: info.recipe,
+  };
+  return { expanded: { ...expanded, handlers: [], asterisk: [], verify: [], run }, honoursDestdir: info.honoursDestdir };
 }

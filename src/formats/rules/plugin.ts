@@ -8,16 +8,15 @@
  */
 import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import path from "node:path";
-import type { Plugin } from "../load/plugin.js";
-import type { Emit } from "../model/event.js";
-import type { FileOp, Plan, PlannedStep, RunOp } from "../model/plan.js";
-import type { Desired, Expanded } from "../plan/expand.js";
-import { finishPlan } from "../plan/planner.js";
-import { STATE_DIR, manifestPath, readManifests, serializeManifest, stateKey, type Manifest } from "../state/manifest.js";
-import { sha256, sha256File } from "../util/hash.js";
-import { handlersOnly, hasTarget, readRulesScript, rulesArgv, type RulesScript, type RulesTarget } from "./script.js";
-import { stagedItems, type Stagings } from "./stage.js";
-import type { RulesManifestInfo } from "./types.js";
+import type { Emit } from "../../model/event.js";
+import type { FileOp, Plan, PlannedStep, RunOp } from "../../model/plan.js";
+import type { RulesManifestInfo, RulesPlugin } from "../../model/plugin.js";
+import type { Desired, Expanded } from "../../plan/expand.js";
+import { finishPlan } from "../../plan/planner.js";
+import { handlersOnly, hasTarget, readRulesScript, rulesArgv, type RulesScript, type RulesTarget } from "../../rules/script.js";
+import { stagedItems, type Stagings } from "../../rules/stage.js";
+import { STATE_DIR, readManifests, stateKey, type Manifest } from "../../state/manifest.js";
+import { sha256File } from "../../util/hash.js";
 
 export interface RulesExpandOptions {
   dryRun?: boolean;
@@ -41,9 +40,20 @@ const runOp = (script: RulesScript, file: string, target: RulesTarget, cwd: stri
 });
 
 /** Expands a rules plugin for install: build + package into a staging folder, the staged tree as items. */
-export async function expandRulesPlugin(plugin: Plugin, opts: RulesExpandOptions): Promise<Expanded> {
-  const rules = plugin.rules!;
-  const base = { plugin, asterisk: [], verify: [] };
+export async function expandRulesPlugin(plugin: RulesPlugin, opts: RulesExpandOptions): Promise<Expanded> {
+  const rules = plugin.rules;
+  const meta = rules.meta;
+  // Recorded in the manifest; `copy` is where the copy of wazo/ is kept for uninstall.
+  const info: RulesManifestInfo = {
+    namespace: meta.namespace,
+    name: meta.name,
+    formatVersion: meta.pluginFormatVersion,
+    copy: rulesCopyDir(plugin.name),
+    depends: meta.depends,
+  };
+  // `wazo/rules install` runs when the plugin changed, or when a previous run left it undone.
+  const after = (install: RunOp | undefined) => (install ? { after: { runs: [install], pending: (m: Manifest) => m.rules?.installPending === true } } : {});
+  const base = { plugin, asterisk: [], verify: [], recorded: { rules: info } };
   if (opts.dryRun && !opts.previewBuild) {
     // The targets execute plugin code: a dry run lists them, unless --preview-build.
     const script = await readRulesScript(rules.rulesFile);
@@ -64,7 +74,9 @@ export async function expandRulesPlugin(plugin: Plugin, opts: RulesExpandOptions
       kinds,
       items,
       handlers: (handlers ?? []).map((handler) => ({ handler, always: false })),
-      rules: { staged: false, script, install },
+      // Without the build the files are unknown.
+      partial: true,
+      ...after(install),
     };
   }
   const staging = await opts.stagings.stage(plugin, { emit: opts.emit, env: opts.programEnv });
@@ -78,49 +90,29 @@ export async function expandRulesPlugin(plugin: Plugin, opts: RulesExpandOptions
     kinds,
     items,
     handlers: (handlers ?? []).map((handler) => ({ handler, always: false })),
-    rules: { staged: true, copy: staging.copy, script: staging.script, install },
+    ...after(install),
+    rules: { copy: staging.copy },
   };
 }
 
-/** Completes an install plan for rules plugins: manifest info, the kept copy of wazo/, `rules install`. */
+/** Completes an install plan for rules plugins: the kept copy of wazo/ in the state folder. */
 export async function finishRulesInstall(plan: Plan, expanded: Expanded[]): Promise<Plan> {
-  const rulesOnes = expanded.filter((e) => e.rules);
-  if (!rulesOnes.length) return plan;
-  const previous = await readManifests(plan.root);
-  for (const e of rulesOnes) {
-    const r = e.rules!;
-    const meta = e.plugin.rules!.meta;
-    const p = plan.plugins.find((x) => x.name === e.plugin.name);
+  const copies = expanded.flatMap((e) => (e.rules?.copy ? [{ name: e.plugin.name, copy: e.rules.copy }] : []));
+  if (!copies.length) return plan;
+  for (const { name, copy } of copies) {
+    const p = plan.plugins.find((x) => x.name === name);
     if (!p) continue;
-    // Without a build the files are unknown: nothing is "no longer shipped".
-    if (!r.staged) p.steps = p.steps.filter((s) => !(s.kind === "remove" && s.label === "files no longer shipped"));
-    const info: RulesManifestInfo = {
-      namespace: meta.namespace,
-      name: meta.name,
-      formatVersion: meta.pluginFormatVersion,
-      copy: rulesCopyDir(p.name),
-      depends: meta.depends,
-    };
+    const ops = await syncOps(path.join(copy, "wazo"), path.join(plan.root, rulesCopyDir(name), "wazo"));
     let state = p.steps.find((s) => s.kind === "state");
-    const mp = manifestPath(plan.root, p.name);
-    const manifestOp = state?.ops.find((o): o is FileOp & { op: "write" } => o.op === "write" && o.path === mp);
-    if (p.manifest && manifestOp) {
-      p.manifest = { ...p.manifest, installedBy: "rules", rules: info };
-      setContent(manifestOp, serializeManifest(p.manifest));
-    }
-    if (r.staged && r.copy) {
-      const ops = await syncOps(path.join(r.copy, "wazo"), path.join(plan.root, info.copy, "wazo"));
-      if (!state) p.steps.push((state = { plugin: p.name, kind: "state", label: "installed state", ops: [] }));
-      state.ops.unshift(...ops);
-    }
-    if (r.install && (p.changed || previous.get(p.name)?.rules?.installPending)) p.after = [r.install];
+    if (!state) p.steps.push((state = { plugin: p.name, kind: "state", label: "installed state", ops: [] }));
+    state.ops.unshift(...ops);
   }
   return finishPlan(plan.root, "install", plan.plugins);
 }
 
 /** Completes an uninstall plan for rules plugins: `rules uninstall` first, `rules postrm` after the files, the kept copy removed. */
 export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): Promise<Plan> {
-  const rulesOnes = manifests.filter((m) => m.installedBy === "rules" && m.rules);
+  const rulesOnes = manifests.flatMap((m) => (m.installedBy === "rules" && m.rules ? [{ ...m, rules: m.rules }] : []));
   if (!rulesOnes.length) return plan;
   const staying = [...(await readManifests(plan.root)).values()].filter((x) => !manifests.some((m) => m.name === x.name));
   for (const m of rulesOnes) {
@@ -128,7 +120,7 @@ export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): P
     if (!p) continue;
     const users = staying.filter((x) => x.rules?.depends.some((d) => `${d.namespace}/${d.name}` === m.name)).map((x) => x.name);
     if (users.length) p.warnings.push(`still installed and depending on it: ${users.join(", ")}`);
-    const copyDir = path.join(plan.root, m.rules!.copy);
+    const copyDir = path.join(plan.root, m.rules.copy);
     const file = path.join(copyDir, "wazo", "rules");
     if (
       await stat(file).then(
@@ -149,7 +141,7 @@ export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): P
       };
       const before = step("uninstall");
       if (before) p.steps.unshift(before);
-      const after = m.rules!.formatVersion >= 1 ? step("postrm") : undefined;
+      const after = m.rules.formatVersion >= 1 ? step("postrm") : undefined;
       if (after) {
         const at = p.steps.findIndex((s) => s.kind === "state");
         p.steps.splice(at < 0 ? p.steps.length : at, 0, after);
@@ -160,10 +152,6 @@ export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): P
       state.ops.unshift(...(await removalOps(copyDir)), { op: "remove", path: path.dirname(copyDir), display: path.dirname(copyDir), change: "remove" });
   }
   return finishPlan(plan.root, "uninstall", plan.plugins);
-}
-
-function setContent(op: FileOp & { op: "write" }, content: Uint8Array) {
-  Object.assign(op, { content, size: content.length, sha256: sha256(content) });
 }
 
 /** Operations making `dst` a copy of `src` (files, folders, links; what `dst` has more is removed). */

@@ -1,0 +1,47 @@
+/**
+ * The wazo-plugind format: `wazo/plugin.yml` + `wazo/rules`, when there is no package.yml
+ * (src/formats/rules/plugin.ts, src/rules/).
+ */
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import type { RulesPlugin } from "../../model/plugin.js";
+import type { PluginFormat } from "../types.js";
+
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
+
+export const rulesFormat: PluginFormat<RulesPlugin> = {
+  kind: "rules",
+  async detect(dir) {
+    return !(await exists(path.join(dir, "package.yml"))) && (await exists(path.join(dir, "wazo", "plugin.yml")));
+  },
+  async load(dir) {
+    return (await import("../../rules/meta.js")).loadRulesPlugin(dir);
+  },
+  async describe(dir) {
+    return (await import("../../rules/describe.js")).describeRulesPlugin(dir);
+  },
+  async prepare(plugins, ctx) {
+    // depends (installed first), Wazo version range, debian_depends.
+    return (await import("../../rules/prepare.js")).prepareRules(plugins, ctx);
+  },
+  async check(plugin) {
+    // Unknown keys, targets that will not be called.
+    return plugin.rules.warnings;
+  },
+  async expand(plugin, ctx) {
+    return (await import("./plugin.js")).expandRulesPlugin(plugin, { ...ctx, stagings: await ctx.stagings(), programEnv: ctx.programEnv });
+  },
+  async expandUninstall() {
+    return undefined;
+  },
+  async finishInstall(plan, expanded) {
+    return (await import("./plugin.js")).finishRulesInstall(plan, expanded);
+  },
+  async finishUninstall(plan, manifests) {
+    return (await import("./plugin.js")).finishRulesUninstall(plan, manifests);
+  },
+};
