@@ -89,7 +89,6 @@ export async function runMake(pluginDir: string, target: string, opts: RunMakeOp
     onLine: opts.onLine,
     tailLines: opts.keepLines,
     contain: true,
-    ...(opts.wrap ? { pidNamespace: false } : {}),
     signal: opts.signal,
   });
   return { ok: r.ok, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, lines: r.tail, durationMs: r.durationMs, command, error: r.error };

@@ -4,7 +4,8 @@
  * kept for the error message.
  */
 import type { ChildProcess, spawn as Spawn } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { accessSync, constants, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
 import path from "node:path";
@@ -43,13 +44,16 @@ export interface RunOptions {
   /**
    * Plugin code (make, `run:`, wazo/rules): started under a supervisor that kills the whole
    * process group when this process dies, even by SIGKILL; what the program left running is
-   * killed when it exits; killChildren() stops it.
+   * killed when it exits; killChildren() stops it. Every process it starts, one that left the
+   * group with `setsid` included, carries the run's token in its environment
+   * (`WAZO_TASKS_RUN`) and is found by it in /proc and killed too (Linux).
    */
   contain?: boolean;
   /**
    * With `contain`, as root on Linux: the program also runs in its own PID namespace (util-linux
-   * `unshare`), so the kernel kills whatever it started, `setsid` included, when it ends or when
-   * this process dies. Off for a program that sets up its own namespace.
+   * `unshare`). Off unless asked: in a PID namespace a program cannot see or signal this
+   * machine's processes by pid, so plugin code such as `kill -0 $(cat /run/asterisk/asterisk.pid)`
+   * or a daemon's stop script would find nothing running and do nothing.
    */
   pidNamespace?: boolean;
   /** Aborting it stops the program: its whole process group gets SIGTERM, then SIGKILL after
@@ -97,19 +101,21 @@ export function runProcess(argv: string[], opts: RunOptions = {}): Promise<Proce
       resolve({ command: argv, exitCode: null, signal: null, timedOut: false, tail, durationMs: 0, ok: false, error: `cannot run ${argv[0]}: ENOENT` });
       return;
     }
-    const ns = opts.contain && opts.pidNamespace !== false ? pidNamespace() : undefined;
+    const ns = opts.contain && opts.pidNamespace === true ? pidNamespace() : undefined;
     // In the namespace the program is not its first process (which would ignore signals it has no handler for).
     const run = ns ? [...ns, "/bin/sh", "-c", '"$@" & wait $!', "wazo-tasks-init", ...argv] : argv;
     // detached: the program leads its own process group, so a timeout can kill its children too.
+    const token = opts.contain ? `${process.pid}-${++spawned}-${randomBytes(8).toString("hex")}` : "";
     const child: ChildProcess = opts.contain
-      ? spawn("/bin/sh", ["-c", SUPERVISOR, "wazo-tasks-supervisor", ...run], {
+      ? spawn("/bin/sh", ["-c", SUPERVISOR, "wazo-tasks-supervisor", token, ...run], {
           cwd: opts.cwd,
-          env,
+          // The supervisor does not carry a token: only the program gets its own.
+          env: { ...env, [TOKEN_VAR]: undefined },
           stdio: ["ignore", "pipe", "pipe", "pipe"],
           detached: true,
         })
       : spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    if (opts.contain && child.pid) live.add(child.pid);
+    if (opts.contain && child.pid) live.set(child.pid, token);
     readLines(child.stdout!, "stdout", onLine);
     readLines(child.stderr!, "stderr", onLine);
     let timedOut = false;
@@ -120,6 +126,7 @@ export function runProcess(argv: string[], opts: RunOptions = {}): Promise<Proce
       } catch {
         // the group is already gone
       }
+      if (token) sweep(token, signal, child.pid);
     };
     if (opts.timeoutMs !== undefined)
       timers.push(
@@ -153,6 +160,7 @@ export function runProcess(argv: string[], opts: RunOptions = {}): Promise<Proce
       if (opts.contain && child.pid) {
         // Nothing plugin code started outlives it.
         killGroup("SIGKILL");
+        sweep(token, "SIGKILL", child.pid);
         live.delete(child.pid);
         child.stdio[3]?.destroy();
       }
@@ -164,16 +172,23 @@ export function runProcess(argv: string[], opts: RunOptions = {}): Promise<Proce
 }
 
 /**
- * The supervisor (POSIX sh, so nothing to install): runs the program with the lifeline (fd 3, a
- * socket whose other end only this process holds) closed, and a watcher that reads the lifeline
- * and kills the whole process group when it reaches end of file, which the kernel makes happen
- * when this process dies, however it dies. When the program exits, whatever it left in the group
- * gets SIGTERM (the supervisor ignores it) and its exit code is passed on.
+ * The supervisor (POSIX sh, so nothing to install): takes the run's token first and runs the
+ * program with it in the program's environment only and the lifeline (fd 3, a socket whose other
+ * end only this process holds) closed, and a watcher that reads the lifeline and, when it reaches
+ * end of file (the kernel makes that happen when this process dies, however it dies), kills every
+ * process carrying the token, `setsid` or not, then the whole process group. When the program
+ * exits, whatever it left in the group gets SIGTERM (the supervisor ignores it) and its exit code
+ * is passed on.
  */
+const TOKEN_VAR = "WAZO_TASKS_RUN";
 const SUPERVISOR = [
-  '"$@" 3<&- &',
+  "tok=$1; shift",
+  `${TOKEN_VAR}="$tok" "$@" 3<&- &`,
   "pid=$!",
-  "{ read -r _ <&3; kill -KILL 0; } </dev/null >/dev/null 2>&1 &",
+  "{ read -r _ <&3",
+  // One grep for all of /proc: a shell loop forking one per process is slow on a busy machine.
+  `  for p in $(grep -lz "^${TOKEN_VAR}=$tok\$" /proc/[0-9]*/environ 2>/dev/null); do p=\${p#/proc/}; p=\${p%/environ}; [ "$p" = "$$" ] || kill -KILL "$p"; done`,
+  "  kill -KILL 0; } </dev/null >/dev/null 2>&1 &",
   "exec 3<&-",
   'wait "$pid"; rc=$?',
   "trap '' TERM",
@@ -188,8 +203,41 @@ function fromSupervisor(code: number | null, signal: NodeJS.Signals | null): [nu
   return name ? [null, name] : [code, signal];
 }
 
-// Process groups of contained programs still running.
-const live = new Set<number>();
+// Process groups of contained programs still running, each with its run's token.
+const live = new Map<number, string>();
+let spawned = 0;
+
+/**
+ * Sends `signal` to every process whose environment holds the run's token (a program started
+ * with `setsid` has left the group but not the environment), a few rounds so that one forked
+ * while looking is found too. Never this process nor the supervisor. Linux only: without a
+ * readable /proc, nothing.
+ */
+function sweep(token: string, signal: NodeJS.Signals, supervisor?: number): void {
+  const entry = Buffer.from(`\0${TOKEN_VAR}=${token}\0`);
+  for (let round = 0; round < 5; round++) {
+    let pids: string[];
+    try {
+      pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+    } catch {
+      return;
+    }
+    let found = false;
+    for (const p of pids) {
+      const pid = Number(p);
+      if (pid === process.pid || pid === supervisor) continue;
+      try {
+        const environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${p}/environ`)]);
+        if (!environ.includes(entry)) continue;
+        process.kill(pid, signal);
+        found = true;
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+    if (!found || signal !== "SIGKILL") return;
+  }
+}
 process.on("exit", () => killChildren("SIGKILL"));
 
 let unshareArgv: string[] | null | undefined;
@@ -204,12 +252,13 @@ function pidNamespace(): string[] | undefined {
 
 /** Sends `signal` to every contained program's process group (on rollback, SIGINT, SIGTERM). */
 export function killChildren(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): void {
-  for (const pid of live) {
+  for (const [pid, token] of live) {
     try {
       process.kill(-pid, signal);
     } catch {
       live.delete(pid); // the group is gone
     }
+    sweep(token, signal, pid);
   }
 }
 

@@ -96,6 +96,34 @@ describe("no child outlives its run", () => {
     assert.equal(await exists(out), false);
   });
 
+  test("a run: step's child that calls setsid dies with the run and never writes", async () => {
+    const token = `wazo-run-setsid-${process.pid}`;
+    const step = `setsid sh -c 'sleep 3; echo x > $DESTDIR/late' ${token} &`;
+    const plugin = await makePlugin(path.join(tmp, "run-setsid"), "runsetsid", { "tasks.yml": `install:\n  - run: [sh, -c, ${JSON.stringify(step)}]\n` });
+    const root = await writeTree(path.join(tmp, "run-setsid-root"), { "etc/keep": "x" });
+    const r = await runCli(["install", plugin, "--root", root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(running(token), [], "no process of the step is left when the run ends");
+    await sleep(5000);
+    assert.deepEqual(running(token), []);
+    assert.equal(await exists(path.join(root, "late")), false, "the setsid child went on after the run");
+  });
+
+  test("a run: step sees and signals a process of this machine by its pid", async () => {
+    const sleeper = spawn("sleep", ["60"], { stdio: "ignore" });
+    const gone = new Promise((r) => sleeper.on("exit", (code, signal) => r(signal)));
+    try {
+      const step = `kill -0 ${sleeper.pid} && kill ${sleeper.pid}`;
+      const plugin = await makePlugin(path.join(tmp, "run-kill"), "runkill", { "tasks.yml": `install:\n  - run: [sh, -c, ${JSON.stringify(step)}]\n` });
+      const root = await writeTree(path.join(tmp, "run-kill-root"), { "etc/keep": "x" });
+      const r = await runCli(["install", plugin, "--root", root]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(await gone, "SIGTERM", "the step's kill reached the sleep");
+    } finally {
+      sleeper.kill("SIGKILL");
+    }
+  });
+
   test("a contained program keeps its exit code, its signal and a clear error when missing", async () => {
     assert.equal((await runProcess(["sh", "-c", "exit 3"], { contain: true })).exitCode, 3);
     const killed = await runProcess(["sh", "-c", "kill -TERM $$"], { contain: true });
