@@ -97,12 +97,17 @@ describe("no child outlives its run", () => {
   });
 
   test("a run: step's child that calls setsid dies with the run and never writes", async () => {
+    const marks = path.join(tmp, "run-setsid-marks");
+    await mkdir(marks, { recursive: true });
     const token = `wazo-run-setsid-${process.pid}`;
-    const step = `setsid sh -c 'sleep 3; echo x > $DESTDIR/late' ${token} &`;
+    // The step exits once the child has left the group (its shell runs after setsid).
+    const child = `setsid sh -c 'touch "$MARKS/started"; sleep 3; echo x > $DESTDIR/late' ${token} &`;
+    const step = `${child} until [ -e "$MARKS/started" ]; do sleep 0.1; done`;
     const plugin = await makePlugin(path.join(tmp, "run-setsid"), "runsetsid", { "tasks.yml": `install:\n  - run: [sh, -c, ${JSON.stringify(step)}]\n` });
     const root = await writeTree(path.join(tmp, "run-setsid-root"), { "etc/keep": "x" });
-    const r = await runCli(["install", plugin, "--root", root]);
+    const r = await runCli(["install", plugin, "--root", root], { env: { MARKS: marks } });
     assert.equal(r.code, 0, r.stderr);
+    assert.equal(await exists(path.join(marks, "started")), true);
     assert.deepEqual(running(token), [], "no process of the step is left when the run ends");
     await sleep(5000);
     assert.deepEqual(running(token), []);
