@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { REPO } from "./support/rig.js";
@@ -47,4 +47,25 @@ test("the tree is formatted (npm run format writes it)", () => {
   });
   assert.equal(r.stdout.trim(), "", "these files are not formatted: run npm run format");
   assert.equal(r.status, 0, r.stderr);
+});
+
+test("every switch ends in unreachable() or handles the rest in a default clause", () => {
+  const files = (function walk(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".ts") && e.name !== "compiled-validators.ts" ? [path.join(dir, e.name)] : [],
+    );
+  })(path.join(REPO, "src"));
+  const open: string[] = [];
+  for (const file of files) {
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/\bswitch \(([^)]*)\) \{/g)) {
+      let depth = 1;
+      let i = m.index + m[0].length;
+      for (; depth && i < text.length; i++) depth += text[i] === "{" ? 1 : text[i] === "}" ? -1 : 0;
+      const body = text.slice(m.index + m[0].length, i);
+      if (!/\bunreachable\(/.test(body) && !/\bdefault:/.test(body))
+        open.push(`${path.relative(REPO, file)}:${text.slice(0, m.index).split("\n").length}: switch (${m[1]})`);
+    }
+  }
+  assert.deepEqual(open, [], "a switch over a union ends in `default: unreachable(x)` (src/util/unreachable.ts)");
 });

@@ -23,6 +23,7 @@ import { runHandlers, type HandlerContext } from "./handlers.js";
 import { checkDialplanAfterReload } from "./dialplan-check.js";
 import { causeOf } from "../state/io-failure.js";
 import { beginTransaction, commitTransaction, injectedError, rollback, rollbackIncomplete, type Fault, type Journal } from "./transaction.js";
+import { unreachable } from "../util/unreachable.js";
 
 export interface ApplyOptions extends HandlerContext {
   emit: Emit;
@@ -343,6 +344,8 @@ async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: RunOptions, 
       programWrote(plan, plugin, flusher);
       return;
     }
+    default:
+      unreachable(op);
   }
 }
 

@@ -8,6 +8,7 @@ import { checkApplication, parsePriority, splitExtension, type Priority } from "
 import { locate } from "./lines.js";
 import { HINT_PRIORITY, NO_PRIORITY, recordExtension, tableOf, type ParserState, type Section } from "./state.js";
 import { issue, type Issue, type LogicalLine } from "./types.js";
+import { unreachable } from "../util/unreachable.js";
 
 const FIELDS_HINT = "write exten = EXTENSION,PRIORITY,Application(arguments), e.g. exten = 1234,1,NoOp()";
 
@@ -152,7 +153,10 @@ function resolvePriority(p: Place, key: string, pr: Priority, at: number): numbe
         return fail(`invalid priority '${pr.text}'`, "use a number, n, s, hint, n+N, n(label), or a label defined earlier for this extension");
       }
       value = known;
+      break;
     }
+    default:
+      unreachable(pr.base);
   }
   if (value === 0) {
     return fail(`'${pr.text}' right after a hint gives priority 0`, "Asterisk silently skips this line; use 1 for the first priority after a hint");

@@ -121,6 +121,8 @@ function indexEvents(events: Event[], text: string, values: Map<string, number>,
         break;
       case EVENT_ID.DOCUMENT:
         break;
+      default:
+        break; // js-yaml's other events (the stream's) carry no value of ours
     }
   }
 }

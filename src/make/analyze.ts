@@ -11,6 +11,7 @@ import { parseMakefile, type Diagnostic, type ParsedMakefile, type RecipeLine, t
 import { DESTDIR_MARK, display, forShell } from "./paths.js";
 import { MAKE_COMMANDS, makeInvocation, SERVICE_COMMANDS } from "./services.js";
 import { splitCommands, type Command } from "./shell.js";
+import { unreachable } from "../util/unreachable.js";
 
 export interface AnalyzeOptions {
   /** Name of the staging-root variable (default DESTDIR). */
@@ -161,6 +162,9 @@ function applyOutcome(out: Outcome, c: Command, line: RecipeLine, w: Walk, ignor
       if (out.writes.some((p) => !p.destdir)) w.absolute.push({ line: line.line, text: display(c.text, w.destdirVar) });
       for (const message of out.warnings ?? [])
         w.warnings.push({ file: w.mk.file, line: line.line, col: line.col, message, severity: "warning", source: w.mk.source });
+      return;
+    default:
+      unreachable(out);
   }
 }
 

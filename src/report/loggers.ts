@@ -6,6 +6,7 @@ import type { Writable } from "node:stream";
 import { formatDiagnostic } from "./diagnostic.js";
 import { printable as one, printableLines as lines } from "./escape.js";
 import { JSON_EVENTS_VERSION, PHASES, type Event, type StepStatus, type Timings } from "../model/event.js";
+import { unreachable } from "../util/unreachable.js";
 
 export interface LoggerOptions {
   out: Writable;
@@ -158,6 +159,8 @@ export function humanLogger(o: LoggerOptions): Logger {
         if (o.verbose && !o.quiet && e.timings) say(c(2, `timings: ${timingsLine(e.timings)}`));
         break;
       }
+      default:
+        unreachable(e);
     }
   };
 }
