@@ -6,7 +6,7 @@
  * (src/apply/), the summary events (src/summary.ts).
  */
 import { applyPlan } from "./apply/executor.js";
-import { expandPlugin, expandUninstall, finishInstall, finishUninstall, loadFolders, preparePlugins, type ExpandContext } from "./formats/index.js";
+import { expandPlugin, expandUninstall, finishUninstall, loadFolders, preparePlugins, type ExpandContext } from "./formats/index.js";
 import { scanOnce } from "./load/lookup.js";
 import { TaskFailure, invalid, isTaskFailure } from "./model/diagnostic.js";
 import type { Emit, Event } from "./model/event.js";
@@ -139,8 +139,7 @@ async function planStages<T>(
     let plan = await ctx.timer.time("plan", async () => {
       const manifests = await readManifests(root);
       const facts = await gatherFacts(root, pathsOfInterest(expanded, manifests));
-      const built = buildInstallPlan(expanded, facts, manifests, { force: opts.force, reinstall: opts.reinstall, now: new Date().toISOString() });
-      return finishInstall(built, expanded);
+      return buildInstallPlan(expanded, facts, manifests, { force: opts.force, reinstall: opts.reinstall, now: new Date().toISOString() });
     });
     if (same.length)
       plan = {

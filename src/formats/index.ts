@@ -94,16 +94,6 @@ export function expandPlugin(plugin: Plugin, ctx: ExpandContext): Promise<Expand
 
 export const expandUninstall = (m: Manifest, ctx: ExpandContext): Promise<Expanded | undefined> => formatOf(m.installedBy).expandUninstall(m, ctx);
 
-/** Every format's `finishInstall`, for the formats present in the plan. */
-export async function finishInstall(plan: Plan, expanded: Expanded[]): Promise<Plan> {
-  let out = plan;
-  for (const f of FORMATS) {
-    const finish = f.finishInstall;
-    if (finish && expanded.some((e) => e.plugin.kind === f.kind)) out = await finish(out, expanded);
-  }
-  return out;
-}
-
 /** Every format's `finishUninstall`, for the formats of the manifests. */
 export async function finishUninstall(plan: Plan, manifests: Manifest[]): Promise<Plan> {
   let out = plan;

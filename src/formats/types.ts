@@ -63,8 +63,6 @@ export interface PluginFormat<P extends Plugin> {
   expand(plugin: P, ctx: ExpandContext): Promise<Expanded>;
   /** What removing an installed plugin takes besides removing its recorded files; undefined: nothing. */
   expandUninstall(manifest: Manifest, ctx: ExpandContext): Promise<Expanded | undefined>;
-  /** Completes an install plan for the plugins of this format. */
-  finishInstall?(plan: Plan, expanded: Expanded[]): Promise<Plan>;
   /** Completes an uninstall plan for the manifests of this format. */
   finishUninstall?(plan: Plan, manifests: Manifest[]): Promise<Plan>;
 }

@@ -50,8 +50,8 @@ export interface Expanded {
   /** Programs run once the files are in place (`wazo/rules install`): when the plugin changed,
    * or when its manifest says a previous run left them undone. */
   after?: { runs: RunOp[]; pending: (installed: Manifest) => boolean };
-  /** Set for wazo-plugind plugins (wazo/plugin.yml + wazo/rules): see src/formats/rules/. */
-  rules?: RulesExpansion;
+  /** Files the plugin keeps in the state folder: see `KeptFiles`. */
+  kept?: KeptFiles;
 }
 
 /**
@@ -70,10 +70,17 @@ export interface OwnRun {
   recipe: { line: number; text: string }[];
 }
 
-/** What a rules plugin's expansion leaves for the end of planning (src/formats/rules/). */
-export interface RulesExpansion {
-  /** The temporary copy of the plugin folder the targets ran in. */
-  copy?: string;
+/**
+ * Files a plugin keeps in the state folder for later runs (a rules plugin's copy of `wazo/`, run
+ * at uninstall): planned through the same facts as its other files (created, unchanged or
+ * updated) and written with its manifest, but not recorded in it. Whatever else `tree` holds on
+ * the target is removed.
+ */
+export interface KeptFiles {
+  /** The folder on the target (a path on the PBX, under the state folder). */
+  tree: string;
+  /** `tree` and what it holds, each folder before its content. */
+  items: (Desired & { kind: "file" | "dir" | "symlink" })[];
 }
 
 const parseMode = (m: string) => parseInt(m, 8);

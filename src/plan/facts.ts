@@ -41,6 +41,8 @@ export async function factOf(real: string, scratch?: Buffer): Promise<Fact> {
 export interface FactQuery {
   paths: Iterable<string>;
   listed?: Iterable<string>;
+  /** Folders read whole: every path under them (a kept copy whose stale files go). */
+  walked?: Iterable<string>;
 }
 
 /**
@@ -49,22 +51,39 @@ export interface FactQuery {
  * listed folder's names), never twice.
  */
 export async function gatherFacts(root: string, query: FactQuery | Iterable<string>): Promise<Facts> {
-  const { paths: wanted, listed = [] } = isQuery(query) ? query : { paths: query };
+  const { paths: wanted, listed = [], walked = [] } = isQuery(query) ? query : { paths: query };
   const rootReal = await realpath(root).catch(() => path.resolve(root));
   const all = new Set<string>();
-  for (const p of wanted) for (let d = p; d !== "/" && !all.has(d); d = path.posix.dirname(d)) all.add(d);
+  const tops = new Set(walked);
+  for (const p of [...wanted, ...tops]) for (let d = p; d !== "/" && !all.has(d); d = path.posix.dirname(d)) all.add(d);
   const list = new Set(listed);
-  const probes = [...all];
+  const inWalked = (p: string) => {
+    for (let d = p; d !== "/"; d = path.posix.dirname(d)) if (tops.has(d)) return true;
+    return false;
+  };
+  const paths = new Map<string, Fact>();
+  const escapes = new Map<string, string>();
   // A bounded pool: thousands of probes at once only grow the heap.
   // Small files are read synchronously, one at a time: one buffer serves them all.
   const scratch = Buffer.allocUnsafe(SMALL);
-  const found = await mapPool(probes, 16, (p) => probe(rooted(root, p), rootReal, list.has(p), scratch));
-  const paths = new Map<string, Fact>();
-  const escapes = new Map<string, string>();
-  probes.forEach((p, i) => {
-    paths.set(p, found[i].fact);
-    if (found[i].leadsTo !== undefined) escapes.set(p, found[i].leadsTo);
-  });
+  // What a walked folder holds is read in the next round, each path still once.
+  for (let probes = [...all]; probes.length;) {
+    const found = await mapPool(probes, 16, (p) => probe(rooted(root, p), rootReal, list.has(p) || inWalked(p), scratch));
+    const next: string[] = [];
+    probes.forEach((p, i) => {
+      const { fact, leadsTo } = found[i];
+      paths.set(p, fact);
+      if (leadsTo !== undefined) escapes.set(p, leadsTo);
+      if (fact.type !== "dir" || !inWalked(p)) return;
+      for (const name of fact.entries ?? []) {
+        const child = path.posix.join(p, name);
+        if (all.has(child)) continue;
+        all.add(child);
+        next.push(child);
+      }
+    });
+    probes = next;
+  }
   return { root, paths, escapes };
 }
 

@@ -17,7 +17,7 @@ import {
   type ManifestEntry,
 } from "../state/manifest.js";
 import { sha256 } from "../util/hash.js";
-import type { Desired, Expanded } from "./expand.js";
+import type { Desired, Expanded, KeptFiles } from "./expand.js";
 import { unreachable } from "../util/unreachable.js";
 import { escapeOf, rooted, unfitPath, type Fact, type FactQuery, type Facts } from "./facts.js";
 import { folderKept } from "./folders.js";
@@ -35,12 +35,14 @@ export interface PlanOptions {
 export function pathsOfInterest(expanded: Expanded[], manifests: Map<string, Manifest>): FactQuery {
   const paths: string[] = [];
   const listed: string[] = [];
+  const walked: string[] = [];
   for (const e of expanded) {
     for (const item of e.items) if ("target" in item) paths.push(item.target);
     for (const item of e.items) if (item.kind === "remove") listed.push(item.target);
     for (const f of manifests.get(e.plugin.name)?.files ?? []) paths.push(f.path);
+    if (e.kept) walked.push(e.kept.tree);
   }
-  return { paths, listed };
+  return { paths, listed, walked };
 }
 
 /**
@@ -481,7 +483,70 @@ function finishPlugin(p: PluginInput, placed: Placed, kept: Kept, facts: Facts, 
   if (runStep) steps.push(runStep);
   if (!decision.changed) quietRuns(steps);
   const state = manifestStep(e, prev, placed.entries, kept.preserved, format, decision, facts.root, opts.now);
-  return assemblePlugin(e, prev, { preserveOps: kept.ops, steps, stateOps: state.ops, warnings }, state.manifest, decision);
+  const stateOps = [...keptFileOps(e.kept, facts), ...state.ops];
+  return assemblePlugin(e, prev, { preserveOps: kept.ops, steps, stateOps, warnings }, state.manifest, decision);
+}
+
+/** The files kept in the state folder made as wanted: what the target's copy has more removed
+ * first (files and links, then folders, deepest first), then each item created, updated or left. */
+function keptFileOps(kept: KeptFiles | undefined, facts: Facts): FileOp[] {
+  if (!kept) return [];
+  const real = (p: string) => rooted(facts.root, p);
+  const wanted = new Set(kept.items.map((i) => i.target));
+  const stale = removalsUnder(facts, kept.tree).filter((p) => !wanted.has(p));
+  const ops: FileOp[] = kept.items.map((item) => {
+    const f = factAt(facts, item.target);
+    const at = real(item.target);
+    switch (item.kind) {
+      case "dir":
+        return {
+          op: "mkdir",
+          path: at,
+          display: at,
+          mode: item.mode,
+          change: f.type === "absent" ? "create" : f.type === "dir" && f.mode === item.mode ? "none" : "update",
+        };
+      case "symlink":
+        return {
+          op: "symlink",
+          path: at,
+          display: at,
+          target: item.linkTo,
+          change: f.type === "absent" ? "create" : f.type === "symlink" && f.target === item.linkTo ? "none" : "update",
+        };
+      case "file": {
+        const same = f.type === "file" && f.mode === item.mode && f.sha256 === item.sha256;
+        return {
+          op: "write",
+          path: at,
+          display: at,
+          source: item.source,
+          mode: item.mode,
+          sha256: item.sha256,
+          size: item.size,
+          change: f.type === "absent" ? "create" : same ? "none" : "update",
+        };
+      }
+      default:
+        return unreachable(item);
+    }
+  });
+  return [...stale.map((p): FileOp => ({ op: "remove", path: real(p), display: real(p), change: "remove" })), ...ops];
+}
+
+/** What `dir` holds on the target and `dir` itself, in removal order: files and links first, then folders, deepest first. */
+export function removalsUnder(facts: Facts, dir: string): string[] {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  const walk = (p: string) => {
+    const f = factAt(facts, p);
+    if (f.type === "absent") return;
+    if (f.type !== "dir") return void files.push(p);
+    for (const name of f.entries ?? []) walk(path.posix.join(p, name));
+    dirs.push(p);
+  };
+  walk(dir);
+  return [...files, ...dirs];
 }
 
 /** Any conflict refuses the whole run before any change, every one listed in plugin and item order. */

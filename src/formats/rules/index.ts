@@ -38,9 +38,6 @@ export const rulesFormat: PluginFormat<RulesPlugin> = {
   async expandUninstall() {
     return undefined;
   },
-  async finishInstall(plan, expanded) {
-    return (await import("./plugin.js")).finishRulesInstall(plan, expanded);
-  },
   async finishUninstall(plan, manifests) {
     return (await import("./plugin.js")).finishRulesUninstall(plan, manifests);
   },

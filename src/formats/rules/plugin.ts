@@ -11,7 +11,7 @@ import path from "node:path";
 import type { Emit } from "../../model/event.js";
 import type { FileOp, Plan, PlannedStep, RunOp } from "../../model/plan.js";
 import type { RulesManifestInfo, RulesPlugin } from "../../model/plugin.js";
-import type { Desired, Expanded } from "../../plan/expand.js";
+import type { Desired, Expanded, KeptFiles } from "../../plan/expand.js";
 import { finishPlan } from "../../plan/planner.js";
 import { handlersOnly, hasTarget, readRulesScript, rulesArgv, type RulesScript, type RulesTarget } from "../../rules/script.js";
 import { stagedItems, type Stagings } from "../../rules/stage.js";
@@ -91,23 +91,29 @@ export async function expandRulesPlugin(plugin: RulesPlugin, opts: RulesExpandOp
     items,
     handlers: (handlers ?? []).map((handler) => ({ handler, always: false })),
     ...after(install),
-    rules: { copy: staging.copy },
+    // The copy of wazo/ uninstall runs from, kept in the state folder.
+    kept: await keptCopy(path.join(staging.copy, "wazo"), "/" + path.posix.join(rulesCopyDir(plugin.name), "wazo")),
   };
 }
 
-/** Completes an install plan for rules plugins: the kept copy of wazo/ in the state folder. */
-export async function finishRulesInstall(plan: Plan, expanded: Expanded[]): Promise<Plan> {
-  const copies = expanded.flatMap((e) => (e.rules?.copy ? [{ name: e.plugin.name, copy: e.rules.copy }] : []));
-  if (!copies.length) return plan;
-  for (const { name, copy } of copies) {
-    const p = plan.plugins.find((x) => x.name === name);
-    if (!p) continue;
-    const ops = await syncOps(path.join(copy, "wazo"), path.join(plan.root, rulesCopyDir(name), "wazo"));
-    let state = p.steps.find((s) => s.kind === "state");
-    if (!state) p.steps.push((state = { plugin: p.name, kind: "state", label: "installed state", ops: [] }));
-    state.ops.unshift(...ops);
+/** The kept copy of `src` at `tree` on the target: folders, files and links, each folder before what it holds, names in order. */
+async function keptCopy(src: string, tree: string): Promise<KeptFiles> {
+  const items: KeptFiles["items"] = [];
+  async function walk(rel: string) {
+    const s = path.join(src, rel);
+    const target = rel ? path.posix.join(tree, rel) : tree;
+    const st = await lstat(s);
+    if (st.isDirectory()) {
+      items.push({ kind: "dir", step: 0, target, mode: st.mode & 0o7777 });
+      for (const e of (await readdir(s)).sort()) await walk(path.posix.join(rel, e));
+    } else if (st.isSymbolicLink()) items.push({ kind: "symlink", step: 0, target, linkTo: await readlink(s) });
+    else if (st.isFile()) {
+      const mode = st.mode & 0o7777;
+      items.push({ kind: "file", step: 0, source: s, target, mode, sourceMode: mode, sha256: await sha256File(s, st.size), size: st.size });
+    }
   }
-  return finishPlan(plan.root, "install", plan.plugins);
+  await walk("");
+  return { tree, items };
 }
 
 /** Completes an uninstall plan for rules plugins: `rules uninstall` first, `rules postrm` after the files, the kept copy removed. */
@@ -152,41 +158,6 @@ export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): P
       state.ops.unshift(...(await removalOps(copyDir)), { op: "remove", path: path.dirname(copyDir), display: path.dirname(copyDir), change: "remove" });
   }
   return finishPlan(plan.root, "uninstall", plan.plugins);
-}
-
-/** Operations making `dst` a copy of `src` (files, folders, links; what `dst` has more is removed). */
-async function syncOps(src: string, dst: string): Promise<FileOp[]> {
-  const ops: FileOp[] = [];
-  const wanted = new Set<string>();
-  async function walk(rel: string) {
-    const s = path.join(src, rel);
-    const d = path.join(dst, rel);
-    const st = await lstat(s);
-    const now = await lstat(d).catch(() => undefined);
-    wanted.add(rel);
-    if (st.isDirectory()) {
-      const mode = st.mode & 0o7777;
-      ops.push({ op: "mkdir", path: d, display: d, mode, change: !now ? "create" : now.isDirectory() && (now.mode & 0o7777) === mode ? "none" : "update" });
-      for (const e of (await readdir(s)).sort()) await walk(path.join(rel, e));
-    } else if (st.isSymbolicLink()) {
-      const target = await readlink(s);
-      ops.push({
-        op: "symlink",
-        path: d,
-        display: d,
-        target,
-        change: !now ? "create" : now.isSymbolicLink() && (await readlink(d)) === target ? "none" : "update",
-      });
-    } else if (st.isFile()) {
-      const mode = st.mode & 0o7777;
-      const hash = await sha256File(s, st.size);
-      const same = now?.isFile() && (now.mode & 0o7777) === mode && (await sha256File(d, now.size)) === hash;
-      ops.push({ op: "write", path: d, display: d, source: s, mode, sha256: hash, size: st.size, change: !now ? "create" : same ? "none" : "update" });
-    }
-  }
-  await walk("");
-  const stale = (await removalOps(dst)).filter((o) => !wanted.has(path.relative(dst, o.path)));
-  return [...stale, ...ops];
 }
 
 /** Removal of everything under `dir` and `dir` itself: files and links first, then folders, deepest first. */
