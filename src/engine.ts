@@ -6,7 +6,7 @@
  * (src/apply/), the summary events (src/summary.ts).
  */
 import { applyPlan } from "./apply/executor.js";
-import { expandPlugin, expandUninstall, finishUninstall, loadFolders, preparePlugins, type ExpandContext } from "./formats/index.js";
+import { expandPlugin, expandUninstall, loadFolders, preparePlugins, type ExpandContext } from "./formats/index.js";
 import { scanOnce } from "./load/lookup.js";
 import { TaskFailure, invalid, isTaskFailure } from "./model/diagnostic.js";
 import type { Emit, Event } from "./model/event.js";
@@ -209,13 +209,14 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
         // Before planning: a captured make uninstall runs while it is expanded, with what its code is handed.
         const code = await codeCredentials(chosen, opts, root, masked);
         const extra = new Map<string, Expanded>();
-        const ectx = expandContext({ ...opts, emit }, root, ctx.stagings, code);
+        const staying = [...manifests.values()].filter((x) => !chosen.some((m) => m.name === x.name));
+        const ectx = { ...expandContext({ ...opts, emit }, root, ctx.stagings, code), staying };
         for (const m of chosen) {
           const e = await expandUninstall(m, ectx);
           if (e) extra.set(m.name, e);
         }
         const facts = await gatherFacts(root, uninstallPaths(chosen, [...extra.values()]));
-        const plan = await finishUninstall(buildUninstallPlan(chosen, extra, facts, { force: opts.force }), chosen);
+        const plan = buildUninstallPlan(chosen, extra, facts, { force: opts.force });
         return { plan, manifests, chosen, code };
       });
       emitPlan(plan, emit);

@@ -8,7 +8,6 @@ import { loadPlugins } from "../load/plugin.js";
 import { describePackage, loadPackage } from "./package.js";
 import type { Diagnostic } from "../model/diagnostic.js";
 import type { Manifest } from "../model/manifest.js";
-import type { Plan } from "../model/plan.js";
 import type { LoadResult, Plugin, PluginKind } from "../model/plugin.js";
 import type { Expanded } from "../plan/expand.js";
 import { unreachable } from "../util/unreachable.js";
@@ -93,13 +92,3 @@ export function expandPlugin(plugin: Plugin, ctx: ExpandContext): Promise<Expand
 }
 
 export const expandUninstall = (m: Manifest, ctx: ExpandContext): Promise<Expanded | undefined> => formatOf(m.installedBy).expandUninstall(m, ctx);
-
-/** Every format's `finishUninstall`, for the formats of the manifests. */
-export async function finishUninstall(plan: Plan, manifests: Manifest[]): Promise<Plan> {
-  let out = plan;
-  for (const f of FORMATS) {
-    const finish = f.finishUninstall;
-    if (finish && manifests.some((m) => m.installedBy === f.kind)) out = await finish(out, manifests);
-  }
-  return out;
-}

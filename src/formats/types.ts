@@ -8,7 +8,6 @@ import type { SearchOptions } from "../load/lookup.js";
 import type { Diagnostic } from "../model/diagnostic.js";
 import type { Emit } from "../model/event.js";
 import type { Manifest } from "../model/manifest.js";
-import type { Plan } from "../model/plan.js";
 import type { LoadResult, Plugin } from "../model/plugin.js";
 import type { Expanded } from "../plan/expand.js";
 import type { Stagings } from "../rules/stage.js";
@@ -33,6 +32,8 @@ export interface ExpandContext {
   stagings: () => Promise<Stagings>;
   /** The environment plugin code starts from (the caller's, scrubbed by the runner). */
   programEnv: Readonly<Record<string, string | undefined>>;
+  /** Uninstall: the installed plugins the run keeps (from the manifests the engine read). */
+  staying?: readonly Manifest[];
 }
 
 /** What preparing the plugins of a run may use (dependencies, version ranges). */
@@ -63,6 +64,4 @@ export interface PluginFormat<P extends Plugin> {
   expand(plugin: P, ctx: ExpandContext): Promise<Expanded>;
   /** What removing an installed plugin takes besides removing its recorded files; undefined: nothing. */
   expandUninstall(manifest: Manifest, ctx: ExpandContext): Promise<Expanded | undefined>;
-  /** Completes an uninstall plan for the manifests of this format. */
-  finishUninstall?(plan: Plan, manifests: Manifest[]): Promise<Plan>;
 }

@@ -50,8 +50,19 @@ export interface Expanded {
   /** Programs run once the files are in place (`wazo/rules install`): when the plugin changed,
    * or when its manifest says a previous run left them undone. */
   after?: { runs: RunOp[]; pending: (installed: Manifest) => boolean };
-  /** Files the plugin keeps in the state folder: see `KeptFiles`. */
+  /** Files the plugin keeps in the state folder: see `KeptFiles`. At uninstall, with no items:
+   * the kept folder to remove. */
   kept?: KeptFiles;
+  /** Uninstall: programs run before anything is removed (`wazo/rules uninstall`) and once the
+   * files are gone, before the state (`postrm`), and handlers notified whatever is removed. */
+  removal?: { before: ProgramStep[]; after: ProgramStep[]; handlers: Handler[] };
+}
+
+/** A program run as a step of its own, shown with its kind and label. */
+export interface ProgramStep {
+  kind: string;
+  label: string;
+  op: RunOp;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Facts: read-only probes of the target tree that the planner needs — what exists at each path,
- * its checksum and mode, and whether the path would resolve outside the root.
+ * its checksum and mode, whether the path would resolve outside the root, and what a folder read
+ * whole holds.
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { lstat, open, readdir, readlink, realpath } from "node:fs/promises";

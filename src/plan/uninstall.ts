@@ -5,16 +5,34 @@
  */
 import path from "node:path";
 import type { FileOp, PlannedStep, PluginPlan, Plan } from "../model/plan.js";
-import { manifestPath, stateDir, type Manifest } from "../state/manifest.js";
-import type { Expanded } from "./expand.js";
-import { rooted, type Facts } from "./facts.js";
-import { finishPlan, removalOp } from "./planner.js";
+import { STATE_DIR, manifestPath, stateDir, type Manifest } from "../state/manifest.js";
+import type { Expanded, ProgramStep } from "./expand.js";
+import { rooted, type FactQuery, type Facts } from "./facts.js";
+import { finishPlan, removalOp, removalsUnder } from "./planner.js";
 
-export function uninstallPaths(manifests: Manifest[], extra: Expanded[]): string[] {
-  return [
-    ...manifests.flatMap((m) => [...m.files.map((f) => f.path), ...m.preserved.map((p) => p.path)]),
-    ...extra.flatMap((e) => e.items.flatMap((i) => ("target" in i ? [i.target] : []))),
-  ];
+/** What planning an uninstall asks facts about: the recorded paths, the extra steps' targets, and
+ * the kept folders, read whole. */
+export function uninstallPaths(manifests: Manifest[], extra: Expanded[]): FactQuery {
+  return {
+    paths: [
+      ...manifests.flatMap((m) => [...m.files.map((f) => f.path), ...m.preserved.map((p) => p.path)]),
+      ...extra.flatMap((e) => e.items.flatMap((i) => ("target" in i ? [i.target] : []))),
+    ],
+    walked: extra.flatMap((e) => (e.kept ? [e.kept.tree] : [])),
+  };
+}
+
+const programStep = (plugin: string, s: ProgramStep): PlannedStep => ({ plugin, kind: s.kind, label: s.label, notSimulated: true, ops: [s.op] });
+
+/** The removal of a kept folder and what it holds, then of the folders holding it up to the
+ * state folder (each kept while not empty). */
+function keptRemoval(facts: Facts, tree: string): FileOp[] {
+  const real = (p: string) => rooted(facts.root, p);
+  const ops: FileOp[] = removalsUnder(facts, tree).map((p) => ({ op: "remove", path: real(p), display: real(p), change: "remove" }));
+  const top = "/" + STATE_DIR;
+  for (let d = path.posix.dirname(tree); d.startsWith(top + "/"); d = path.posix.dirname(d))
+    ops.push({ op: "remove", path: real(d), display: real(d), change: "remove" });
+  return ops;
 }
 
 export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Expanded>, facts: Facts, opts: { force?: boolean }): Plan {
@@ -92,15 +110,22 @@ export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Exp
     // Nothing left to remove (an admin deleted the files already): the state goes, but nothing
     // Asterisk or a service reads changed, so nothing is reloaded or verified.
     const touches = steps.some((s) => s.ops.some((o) => o.change !== "none"));
+    // The programs removing the plugin come first and last, counted as touching nothing.
+    steps.unshift(...(e?.removal?.before ?? []).map((s) => programStep(m.name, s)));
+    steps.push(...(e?.removal?.after ?? []).map((s) => programStep(m.name, s)));
     const mp = manifestPath(facts.root, m.name);
-    steps.push({ plugin: m.name, kind: "state", label: "installed state", ops: [{ op: "remove", path: mp, display: mp, change: "remove" }] });
+    const state: FileOp[] = [...(e?.kept ? keptRemoval(facts, e.kept.tree) : []), { op: "remove", path: mp, display: mp, change: "remove" }];
+    steps.push({ plugin: m.name, kind: "state", label: "installed state", ops: state });
     return {
       name: m.name,
       version: m.version,
       previousVersion: m.version,
       action: "uninstall",
       steps,
-      handlers: touches ? [...m.handlers, ...(e?.handlers.map((h) => h.handler) ?? [])].map((handler) => ({ handler, always: false })) : [],
+      handlers: [...(touches ? [...m.handlers, ...(e?.handlers.map((h) => h.handler) ?? [])] : []), ...(e?.removal?.handlers ?? [])].map((handler) => ({
+        handler,
+        always: false,
+      })),
       asterisk: touches ? (e?.asterisk ?? []) : [],
       // A kept (edited) dialplan file may still define the extensions: do not expect them gone.
       verify: warnings.length || !touches ? [] : m.verify.map((v) => ({ ...v, expect: "absent" as const })),

@@ -35,10 +35,9 @@ export const rulesFormat: PluginFormat<RulesPlugin> = {
   async expand(plugin, ctx) {
     return (await import("./plugin.js")).expandRulesPlugin(plugin, { ...ctx, stagings: await ctx.stagings(), programEnv: ctx.programEnv });
   },
-  async expandUninstall() {
-    return undefined;
-  },
-  async finishUninstall(plan, manifests) {
-    return (await import("./plugin.js")).finishRulesUninstall(plan, manifests);
+  async expandUninstall(m, ctx) {
+    const rules = m.rules;
+    if (!rules) return undefined;
+    return (await import("./plugin.js")).expandRulesUninstall({ ...m, rules }, ctx.root, ctx.staying ?? []);
   },
 };

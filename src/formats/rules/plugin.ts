@@ -9,13 +9,12 @@
 import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Emit } from "../../model/event.js";
-import type { FileOp, Plan, PlannedStep, RunOp } from "../../model/plan.js";
+import type { RunOp } from "../../model/plan.js";
 import type { RulesManifestInfo, RulesPlugin } from "../../model/plugin.js";
-import type { Desired, Expanded, KeptFiles } from "../../plan/expand.js";
-import { finishPlan } from "../../plan/planner.js";
+import type { Desired, Expanded, KeptFiles, ProgramStep } from "../../plan/expand.js";
 import { handlersOnly, hasTarget, readRulesScript, rulesArgv, type RulesScript, type RulesTarget } from "../../rules/script.js";
 import { stagedItems, type Stagings } from "../../rules/stage.js";
-import { STATE_DIR, readManifests, stateKey, type Manifest } from "../../state/manifest.js";
+import { STATE_DIR, stateKey, type Manifest } from "../../state/manifest.js";
 import { sha256File } from "../../util/hash.js";
 
 export interface RulesExpandOptions {
@@ -116,62 +115,81 @@ async function keptCopy(src: string, tree: string): Promise<KeptFiles> {
   return { tree, items };
 }
 
-/** Completes an uninstall plan for rules plugins: `rules uninstall` first, `rules postrm` after the files, the kept copy removed. */
-export async function finishRulesUninstall(plan: Plan, manifests: Manifest[]): Promise<Plan> {
-  const rulesOnes = manifests.flatMap((m) => (m.installedBy === "rules" && m.rules ? [{ ...m, rules: m.rules }] : []));
-  if (!rulesOnes.length) return plan;
-  const staying = [...(await readManifests(plan.root)).values()].filter((x) => !manifests.some((m) => m.name === x.name));
-  for (const m of rulesOnes) {
-    const p = plan.plugins.find((x) => x.name === m.name);
-    if (!p) continue;
-    const users = staying.filter((x) => x.rules?.depends.some((d) => `${d.namespace}/${d.name}` === m.name)).map((x) => x.name);
-    if (users.length) p.warnings.push(`still installed and depending on it: ${users.join(", ")}`);
-    const copyDir = path.join(plan.root, m.rules.copy);
-    const file = path.join(copyDir, "wazo", "rules");
-    if (
-      await stat(file).then(
-        (s) => s.isFile(),
-        () => false,
-      )
-    ) {
-      const script = await readRulesScript(file);
-      const step = (target: RulesTarget): PlannedStep | undefined => {
-        if (!hasTarget(script, target)) return undefined;
-        const hs = handlersOnly(script, target);
-        // A target that only reloads or restarts becomes a handler, run once after the files are gone.
-        if (hs) {
-          p.handlers.push(...hs.map((handler) => ({ handler, always: false })));
-          return undefined;
-        }
-        return { plugin: p.name, kind: "rules", label: `wazo/rules ${target}`, notSimulated: true, ops: [runOp(script, file, target, copyDir)] };
-      };
-      const before = step("uninstall");
-      if (before) p.steps.unshift(before);
-      const after = m.rules.formatVersion >= 1 ? step("postrm") : undefined;
-      if (after) {
-        const at = p.steps.findIndex((s) => s.kind === "state");
-        p.steps.splice(at < 0 ? p.steps.length : at, 0, after);
+/**
+ * What removing a rules plugin takes besides its recorded files: `wazo/rules uninstall` first and
+ * `postrm` once the files are gone (plugin_format_version ≥ 1), from the copy of `wazo/` kept in
+ * the state folder, which goes too. `staying`: the installed plugins the run keeps.
+ */
+export async function expandRulesUninstall(m: Manifest & { rules: RulesManifestInfo }, root: string, staying: readonly Manifest[]): Promise<Expanded> {
+  const warnings: string[] = [];
+  const users = staying.filter((x) => x.rules?.depends.some((d) => `${d.namespace}/${d.name}` === m.name)).map((x) => x.name);
+  if (users.length) warnings.push(`still installed and depending on it: ${users.join(", ")}`);
+  const copyDir = path.join(root, m.rules.copy);
+  const file = path.join(copyDir, "wazo", "rules");
+  const removal: NonNullable<Expanded["removal"]> = { before: [], after: [], handlers: [] };
+  if (
+    await stat(file).then(
+      (s) => s.isFile(),
+      () => false,
+    )
+  ) {
+    const script = await readRulesScript(file);
+    const step = (target: RulesTarget): ProgramStep[] => {
+      if (!hasTarget(script, target)) return [];
+      const hs = handlersOnly(script, target);
+      // A target that only reloads or restarts becomes a handler, run once after the files are gone.
+      if (hs) {
+        removal.handlers.push(...hs);
+        return [];
       }
-    } else p.warnings.push(`the copy of wazo/ kept at install (${file}) is gone: wazo/rules uninstall and postrm were not run`);
-    const state = p.steps.find((s) => s.kind === "state");
-    if (state)
-      state.ops.unshift(...(await removalOps(copyDir)), { op: "remove", path: path.dirname(copyDir), display: path.dirname(copyDir), change: "remove" });
-  }
-  return finishPlan(plan.root, "uninstall", plan.plugins);
+      return [{ kind: "rules", label: `wazo/rules ${target}`, op: runOp(script, file, target, copyDir) }];
+    };
+    removal.before.push(...step("uninstall"));
+    if (m.rules.formatVersion >= 1) removal.after.push(...step("postrm"));
+  } else warnings.push(`the copy of wazo/ kept at install (${file}) is gone: wazo/rules uninstall and postrm were not run`);
+  return {
+    plugin: pluginFromManifest(m, file),
+    labels: [],
+    kinds: [],
+    items: [],
+    handlers: [],
+    asterisk: [],
+    verify: [],
+    warnings,
+    removal,
+    kept: { tree: "/" + m.rules.copy, items: [] },
+  };
 }
 
-/** Removal of everything under `dir` and `dir` itself: files and links first, then folders, deepest first. */
-async function removalOps(dir: string): Promise<FileOp[]> {
-  const files: FileOp[] = [];
-  const dirs: FileOp[] = [];
-  async function walk(p: string) {
-    const st = await lstat(p).catch(() => undefined);
-    if (!st) return;
-    if (st.isDirectory()) {
-      for (const e of await readdir(p)) await walk(path.join(p, e));
-      dirs.push({ op: "remove", path: p, display: p, change: "remove" });
-    } else files.push({ op: "remove", path: p, display: p, change: "remove" });
-  }
-  await walk(dir);
-  return [...files, ...dirs];
+/** The installed plugin as a rules plugin, from its manifest (only its name is planned with). */
+function pluginFromManifest(m: Manifest & { rules: RulesManifestInfo }, rulesFile: string): RulesPlugin {
+  const metaFile = path.join(path.dirname(rulesFile), "plugin.yml");
+  const locate = {
+    file: metaFile,
+    diagnostic: (_: unknown, message: string, o?: { hint?: string }) => ({ severity: "error" as const, file: metaFile, message, hint: o?.hint }),
+  };
+  return {
+    name: m.name,
+    version: m.version,
+    description: m.description,
+    dir: m.source,
+    kind: "rules",
+    metaFile,
+    tasksFile: rulesFile,
+    locate,
+    rules: {
+      meta: {
+        namespace: m.rules.namespace,
+        name: m.rules.name,
+        version: m.version,
+        pluginFormatVersion: m.rules.formatVersion,
+        depends: m.rules.depends,
+        debianDepends: [],
+      },
+      metaFile,
+      rulesFile,
+      locate,
+      warnings: [],
+    },
+  };
 }
