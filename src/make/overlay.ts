@@ -14,7 +14,7 @@
  */
 import { chmod, lstat, mkdir, readdir, readFile, realpath, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { findOnPath } from "../util/process.js";
+import { findOnPath, runProcess, type ProcessResult, type Stream } from "../util/process.js";
 
 export const CAPTURE_MARK = "wazo-tasks-capture: ";
 
@@ -34,8 +34,14 @@ export function overlayUnavailable(): Promise<string | undefined> {
 
 export interface OverlayLayout {
   base: string;
-  root: string;
-  pluginDir: string;
+  /** The target root, a layer read back apart (undefined: no root, every change is outside). */
+  root?: string;
+  /** A folder overlaid with its changes thrown away (undefined: none). */
+  pluginDir?: string;
+  /** Folders bound as they are: what the program writes there lands in them, allowed. */
+  writable: string[];
+  /** Whether `asterisk`, `systemctl` and `service` called by full path are bound over with the recorders. */
+  recorders: boolean;
   /** Where the target root's changes land. */
   rootUpper: string;
   /** The root as the overlay's lower layer (an empty folder when the root does not exist yet). */
@@ -69,15 +75,27 @@ const FULL_PATHS = [
 ];
 
 /** Prepares the folders of one captured run; undefined with the reason when a path cannot be used. */
-export async function prepareOverlay(base: string, root: string, pluginDir: string): Promise<OverlayLayout | string> {
-  for (const p of [base, root, pluginDir]) if (unsafe(p)) return `the path ${JSON.stringify(p)} holds a character overlay options cannot take`;
+export function prepareOverlay(base: string, root: string, pluginDir: string): Promise<OverlayLayout | string> {
+  return prepareLayout(base, { root, pluginDir, recorders: true });
+}
+
+async function prepareLayout(
+  base: string,
+  o: { root?: string; pluginDir?: string; writable?: string[]; recorders?: boolean },
+): Promise<OverlayLayout | string> {
+  const { root, pluginDir } = o;
+  const writable = o.writable ?? [];
+  for (const p of [base, root, pluginDir, ...writable])
+    if (p !== undefined && unsafe(p)) return `the path ${JSON.stringify(p)} holds a character overlay options cannot take`;
   const L: OverlayLayout = {
     base,
     root,
     pluginDir,
-    rootUpper: root === "/" ? path.join(base, "s/u") : path.join(base, "r/u"),
+    writable,
+    recorders: o.recorders ?? false,
+    rootUpper: root === undefined || root === "/" ? path.join(base, "s/u") : path.join(base, "r/u"),
     systemUpper: path.join(base, "s/u"),
-    rootLower: (await stat(root).catch(() => undefined))?.isDirectory() ? root : path.join(base, "empty"),
+    rootLower: root !== undefined && (await stat(root).catch(() => undefined))?.isDirectory() ? root : path.join(base, "empty"),
     mountPoints: [],
     tools: path.join(base, "tools"),
     log: path.join(base, "log"),
@@ -90,7 +108,7 @@ export async function prepareOverlay(base: string, root: string, pluginDir: stri
     await mkdir(path.join(base, d), { recursive: true, mode: 0o755 });
   // Mount points in the system overlay: created in its upper folder with the modes they have
   // (so nothing is seen to change), removed again before it is read.
-  for (const p of [pluginDir, ...(root === "/" ? [] : [root]), base]) {
+  for (const p of [...(pluginDir ? [pluginDir] : []), ...(root === undefined || root === "/" ? [] : [root]), ...writable, base]) {
     const chain: string[] = [];
     for (let d = p; d !== "/"; d = path.dirname(d)) chain.unshift(d);
     for (const d of chain) {
@@ -116,13 +134,14 @@ export async function overlayArgv(L: OverlayLayout, argv: string[], cwd: string)
     `mount -t overlay overlay -o ${q(`lowerdir=${path.join(L.base, "sl")},upperdir=${L.systemUpper},workdir=${path.join(L.base, "s/w")}`)} ${q(m)} || fail "cannot mount an overlay (mount -t overlay failed)"`,
   ];
   const layers = [
-    { dir: L.pluginDir, upper: path.join(L.base, "p/u"), work: path.join(L.base, "p/w") },
-    ...(L.root === "/" ? [] : [{ dir: L.root, lower: L.rootLower, upper: L.rootUpper, work: path.join(L.base, "r/w") }]),
+    ...(L.pluginDir ? [{ dir: L.pluginDir, upper: path.join(L.base, "p/u"), work: path.join(L.base, "p/w") }] : []),
+    ...(L.root === undefined || L.root === "/" ? [] : [{ dir: L.root, lower: L.rootLower, upper: L.rootUpper, work: path.join(L.base, "r/w") }]),
   ].sort((a, b) => a.dir.length - b.dir.length);
   for (const l of layers)
     lines.push(
       `mount -t overlay overlay -o ${q(`lowerdir=${"lower" in l ? l.lower : l.dir},upperdir=${l.upper},workdir=${l.work}`)} ${q(at(l.dir))} || fail "cannot mount an overlay on ${l.dir}"`,
     );
+  for (const d of [...L.writable].sort((a, b) => a.length - b.length)) lines.push(`mount --bind ${q(d)} ${q(at(d))} || fail "cannot bind ${d}"`);
   // Our own folder is hidden: only the scratch, the recorders and their log are seen.
   lines.push(`mount -t tmpfs -o mode=0700 tmpfs ${q(at(L.base))} || fail "cannot mount a tmpfs"`);
   for (const d of [L.scratch, L.tools, L.log]) lines.push(`mkdir -p ${q(at(d))} && mount --bind ${q(d)} ${q(at(d))} || fail "cannot bind ${d}"`);
@@ -130,7 +149,7 @@ export async function overlayArgv(L: OverlayLayout, argv: string[], cwd: string)
   lines.push(`mount --rbind /dev ${q(at("/dev"))} || fail "cannot bind /dev"`);
   lines.push(`mount -t proc proc ${q(at("/proc"))} || fail "cannot mount /proc"`);
   const seen = new Set<string>();
-  for (const p of FULL_PATHS) {
+  for (const p of L.recorders ? FULL_PATHS : []) {
     const st = await lstat(p).catch(() => undefined);
     if (!st) continue;
     const real = await realpath(p).catch(() => undefined);
@@ -144,7 +163,7 @@ export async function overlayArgv(L: OverlayLayout, argv: string[], cwd: string)
   const check = (lower: string, merged: string, upper: string, out: string) =>
     `${q(process.execPath)} -e ${q(REMOVED_CHECK)} ${q(lower)} ${q(merged)} ${q(upper)} > ${q(out)} || rc=70`;
   lines.push(check(path.join(L.base, "sl"), m, L.systemUpper, L.removedSystem));
-  if (L.root !== "/") lines.push(check(L.rootLower, at(L.root), L.rootUpper, L.removedRoot));
+  if (L.root !== undefined && L.root !== "/") lines.push(check(L.rootLower, at(L.root), L.rootUpper, L.removedRoot));
   lines.push(`exit $rc`);
   const unshare = findOnPath("unshare")!;
   return [unshare, "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", "/bin/sh", "-c", lines.join("\n"), "wazo-tasks-capture"];
@@ -175,8 +194,11 @@ walk("");
 process.stdout.write(JSON.stringify(out));
 `;
 
-/** Paths whose changes are not the root's: our folder, the plugin folder (thrown away), the root itself (read apart). */
-const ours = (L: OverlayLayout, r: string) => [L.base, L.pluginDir, ...(L.root === "/" ? [] : [L.root])].some((d) => r === d || r.startsWith(d + "/"));
+/** Paths whose changes are not the root's: our folder, the plugin folder (thrown away), the root itself (read apart), the writable folders. */
+const ours = (L: OverlayLayout, r: string) =>
+  [L.base, ...(L.pluginDir ? [L.pluginDir] : []), ...(L.root === undefined || L.root === "/" ? [] : [L.root]), ...L.writable].some(
+    (d) => r === d || r.startsWith(d + "/"),
+  );
 
 /** What the system overlay recorded outside the root (mount points left out). */
 export async function writesOutside(L: OverlayLayout): Promise<string[]> {
@@ -200,6 +222,7 @@ export async function writesOutside(L: OverlayLayout): Promise<string[]> {
 
 /** What make removed in the root (whiteouts and opaque folders), root-relative absolute paths. */
 export async function removedInRoot(L: OverlayLayout): Promise<string[]> {
+  if (L.root === undefined) return [];
   const file = L.root === "/" ? L.removedSystem : L.removedRoot;
   const removed = JSON.parse((await readFile(file, "utf8").catch(() => "[]")) || "[]") as string[];
   return L.root === "/" ? removed.filter((r) => !ours(L, r)) : removed;
@@ -220,4 +243,49 @@ export async function cleanRootUpper(L: OverlayLayout): Promise<void> {
   await walk(L.rootUpper);
   if (L.root !== "/") return;
   for (const d of [...L.mountPoints].sort((a, b) => b.length - a.length)) await rmdir(path.join(L.rootUpper, d)).catch(() => undefined);
+}
+
+export interface OverlayRun {
+  result: ProcessResult;
+  /** What the program wrote or removed outside the writable folders and TMPDIR (nothing of it is on the disk). */
+  outside: string[];
+}
+
+/**
+ * Runs `argv` in `cwd` in an overlay of this machine, with only `writable` (folders that exist)
+ * and a private `TMPDIR` really written: whatever else it writes or removes lands in the system
+ * overlay, is listed in `outside` and thrown away with `base` (an empty folder of ours). A string
+ * when the namespace could not be set up (the program did not run). `env` is passed as given,
+ * with `TMPDIR` set to the private scratch folder.
+ */
+export async function runInOverlay(
+  base: string,
+  argv: string[],
+  opts: {
+    cwd: string;
+    env: Readonly<Record<string, string | undefined>>;
+    writable: string[];
+    timeoutMs?: number;
+    signal?: AbortSignal;
+    onLine?: (stream: Stream, line: string) => void;
+  },
+): Promise<OverlayRun | string> {
+  const L = await prepareLayout(base, { writable: opts.writable });
+  if (typeof L === "string") return L;
+  let setup = "";
+  const result = await runProcess(await overlayArgv(L, argv, opts.cwd), {
+    cwd: opts.cwd,
+    env: { ...opts.env, TMPDIR: L.scratch },
+    timeoutMs: opts.timeoutMs,
+    signal: opts.signal,
+    contain: true,
+    pidNamespace: false,
+    onLine: (stream, line) => {
+      if (line.startsWith(CAPTURE_MARK)) setup ||= line.slice(CAPTURE_MARK.length);
+      else opts.onLine?.(stream, line);
+    },
+  });
+  if (!(await stat(L.started).catch(() => undefined)))
+    return setup || `the mount namespace could not be set up (${result.error ?? `exit code ${result.exitCode}`})`;
+  return { result, outside: await writesOutside(L) };
 }

@@ -129,6 +129,11 @@ export async function runRules(
     signal: opts.signal,
     onLine: (stream, line) => opts.emit?.({ type: "output", plugin: opts.plugin, stream, line }),
   });
+  return rulesRun(target, result);
+}
+
+/** The outcome of a finished `wazo/rules TARGET`, with the message saying how it failed. */
+export function rulesRun(target: RulesTarget, result: ProcessResult): RulesRun {
   const last = result.tail.filter((l) => l.trim()).slice(-5);
   const message = `wazo/rules ${target} failed (${describeExit(result)})${last.length ? `; last lines:\n    ${last.join("\n    ")}` : ""}`;
   return { ok: result.ok, result, message };

@@ -2,6 +2,11 @@
  * `wazo/rules build` and `wazo/rules package` run on a temporary copy of the plugin folder (some
  * package targets chmod or generate files in place), with that copy as working folder; package
  * gets `pkgdir` set to a fresh staging folder. The staged tree becomes the plan's files.
+ *
+ * As root on Linux with overlayfs, both run in an overlay of the machine (src/make/overlay.ts):
+ * only the copy, `$pkgdir` and a private `TMPDIR` are really written; a write or a removal
+ * anywhere else is refused with the paths named, and nothing of it reaches the disk. Elsewhere
+ * they run as written, and a warning says so once per run.
  */
 import fse from "fs-extra";
 import { lstat, mkdir, mkdtemp, readdir, readlink, rm } from "node:fs/promises";
@@ -13,7 +18,9 @@ import type { Emit } from "../model/event.js";
 import type { Desired } from "../plan/expand.js";
 import { STATE_DIR } from "../state/manifest.js";
 import { sha256File } from "../util/hash.js";
-import { hasTarget, readRulesScript, rulesArgv, runRules, type RulesScript } from "./script.js";
+import { childEnv } from "../util/process.js";
+import { overlayUnavailable, runInOverlay } from "../make/overlay.js";
+import { hasTarget, readRulesScript, rulesArgv, rulesRun, runRules, type RulesRun, type RulesScript, type RulesTarget } from "./script.js";
 
 export interface Staging {
   /** Temporary folder holding both. */
@@ -34,10 +41,15 @@ export interface Staging {
 export class Stagings {
   private readonly temps = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
+  private warned = false;
 
   /** Copies the plugin folder and runs build then package in the copy. */
   stage(plugin: Plugin, opts: { emit?: Emit; env: Readonly<Record<string, string | undefined>> }): Promise<Staging> {
-    const run = this.queue.then(() => stage(plugin, opts, () => this.tempFolder()));
+    const warn = (why: string) => {
+      if (!this.warned) opts.emit?.({ type: "warning", message: `wazo/rules build and package are not captured in an overlay (${why}): they run as written` });
+      this.warned = true;
+    };
+    const run = this.queue.then(() => stage(plugin, { ...opts, warn }, () => this.tempFolder()));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -59,7 +71,7 @@ export class Stagings {
 
 async function stage(
   plugin: Plugin,
-  opts: { emit?: Emit; env: Readonly<Record<string, string | undefined>> },
+  opts: { emit?: Emit; env: Readonly<Record<string, string | undefined>>; warn: (why: string) => void },
   tempFolder: () => Promise<string>,
 ): Promise<Staging> {
   const base = await tempFolder();
@@ -75,7 +87,10 @@ async function stage(
     if (!hasTarget(script, target)) continue;
     opts.emit?.({ type: "info", message: `${plugin.name}: running wazo/rules ${target} in ${copy}` });
     const env = target === "package" ? { ...opts.env, pkgdir } : opts.env;
-    const r = await runRules(rulesArgv(script, file, target), target, { cwd: copy, env, plugin: plugin.name, emit: opts.emit });
+    const argv = rulesArgv(script, file, target);
+    const r =
+      (await captured(plugin, target, argv, { base, copy, pkgdir, env, emit: opts.emit, warn: opts.warn })) ??
+      (await runRules(argv, target, { cwd: copy, env, plugin: plugin.name, emit: opts.emit }));
     if (!r.ok)
       throw new TaskFailure(
         "rules-failed",
@@ -83,6 +98,54 @@ async function stage(
       );
   }
   return { base, copy, pkgdir, script };
+}
+
+const named = (paths: string[]) => paths.slice(0, 10).join(", ") + (paths.length > 10 ? `, and ${paths.length - 10} more` : "");
+
+/**
+ * `wazo/rules TARGET` in an overlay of the machine, the copy and `$pkgdir` writable; a write or a
+ * removal anywhere else is refused (exit 2). Undefined when the overlay cannot be used (the
+ * reason is warned, nothing ran): then it runs as written.
+ */
+async function captured(
+  plugin: Plugin,
+  target: RulesTarget,
+  argv: string[],
+  o: { base: string; copy: string; pkgdir: string; env: Readonly<Record<string, string | undefined>>; emit?: Emit; warn: (why: string) => void },
+): Promise<RulesRun | undefined> {
+  let why = await overlayUnavailable();
+  if (!why) {
+    const capture = path.join(o.base, `capture-${target}`);
+    await mkdir(capture, { mode: 0o700 });
+    const r = await runInOverlay(capture, argv, {
+      cwd: o.copy,
+      env: childEnv(o.env),
+      writable: [o.copy, o.pkgdir],
+      timeoutMs: 10 * 60_000,
+      onLine: (stream, line) => o.emit?.({ type: "output", plugin: plugin.name, stream, line }),
+    });
+    await rm(capture, { recursive: true, force: true }).catch(() => undefined);
+    if (typeof r !== "string") {
+      if (r.outside.length) {
+        const file = plugin.kind === "rules" ? plugin.rules.rulesFile : path.join(plugin.dir, "wazo", "rules");
+        throw invalid(
+          `${plugin.name}: wazo/rules ${target} wrote or removed outside its folder and $pkgdir (${named(r.outside)}): refused, nothing was changed`,
+          [
+            {
+              severity: "error",
+              file,
+              message: `${target} changes files outside its working folder and $pkgdir: ${named(r.outside)}`,
+              hint: "build in the working folder (or $TMPDIR) and stage every file under $pkgdir",
+            },
+          ],
+        );
+      }
+      return rulesRun(target, r.result);
+    }
+    why = r;
+  }
+  o.warn(why);
+  return undefined;
 }
 
 /**
