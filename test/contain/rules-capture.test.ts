@@ -68,14 +68,16 @@ describe("wazo/rules build and package captured in an overlay", { skip: why }, (
     assert.deepEqual(await snapshot(root), before);
   });
 
-  test("~/x written by package is refused and never written", async () => {
+  test("~/x written by package is refused and never written, in an install and in a preview", async () => {
     const { dir, plugin, root, before } = await setup("home", "true", `${PACKAGE_OWN}\n    cp a.conf ~/out6`);
     const home = await writeTree(path.join(dir, "home"), { ".profile": "\n" });
-    const r = await runCli(["install", plugin, "--root", root], { env: { HOME: home } });
-    assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, new RegExp(`wrote or removed outside its folder and \\$pkgdir \\(${path.join(home, "out6")}\\)`));
-    assert.equal(await exists(path.join(home, "out6")), false);
-    assert.deepEqual(await snapshot(root), before);
+    for (const args of [[], ["--dry-run", "--preview-build"]]) {
+      const r = await runCli(["install", plugin, "--root", root, ...args], { env: { HOME: home } });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`wrote or removed outside its folder and \\$pkgdir \\(${path.join(home, "out6")}\\)`));
+      assert.equal(await exists(path.join(home, "out6")), false);
+      assert.deepEqual(await snapshot(root), before);
+    }
   });
 
   test("build and package writing in their folder, $pkgdir and $TMPDIR are not refused", async () => {
