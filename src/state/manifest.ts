@@ -8,6 +8,7 @@ import path from "node:path";
 import { invalid } from "../model/diagnostic.js";
 import type { Manifest, ManifestEntry } from "../model/manifest.js";
 import type { Handler } from "../model/plugin.js";
+import { replaceStateFile } from "./durable.js";
 
 import { STATE_DIR, stateDir } from "./paths.js";
 
@@ -116,8 +117,7 @@ export async function readPendingChecked(root: string): Promise<{ handlers: Hand
 
 /** Writes the pending handlers (de-duplicated), or removes the file when there are none. */
 export async function writePending(root: string, handlers: Handler[]): Promise<void> {
-  const { replaceFileDurably } = await import("../apply/fsops.js");
   const unique = [...new Map(handlers.map((h) => [JSON.stringify(h), h])).values()];
-  if (unique.length) await replaceFileDurably(pendingPath(root), JSON.stringify({ handlers: unique }, null, 2) + "\n");
+  if (unique.length) await replaceStateFile(pendingPath(root), JSON.stringify({ handlers: unique }, null, 2) + "\n");
   else await rm(pendingPath(root), { force: true });
 }
