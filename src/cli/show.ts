@@ -1,6 +1,7 @@
 import { installPlugins, loadArgs, planInstall, sourcesFor } from "../engine.js";
 import { readManifests } from "../state/manifest.js";
 import { describeSource } from "../sources/types.js";
+import { definitionFile } from "../model/plugin.js";
 import { reportFailure } from "./failure.js";
 import { runOptions, type CommonFlags } from "./options.js";
 import { loggerFor } from "./output.js";
@@ -23,7 +24,7 @@ export default async function show(args: string[], flags: CommonFlags): Promise<
         description: p.description,
         kind: p.kind,
         dir: p.dir,
-        descriptor: p.tasksFile ?? ("makefile" in p ? p.makefile : undefined),
+        descriptor: definitionFile(p),
         extensions,
         ...(p.needs?.length ? { needs: p.needs } : {}),
         ...(p.origin ? { origin: p.origin } : {}),

@@ -1,6 +1,7 @@
 /**
- * A loaded plugin: one union told apart by `kind`, one member per format (src/formats/). Types
- * only; the formats' own code lives in src/formats/<kind>/ and the libraries it uses.
+ * A loaded plugin: one union told apart by `kind`, one member per format (src/formats/). Types,
+ * and what is read off them alike for every format; the formats' own code lives in
+ * src/formats/<kind>/ and the libraries it uses.
  */
 import type { Diagnostic } from "./diagnostic.js";
 
@@ -93,6 +94,9 @@ export interface RulesPlugin extends PluginBase {
 }
 
 export type Plugin = DescriptorPlugin | MakePlugin | RulesPlugin;
+
+/** The file that defines the plugin's steps: its tasks file, or a Makefile plugin's Makefile. */
+export const definitionFile = (p: Plugin): string | undefined => p.tasksFile ?? (p.kind === "make" ? p.makefile : undefined);
 
 export type LoadResult<P extends Plugin = Plugin> = { ok: true; plugin: P } | { ok: false; diagnostics: Diagnostic[] };
 

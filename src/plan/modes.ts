@@ -6,6 +6,7 @@ import type { Expanded } from "./expand.js";
 import { invalid, type Diagnostic } from "../model/diagnostic.js";
 import type { Emit } from "../model/event.js";
 import type { Op } from "../model/plan.js";
+import { definitionFile } from "../model/plugin.js";
 
 export const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, "0");
 
@@ -37,7 +38,7 @@ export function riskyModeDiagnostics(expanded: Expanded[]): Diagnostic[] {
       const at = e.plugin.locate?.diagnostic(["install", item.step], "");
       out.push({
         severity: "warning",
-        file: e.plugin.tasksFile ?? ("makefile" in e.plugin ? e.plugin.makefile : undefined) ?? e.plugin.dir,
+        file: definitionFile(e.plugin) ?? e.plugin.dir,
         line: at?.line,
         message: `${item.target} would get mode ${octal(item.mode)} (${risk})`,
         hint: "use 0644 or 0755 unless the plugin really needs it; --strict refuses it",
