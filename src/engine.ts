@@ -87,10 +87,14 @@ export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin
 /** The process a run is in: the caller's, or this process's for a library call. */
 const hostOf = (opts: RunOptions): Host => (opts as InternalRunOptions).host ?? { env: process.env, pid: process.pid };
 
-function expandContext(opts: RunOptions, root: string, stagings: RunContext["stagings"], code?: CodeCredentials): ExpandContext {
+function expandContext(opts: RunOptions, root: string, run: Pick<RunContext, "stagings" | "captures">, code?: CodeCredentials): ExpandContext {
+  const host = hostOf(opts);
   return {
-    stagings,
-    programEnv: hostOf(opts).env,
+    stagings: run.stagings,
+    captures: run.captures,
+    programEnv: host.env,
+    signal: opts.signal,
+    catchSignals: host.catchSignals,
     root,
     dryRun: opts.dryRun === true,
     previewBuild: opts.previewBuild,
@@ -129,7 +133,7 @@ async function planStages<T>(
   const { todo, same } = partitionUpToDate(plugins, await readManifests(root), opts.reinstall === true);
   const code = await codeCredentials(todo, opts, root, masked);
   const expanded = await ctx.timer.time("plan", async () => {
-    const ectx = expandContext({ ...opts, emit }, root, ctx.stagings, code);
+    const ectx = expandContext({ ...opts, emit }, root, ctx, code);
     const all = await Promise.all(todo.map((p) => expandPlugin(p, ectx)));
     (await import("./plan/modes.js")).checkModes(all, opts.strict, emit);
     await lintDialplans(all, { noLint: opts.noLint, emit, root });
@@ -210,7 +214,7 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
         const code = await codeCredentials(chosen, opts, root, masked);
         const extra = new Map<string, Expanded>();
         const staying = [...manifests.values()].filter((x) => !chosen.some((m) => m.name === x.name));
-        const ectx = { ...expandContext({ ...opts, emit }, root, ctx.stagings, code), staying };
+        const ectx = { ...expandContext({ ...opts, emit }, root, ctx, code), staying };
         for (const m of chosen) {
           const e = await expandUninstall(m, ectx);
           if (e) extra.set(m.name, e);

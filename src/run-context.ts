@@ -8,6 +8,7 @@ import { recoverRoot } from "./apply/recover.js";
 import { systemctlControl, type AsteriskControl } from "./asterisk/control.js";
 import { controlFor } from "./asterisk/connect.js";
 import type { Emit } from "./model/event.js";
+import type { CaptureSession } from "./make/capture.js";
 import type { Stagings } from "./rules/stage.js";
 import type { InternalRunOptions, RunOptions } from "./run-options.js";
 import { readPending } from "./state/manifest.js";
@@ -23,16 +24,20 @@ export const rootOf = (opts: Pick<RunOptions, "root">) => path.resolve(opts.root
 export function openRunContext(opts: RunOptions, emit: Emit) {
   let control: Promise<AsteriskControl> | undefined;
   let stagings: Promise<Stagings> | undefined;
+  let captures: Promise<CaptureSession> | undefined;
   const root = rootOf(opts);
   return {
     root,
     /** The run's staging folders for plugin builds, made on first use and removed by close(). */
     stagings: () => (stagings ??= import("./rules/stage.js").then((m) => new m.Stagings())),
+    /** The run's make captures: their temporary folders are removed by close(). */
+    captures: () => (captures ??= import("./make/capture.js").then((m) => new m.CaptureSession())),
     asterisk: () => (control ??= opts.asterisk ? Promise.resolve(opts.asterisk) : controlFor(opts, root, root !== "/")),
     services: async () => opts.services ?? systemctlControl(),
     async close() {
       if (control && !opts.asterisk) await (await control.catch(() => undefined))?.close();
       if (stagings) await (await stagings).release();
+      if (captures) await (await captures).release();
     },
     emit,
     timer: new PhaseTimer(),

@@ -6,7 +6,7 @@ import { chmod } from "node:fs/promises";
 import path from "node:path";
 import type { AmiConfig } from "../asterisk/ami-url.js";
 import { TaskFailure } from "../model/diagnostic.js";
-import { isErrnoError, ioFailure, refineIoError } from "../model/failure.js";
+import { abortedBy, isErrnoError, ioFailure, refineIoError } from "../model/failure.js";
 import type { Emit, StepStatus } from "../model/event.js";
 import { handlerKey, handlerLabel, type Op, type Plan, type PlannedStep } from "../model/plan.js";
 import { manifestPath, readPending, serializeManifest, writePending, type Handler, type Manifest, type ManifestEntry } from "../state/manifest.js";
@@ -165,10 +165,6 @@ function follow(signal: AbortSignal | undefined, stop: AbortController): () => v
   }
   return () => undefined;
 }
-
-/** What the reason of an abort says about who stopped the run ("SIGINT", or the abort signal). */
-const abortedBy = (signal: AbortSignal | undefined) =>
-  typeof signal?.reason === "string" && /^SIG[A-Z]+$/.test(signal.reason) ? signal.reason : "the abort signal";
 
 /** The options inside a run: `stop` is aborted by the caller's signal, or to stop what runs. */
 type RunOptions = ApplyOptions & { stop: AbortController; signal: AbortSignal; by?: AbortSignal };

@@ -7,6 +7,7 @@ import type { PluginSummary } from "../load/describe.js";
 import type { SearchOptions } from "../load/lookup.js";
 import type { Diagnostic } from "../model/diagnostic.js";
 import type { Emit } from "../model/event.js";
+import type { CaptureSession } from "../make/capture.js";
 import type { Manifest } from "../model/manifest.js";
 import type { LoadResult, Plugin } from "../model/plugin.js";
 import type { Expanded } from "../plan/expand.js";
@@ -34,6 +35,12 @@ export interface ExpandContext {
   programEnv: Readonly<Record<string, string | undefined>>;
   /** Uninstall: the installed plugins the run keeps (from the manifests the engine read). */
   staying?: readonly Manifest[];
+  /** The run's make captures (temporary folders removed when the run ends), made on first use. */
+  captures: () => Promise<CaptureSession>;
+  /** The run's signal: its abort stops plugin code run while expanding (make install captured). */
+  signal?: AbortSignal;
+  /** Asks the caller to turn SIGINT/SIGTERM into an abort of `signal` while plugin code runs. */
+  catchSignals?: (on: boolean) => void;
 }
 
 /** What preparing the plugins of a run may use (dependencies, version ranges). */

@@ -8,18 +8,17 @@
  * undone on failure — and the recorded service calls become handlers run once the files are in
  * place. Writes outside the root and removals of files the plugin does not own are refused.
  */
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { rmSync } from "node:fs";
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { AmiConfig } from "../asterisk/ami-url.js";
 import type { MakePlugin } from "../model/plugin.js";
 import type { Step } from "../load/schema.js";
 import { invalid, TaskFailure } from "../model/diagnostic.js";
+import { abortedBy } from "../model/failure.js";
 import type { Emit } from "../model/event.js";
 import { expandSteps, type Expanded } from "../plan/expand.js";
 import { stagedItems } from "../rules/stage.js";
-import { killChildren } from "../util/process.js";
 import { readManifests } from "../state/manifest.js";
 import { CAPTURE_MARK, cleanRootUpper, overlayArgv, type OverlayLayout, overlayUnavailable, prepareOverlay, removedInRoot, writesOutside } from "./overlay.js";
 import { findMakefile, findOnPath, runMake, type MakeResult, type MakeRun } from "./runner.js";
@@ -30,16 +29,27 @@ const SEP = "\x1f";
 // Records its name and arguments (unit-separated) on one line of $MAKE_CAPTURE_LOG.
 const RECORDER = `#!/bin/sh\n{ printf '%s' "\${0##*/}"; for a in "$@"; do printf '\\037%s' "$a"; done; printf '\\n'; } >> "$MAKE_CAPTURE_LOG"\n`;
 
-const temps = new Set<string>();
-let hooked = false;
-async function tempFolder(prefix: string): Promise<string> {
-  if (!hooked) {
-    process.once("exit", () => temps.forEach((t) => rmSync(t, { recursive: true, force: true })));
-    hooked = true;
+/**
+ * What the make captures of one run share: their temporary folders (the staged files are
+ * installed from them, so they stay until the run ends: release()), and whether the run was
+ * already told that make is not captured in an overlay.
+ */
+export class CaptureSession {
+  private readonly temps = new Set<string>();
+  warned = false;
+
+  async tempFolder(prefix: string): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+    this.temps.add(dir);
+    return dir;
   }
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  temps.add(dir);
-  return dir;
+
+  /** Removes the run's temporary folders. */
+  async release(): Promise<void> {
+    const temps = [...this.temps];
+    this.temps.clear();
+    await Promise.all(temps.map((t) => rm(t, { recursive: true, force: true }).catch(() => undefined)));
+  }
 }
 
 /**
@@ -50,7 +60,7 @@ async function tempFolder(prefix: string): Promise<string> {
  */
 export async function captureMakeInstall(plugin: MakePlugin, predicted: Expanded, opts: CaptureOptions): Promise<Expanded> {
   // A dry run with the overlay runs make in it and shows what it really did; without, the analysis.
-  if (opts.dryRun && !findOnPath("make", process.env.PATH)) return predicted;
+  if (opts.dryRun && !findOnPath("make", opts.path)) return predicted;
   let why = await overlayUnavailable();
   if (!why) {
     const r = await overlayInstall(plugin, opts);
@@ -62,8 +72,8 @@ export async function captureMakeInstall(plugin: MakePlugin, predicted: Expanded
     : opts.honoursDestdir
       ? "make install runs into a staging DESTDIR"
       : "make install runs as written";
-  if (!warned) opts.emit?.({ type: "warning", message: `make install is not captured in an overlay (${why}): ${then}` });
-  warned = true;
+  if (!opts.session.warned) opts.emit?.({ type: "warning", message: `make install is not captured in an overlay (${why}): ${then}` });
+  opts.session.warned = true;
   return opts.honoursDestdir && !opts.dryRun ? stagingInstall(plugin, predicted, opts) : predicted;
 }
 
@@ -77,9 +87,17 @@ export interface CaptureOptions {
   dryRun?: boolean;
   /** The analysis found no write outside $(DESTDIR): without the overlay, make runs into a staging DESTDIR. */
   honoursDestdir?: boolean;
+  /** The run's temporary folders and its one warning. */
+  session: CaptureSession;
+  /** The environment make starts from (the caller's, scrubbed by the runner). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** The PATH make is looked up on; the recorders go in front of it. */
+  path?: string;
+  /** The run's signal: its abort stops make (nothing has been changed yet). */
+  signal?: AbortSignal;
+  /** Asks the caller to turn SIGINT/SIGTERM into an abort of `signal` while make runs. */
+  catchSignals?: (on: boolean) => void;
 }
-
-let warned = false;
 
 async function writeRecorders(tools: string, log: string): Promise<void> {
   for (const name of RECORDED) {
@@ -112,13 +130,13 @@ async function overlayInstall(plugin: MakePlugin, opts: CaptureOptions): Promise
  * removal. Undefined when the overlay cannot be used: then make uninstall runs as before.
  */
 export async function captureMakeUninstall(m: { name: string; source: string }, opts: CaptureOptions): Promise<Step[] | undefined> {
-  if ((opts.dryRun && !findOnPath("make", process.env.PATH)) || (await overlayUnavailable())) return undefined;
+  if ((opts.dryRun && !findOnPath("make", opts.path)) || (await overlayUnavailable())) return undefined;
   const makefile = findMakefile(m.source);
   if (!makefile) return undefined;
   const run = await overlayMake({ name: m.name, dir: m.source, makefile }, "uninstall", opts);
   if (typeof run === "string") {
-    if (!warned) opts.emit?.({ type: "warning", message: `make uninstall is not captured in an overlay (${run}): it runs against the root` });
-    warned = true;
+    if (!opts.session.warned) opts.emit?.({ type: "warning", message: `make uninstall is not captured in an overlay (${run}): it runs against the root` });
+    opts.session.warned = true;
     return undefined;
   }
   const upper = run.L.rootUpper;
@@ -150,7 +168,7 @@ const named = (paths: string[]) => paths.slice(0, 10).join(", ") + (paths.length
  * what the plugin does not own throws; the root's upper folder is left plain (whiteouts gone).
  */
 async function overlayMake(plugin: MakeFolder, target: Target, opts: CaptureOptions): Promise<{ L: OverlayLayout; log: string } | string> {
-  const base = await tempFolder("wazo-tasks-make-");
+  const base = await opts.session.tempFolder("wazo-tasks-make-");
   const L = await prepareOverlay(base, opts.root, plugin.dir);
   if (typeof L === "string") return L;
   const log = path.join(L.log, "calls");
@@ -160,10 +178,11 @@ async function overlayMake(plugin: MakeFolder, target: Target, opts: CaptureOpti
     message: `${plugin.name}: running make ${target} in an overlay of ${opts.root} (changes land in ${L.rootUpper}${opts.dryRun ? ", then are thrown away: dry run" : ""})`,
   });
   let setup = "";
-  const r = await guarded(plugin.name, target, () =>
+  const r = await guarded(plugin.name, target, opts, () =>
     runMake(plugin.dir, target, {
       ...(opts.root === "/" ? {} : { destdir: opts.root }),
-      env: { ...process.env, PATH: `${L.tools}:${process.env.PATH ?? ""}`, MAKE_CAPTURE_LOG: log, TMPDIR: L.scratch },
+      env: { ...opts.env, PATH: `${L.tools}:${opts.path ?? ""}`, MAKE_CAPTURE_LOG: log, TMPDIR: L.scratch },
+      signal: opts.signal,
       ami: opts.ami,
       timeoutMs: opts.timeoutMs ?? 10 * 60_000,
       wrap: (command) => overlayArgv(L, command, plugin.dir),
@@ -211,19 +230,14 @@ async function notOwned(root: string, name: string, removed: string[]): Promise<
   return out;
 }
 
-/** Stops make at once on SIGINT/SIGTERM (nothing has been changed yet) and says so. */
-async function guarded(name: string, target: Target, run: () => Promise<MakeResult>): Promise<MakeResult> {
-  const signal: { name?: string } = {};
-  const onSignal = (name: string) => {
-    signal.name ??= name;
-    killChildren("SIGTERM");
-  };
-  process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
-  const r = await run().finally(() => process.off("SIGINT", onSignal).off("SIGTERM", onSignal));
-  if (signal.name)
+/** Stops make at once on SIGINT/SIGTERM or the run's abort (nothing has been changed yet) and says so. */
+async function guarded(name: string, target: Target, opts: CaptureOptions, run: () => Promise<MakeResult>): Promise<MakeResult> {
+  opts.catchSignals?.(true);
+  const r = await run().finally(() => opts.catchSignals?.(false));
+  if (opts.signal?.aborted)
     throw new TaskFailure(
       "aborted",
-      `${name}: make ${target} interrupted by ${signal.name}; nothing was changed (make ran into a staging folder)`,
+      `${name}: make ${target} interrupted by ${abortedBy(opts.signal)}; nothing was changed (make ran into a staging folder)`,
       [],
       undefined,
       { command: `make ${target}`, plugin: name },
@@ -266,19 +280,20 @@ async function expandedFrom(plugin: MakePlugin, stage: string, log: string): Pro
 
 /** make install into an empty staging DESTDIR (a Makefile that honours DESTDIR, no overlay). */
 async function stagingInstall(plugin: MakePlugin, predicted: Expanded, opts: CaptureOptions): Promise<Expanded> {
-  const base = await tempFolder("wazo-tasks-make-");
+  const base = await opts.session.tempFolder("wazo-tasks-make-");
   const stage = path.join(base, "stage");
   await mkdir(stage, { mode: 0o755 });
   await mirrorFolders(stage, opts.root, predicted);
-  const tools = await tempFolder("wazo-tasks-make-tools-");
+  const tools = await opts.session.tempFolder("wazo-tasks-make-tools-");
   const log = path.join(tools, "calls");
   await writeRecorders(tools, log);
   opts.emit?.({ type: "info", message: `${plugin.name}: running make install into the staging folder ${stage}` });
-  const env = { ...process.env, PATH: `${tools}:${process.env.PATH ?? ""}`, MAKE_CAPTURE_LOG: log };
-  const r = await guarded(plugin.name, "install", () =>
+  const env = { ...opts.env, PATH: `${tools}:${opts.path ?? ""}`, MAKE_CAPTURE_LOG: log };
+  const r = await guarded(plugin.name, "install", opts, () =>
     runMake(plugin.dir, "install", {
       destdir: stage,
       env,
+      signal: opts.signal,
       ami: opts.ami,
       timeoutMs: opts.timeoutMs ?? 10 * 60_000,
       onLine: (stream, line) => opts.emit?.({ type: "output", plugin: plugin.name, stream, line }),

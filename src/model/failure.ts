@@ -87,6 +87,10 @@ export function throwIfAborted(signal: AbortSignal | undefined, what = "before a
   if (signal?.aborted) throw new TaskFailure("aborted", `cancelled ${what}; nothing was changed`);
 }
 
+/** What the reason of an abort says about who stopped the run ("SIGINT", or the abort signal). */
+export const abortedBy = (signal: AbortSignal | undefined) =>
+  typeof signal?.reason === "string" && /^SIG[A-Z]+$/.test(signal.reason) ? signal.reason : "the abort signal";
+
 /** The failure as it is emitted: diagnostics without the source text and file pair kept for printing. */
 export function publicFailure(f: Failure): Failure {
   return { ...f, diagnostics: f.diagnostics.map(({ source: _s, diffWith: _d, ...d }) => d) };

@@ -7,7 +7,20 @@ import path from "node:path";
 import { MAKEFILE_NAMES, describePackage, exists, loadPackage } from "../package.js";
 import type { MakePlugin } from "../../model/plugin.js";
 import type { Expanded } from "../../plan/expand.js";
-import type { PluginFormat } from "../types.js";
+import type { CaptureOptions } from "../../make/capture.js";
+import type { ExpandContext, PluginFormat } from "../types.js";
+
+/** What a make capture takes from the run. */
+const captureOptions = async (ctx: ExpandContext): Promise<CaptureOptions> => ({
+  root: ctx.root,
+  emit: ctx.emit,
+  dryRun: ctx.dryRun,
+  session: await ctx.captures(),
+  env: ctx.programEnv,
+  path: ctx.path,
+  signal: ctx.signal,
+  catchSignals: ctx.catchSignals,
+});
 
 export const makeFormat: PluginFormat<MakePlugin> = {
   kind: "make",
@@ -31,9 +44,7 @@ export const makeFormat: PluginFormat<MakePlugin> = {
     });
     // make install is captured (src/make/capture.ts decides how, and whether a dry run runs it).
     return (await import("../../make/capture.js")).captureMakeInstall(plugin, expanded, {
-      root: ctx.root,
-      emit: ctx.emit,
-      dryRun: ctx.dryRun,
+      ...(await captureOptions(ctx)),
       honoursDestdir,
       ami: ctx.amiFor?.(plugin.name),
     });
@@ -53,9 +64,7 @@ export const makeFormat: PluginFormat<MakePlugin> = {
     const base: Expanded = { plugin, labels: [], kinds: [], items: [], handlers: [], asterisk: [], verify: [] };
     if (makefile) {
       // make uninstall captured in the overlay (src/make/capture.ts): its service calls run after the removal.
-      const calls = await (
-        await import("../../make/capture.js")
-      ).captureMakeUninstall(m, { root: ctx.root, emit: ctx.emit, dryRun: ctx.dryRun, ami: ctx.amiFor?.(m.name) });
+      const calls = await (await import("../../make/capture.js")).captureMakeUninstall(m, { ...(await captureOptions(ctx)), ami: ctx.amiFor?.(m.name) });
       if (calls) return calls.length ? (await import("../../plan/expand.js")).expandSteps(plugin, "uninstall", calls) : undefined;
     }
     // Otherwise its own `make uninstall` runs first while its folder has a Makefile.
