@@ -78,7 +78,9 @@ export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin
   try {
     const plugins = await loadSources(args, session, search, scanOnce(search), loadFolders);
     for (const p of plugins) for (const line of p.loadOutput ?? []) opts.emit?.({ type: "output", plugin: p.name, stream: "stdout", line });
-    return await preparePlugins(plugins, { ...opts, root, sources: session });
+    // The environment is read only when the caller asked for it (the command line does).
+    const env = opts.env ?? (opts.ami === "auto" ? hostOf(opts).env : undefined);
+    return await preparePlugins(plugins, { ...opts, env, root, sources: session });
   } catch (e) {
     throw isTaskFailure(e) ? session.relabel(e) : e;
   }

@@ -135,9 +135,7 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
   // Wazo version range.
   const rulesPlugins = ordered.filter(isRules);
   const ranged = rulesPlugins.filter((p) => p.rules.meta.minWazoVersion || p.rules.meta.maxWazoVersion);
-  // The environment is read only when the caller asked for it (the command line does).
-  const env = opts.env ?? ((opts as { ami?: unknown }).ami === "auto" ? process.env : undefined);
-  const current = ranged.length ? await currentWazoVersion(opts.root, opts.wazoVersion, env?.WAZO_VERSION) : undefined;
+  const current = ranged.length ? await currentWazoVersion(opts.root, opts.wazoVersion, opts.env?.WAZO_VERSION) : undefined;
   for (const p of ranged) {
     const m = p.rules.meta;
     if (!current) {
