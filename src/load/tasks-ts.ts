@@ -78,7 +78,7 @@ function start(): ChildProcess {
   // Run from the sources (tests through tsx): the .ts beside this file.
   const script = existsSync(js) ? [js] : ["--import", "tsx", fileURLToPath(new URL("tasks-child.ts", here))];
   // On Linux the child gets SIGKILL when this process dies, even by SIGKILL.
-  const setpriv = process.platform === "linux" ? findOnPath("setpriv") : null;
+  const setpriv = process.platform === "linux" ? findOnPath("setpriv", process.env.PATH) : null;
   const argv = [...(setpriv ? [setpriv, "--pdeathsig", "KILL"] : []), process.execPath, ...script];
   const c = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", "ignore", "ipc"], env: childEnv() });
   child = c;

@@ -61,7 +61,7 @@ export class CaptureSession {
 export async function captureMakeInstall(plugin: MakePlugin, predicted: Expanded, opts: CaptureOptions): Promise<Expanded> {
   // A dry run with the overlay runs make in it and shows what it really did; without, the analysis.
   if (opts.dryRun && !findOnPath("make", opts.path)) return predicted;
-  let why = await overlayUnavailable();
+  let why = await overlayUnavailable(opts.path);
   if (!why) {
     const r = await overlayInstall(plugin, opts);
     if (typeof r !== "string") return r;
@@ -130,7 +130,7 @@ async function overlayInstall(plugin: MakePlugin, opts: CaptureOptions): Promise
  * removal. Undefined when the overlay cannot be used: then make uninstall runs as before.
  */
 export async function captureMakeUninstall(m: { name: string; source: string }, opts: CaptureOptions): Promise<Step[] | undefined> {
-  if ((opts.dryRun && !findOnPath("make", opts.path)) || (await overlayUnavailable())) return undefined;
+  if ((opts.dryRun && !findOnPath("make", opts.path)) || (await overlayUnavailable(opts.path))) return undefined;
   const makefile = findMakefile(m.source);
   if (!makefile) return undefined;
   const run = await overlayMake({ name: m.name, dir: m.source, makefile }, "uninstall", opts);
@@ -185,7 +185,7 @@ async function overlayMake(plugin: MakeFolder, target: Target, opts: CaptureOpti
       signal: opts.signal,
       ami: opts.ami,
       timeoutMs: opts.timeoutMs ?? 10 * 60_000,
-      wrap: (command) => overlayArgv(L, command, plugin.dir),
+      wrap: (command) => overlayArgv(L, command, plugin.dir, opts.path),
       onLine: (stream, line) => {
         if (line.startsWith(CAPTURE_MARK)) setup ||= line.slice(CAPTURE_MARK.length);
         else opts.emit?.({ type: "output", plugin: plugin.name, stream, line });

@@ -18,18 +18,23 @@ import { findOnPath, runProcess, type ProcessResult, type Stream } from "../util
 
 export const CAPTURE_MARK = "wazo-tasks-capture: ";
 
-/** Why overlay capture cannot be used on this machine, or undefined when it can. */
-let cachedWhy: Promise<string | undefined> | undefined;
-export function overlayUnavailable(): Promise<string | undefined> {
-  return (cachedWhy ??= (async () => {
+/** Why overlay capture cannot be used on this machine with the tools on `pathVar`, or undefined
+ * when it can (found out once for each PATH). */
+const cachedWhy = new Map<string, Promise<string | undefined>>();
+export function overlayUnavailable(pathVar: string | undefined): Promise<string | undefined> {
+  const known = cachedWhy.get(pathVar ?? "");
+  if (known) return known;
+  const why = (async () => {
     if (process.env.WAZO_TASKS_CAPTURE === "staging") return "WAZO_TASKS_CAPTURE=staging is set";
     if (process.platform !== "linux") return `overlay capture needs Linux (this is ${process.platform})`;
     if (process.getuid?.() !== 0) return "overlay capture needs root (mount namespaces)";
-    for (const tool of ["unshare", "chroot", "mount"]) if (!findOnPath(tool)) return `${tool} is not on PATH (util-linux, coreutils)`;
+    for (const tool of ["unshare", "chroot", "mount"]) if (!findOnPath(tool, pathVar)) return `${tool} is not on PATH (util-linux, coreutils)`;
     const fs = await readFile("/proc/filesystems", "utf8").catch(() => "");
     if (!/\toverlay$/m.test(fs) && !(await stat("/sys/module/overlay").catch(() => undefined))) return "this kernel has no overlay file system";
     return undefined;
-  })());
+  })();
+  cachedWhy.set(pathVar ?? "", why);
+  return why;
 }
 
 export interface OverlayLayout {
@@ -125,7 +130,7 @@ async function prepareLayout(
 }
 
 /** The namespace's script: mounts, then the program chrooted, then the removal check. */
-export async function overlayArgv(L: OverlayLayout, argv: string[], cwd: string): Promise<string[]> {
+export async function overlayArgv(L: OverlayLayout, argv: string[], cwd: string, pathVar: string | undefined): Promise<string[]> {
   const m = path.join(L.base, "m");
   const at = (p: string) => path.join(m, p);
   const lines = [
@@ -165,7 +170,7 @@ export async function overlayArgv(L: OverlayLayout, argv: string[], cwd: string)
   lines.push(check(path.join(L.base, "sl"), m, L.systemUpper, L.removedSystem));
   if (L.root !== undefined && L.root !== "/") lines.push(check(L.rootLower, at(L.root), L.rootUpper, L.removedRoot));
   lines.push(`exit $rc`);
-  const unshare = findOnPath("unshare")!;
+  const unshare = findOnPath("unshare", pathVar)!;
   return [unshare, "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", "/bin/sh", "-c", lines.join("\n"), "wazo-tasks-capture"];
 }
 

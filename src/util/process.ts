@@ -62,7 +62,7 @@ export interface RunOptions {
 }
 
 /** Absolute path of an executable found on PATH, or null. Empty PATH entries are skipped. */
-export function findOnPath(name: string, pathVar: string | undefined = process.env.PATH): string | null {
+export function findOnPath(name: string, pathVar: string | undefined): string | null {
   const candidates = name.includes("/")
     ? [name]
     : (pathVar ?? "")
@@ -244,7 +244,7 @@ let unshareArgv: string[] | null | undefined;
 /** `unshare --pid --fork --kill-child` when this process may use it (root on Linux), else undefined. */
 function pidNamespace(): string[] | undefined {
   if (unshareArgv === undefined) {
-    const unshare = process.platform === "linux" && process.getuid?.() === 0 ? findOnPath("unshare") : null;
+    const unshare = process.platform === "linux" && process.getuid?.() === 0 ? findOnPath("unshare", process.env.PATH) : null;
     unshareArgv = unshare ? [unshare, "--pid", "--fork", "--kill-child"] : null;
   }
   return unshareArgv ?? undefined;

@@ -29,7 +29,7 @@ const exists = (p: string) =>
   );
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const why = await overlayUnavailable();
+const why = await overlayUnavailable(process.env.PATH);
 if (why) console.log(`# overlay capture tests skipped: ${why}`);
 
 describe("make install captured in an overlay", { skip: why }, () => {
