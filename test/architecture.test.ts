@@ -2,7 +2,8 @@
  * The layer rule (docs/architecture.md, .dependency-cruiser.cjs): imports point one way and close
  * no cycle. The imports against it that exist today are listed in
  * test/fixtures/layers/known-violations.json; any other fails, and so does a listed one that is
- * gone, so the list only ever shrinks.
+ * gone, so the list only ever shrinks. And the process (its environment, signals, exit, stdout)
+ * is read in src/cli/ only, and by the entry points named below.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -68,4 +69,53 @@ test("every switch ends in unreachable() or handles the rest in a default clause
     }
   }
   assert.deepEqual(open, [], "a switch over a union ends in `default: unreachable(x)` (src/util/unreachable.ts)");
+});
+
+/** Files below the command line that read the process themselves, and why. */
+const PROCESS_ENTRY_POINTS: Record<string, string> = {
+  "src/index.ts": "the library's entry points: a library call runs in this process (PATH, environment)",
+  "src/engine.ts": "hostOf: the process a library call runs in, when no host is handed down",
+  "src/load/tasks-child.ts": "the tasks.ts evaluator: a process of its own, not the caller's",
+};
+
+/** Files that still read the process below the command line, to be handed what they read. Only ever shrinks. */
+const PROCESS_KNOWN: string[] = [
+  "src/asterisk/connect.ts",
+  "src/load/tasks-ts.ts",
+  // WAZO_TASKS_CAPTURE; its REMOVED_CHECK script (process.stdout) runs in a node of its own.
+  "src/make/overlay.ts",
+  "src/make/runner.ts",
+  "src/rules/script.ts",
+  "src/rules/types.ts",
+  "src/sources/git.ts",
+  "src/sources/session.ts",
+  "src/util/process.ts",
+];
+
+const PROCESS_READS = /process\.(env\b|on\(|once\(|exit\b|stdout\b)/;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(path.join(REPO, dir), { withFileTypes: true }).flatMap((e) => {
+    const rel = path.posix.join(dir, e.name);
+    return e.isDirectory() ? sourceFiles(rel) : e.name.endsWith(".ts") ? [rel] : [];
+  });
+}
+
+test("process.env, process.on/once, process.exit and process.stdout are read in src/cli/ only", () => {
+  const found = sourceFiles("src")
+    .filter((f) => !f.startsWith("src/cli/") && !(f in PROCESS_ENTRY_POINTS))
+    .filter((f) => PROCESS_READS.test(readFileSync(path.join(REPO, f), "utf8")))
+    .sort();
+  assert.deepEqual(
+    found.filter((f) => !PROCESS_KNOWN.includes(f)),
+    [],
+    "these read the process below the command line: take the value from the caller (src/model/host.ts, the run's options)",
+  );
+  assert.deepEqual(
+    PROCESS_KNOWN.filter((f) => !found.includes(f)),
+    [],
+    "these no longer read the process: remove them from PROCESS_KNOWN in test/architecture.test.ts",
+  );
+  for (const f of Object.keys(PROCESS_ENTRY_POINTS))
+    assert.match(readFileSync(path.join(REPO, f), "utf8"), PROCESS_READS, `${f} no longer reads the process: remove it from PROCESS_ENTRY_POINTS`);
 });
