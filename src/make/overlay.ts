@@ -278,7 +278,7 @@ export async function runInOverlay(
   const L = await prepareLayout(base, { writable: opts.writable });
   if (typeof L === "string") return L;
   let setup = "";
-  const result = await runProcess(await overlayArgv(L, argv, opts.cwd), {
+  const result = await runProcess(await overlayArgv(L, argv, opts.cwd, opts.env.PATH), {
     cwd: opts.cwd,
     env: { ...opts.env, TMPDIR: L.scratch },
     timeoutMs: opts.timeoutMs,

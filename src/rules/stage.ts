@@ -113,7 +113,7 @@ async function captured(
   argv: string[],
   o: { base: string; copy: string; pkgdir: string; env: Readonly<Record<string, string | undefined>>; emit?: Emit; warn: (why: string) => void },
 ): Promise<RulesRun | undefined> {
-  let why = await overlayUnavailable();
+  let why = await overlayUnavailable(o.env.PATH);
   if (!why) {
     const capture = path.join(o.base, `capture-${target}`);
     await mkdir(capture, { mode: 0o700 });

@@ -29,7 +29,7 @@ const rulesPlugin = (dir: string, name: string, build: string, pkg: string) =>
   });
 const PACKAGE_OWN = `install -D -m 0644 a.conf "$pkgdir/etc/asterisk/extensions_extra.d/acme.conf"`;
 
-const why = await overlayUnavailable();
+const why = await overlayUnavailable(process.env.PATH);
 if (why) console.log(`# rules capture tests skipped: ${why}`);
 
 describe("wazo/rules build and package captured in an overlay", { skip: why }, () => {
