@@ -38,6 +38,17 @@ const runOp = (script: RulesScript, file: string, target: RulesTarget, cwd: stri
   change: "update",
 });
 
+/** What `wazo/rules install` becomes: handlers when it only reloads or restarts, else a run once the files are in place. */
+function installTarget(script: RulesScript, file: string, cwd: string): Pick<Expanded, "handlers" | "after"> {
+  const handlers = handlersOnly(script, "install");
+  const install = !handlers && hasTarget(script, "install") ? runOp(script, file, "install", cwd) : undefined;
+  return {
+    handlers: (handlers ?? []).map((handler) => ({ handler, always: false })),
+    // It runs when the plugin changed, or when a previous run left it undone.
+    ...(install ? { after: { runs: [install], pending: (m: Manifest) => m.rules?.installPending === true } } : {}),
+  };
+}
+
 /** Expands a rules plugin for install: build + package into a staging folder, the staged tree as items. */
 export async function expandRulesPlugin(plugin: RulesPlugin, opts: RulesExpandOptions): Promise<Expanded> {
   const rules = plugin.rules;
@@ -50,8 +61,6 @@ export async function expandRulesPlugin(plugin: RulesPlugin, opts: RulesExpandOp
     copy: rulesCopyDir(plugin.name),
     depends: meta.depends,
   };
-  // `wazo/rules install` runs when the plugin changed, or when a previous run left it undone.
-  const after = (install: RunOp | undefined) => (install ? { after: { runs: [install], pending: (m: Manifest) => m.rules?.installPending === true } } : {});
   const base = { plugin, asterisk: [], verify: [], recorded: { rules: info } };
   if (opts.dryRun && !opts.previewBuild) {
     // The targets execute plugin code: a dry run lists them, unless --preview-build.
@@ -65,31 +74,17 @@ export async function expandRulesPlugin(plugin: RulesPlugin, opts: RulesExpandOp
       labels.push(`wazo/rules ${target}`);
       kinds.push("rules");
     }
-    const handlers = handlersOnly(script, "install");
-    const install = !handlers && hasTarget(script, "install") ? runOp(script, rules.rulesFile, "install", plugin.dir) : undefined;
-    return {
-      ...base,
-      labels,
-      kinds,
-      items,
-      handlers: (handlers ?? []).map((handler) => ({ handler, always: false })),
-      // Without the build the files are unknown.
-      partial: true,
-      ...after(install),
-    };
+    // Without the build the files are unknown.
+    return { ...base, labels, kinds, items, ...installTarget(script, rules.rulesFile, plugin.dir), partial: true };
   }
   const staging = await opts.stagings.stage(plugin, { emit: opts.emit, env: opts.programEnv });
   const { items, labels, kinds } = await stagedItems(plugin, staging.pkgdir);
-  const handlers = handlersOnly(staging.script, "install");
-  const install =
-    !handlers && hasTarget(staging.script, "install") ? runOp(staging.script, path.join(staging.copy, "wazo", "rules"), "install", staging.copy) : undefined;
   return {
     ...base,
     labels,
     kinds,
     items,
-    handlers: (handlers ?? []).map((handler) => ({ handler, always: false })),
-    ...after(install),
+    ...installTarget(staging.script, path.join(staging.copy, "wazo", "rules"), staging.copy),
     // The copy of wazo/ uninstall runs from, kept in the state folder.
     kept: await keptCopy(path.join(staging.copy, "wazo"), "/" + path.posix.join(rulesCopyDir(plugin.name), "wazo")),
   };
