@@ -11,8 +11,9 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { splitLogicalLines } from "./lines.js";
-import { parseDialplan } from "./parse.js";
+import { parseHeader } from "./header.js";
+import { decodeDialplan, headerAndDirectiveLines } from "./lines.js";
+import { isSpecialSection } from "./state.js";
 
 export const ETC = "/etc/asterisk";
 export const EXTENSIONS_CONF = `${ETC}/extensions.conf`;
@@ -122,14 +123,20 @@ class Walker {
     this.seen.add(target);
     let text: string;
     try {
-      text = new TextDecoder("latin1").decode(await readFile(this.local(target)));
+      text = decodeDialplan(await readFile(this.local(target)));
     } catch {
       return;
     }
     const entry: ChainFile = { target, sections: [], afterExec: this.execs.length > 0 };
     this.files.push(entry);
-    entry.sections = parseDialplan(text, target).contexts.map((c) => c.name);
-    for (const l of splitLogicalLines(text, target).lines) {
+    // Only the section headers and the directives matter here: the file is not linted (a file of
+    // a large PBX holds thousands of extensions, and every run reads the whole chain).
+    for (const l of headerAndDirectiveLines(text, target)) {
+      if (l.text.startsWith("[")) {
+        const { name } = parseHeader(l.text).header;
+        if (!isSpecialSection(name)) entry.sections.push(name);
+        continue;
+      }
       const m = /^#(include|tryinclude|exec)\s+(.+)$/i.exec(l.text);
       if (!m) continue;
       const argument = stripArgument(m[2]);

@@ -26,42 +26,91 @@ interface CommentState {
 
 interface Scanned {
   text: string;
-  cols: number[];
+  pieces: { at: number; col: number }[];
   commentCol?: number;
+}
+
+/** A file's text as the reader sees it: Asterisk reads bytes, so a Latin-1 file loads as well as a UTF-8 one. */
+export function decodeDialplan(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return new TextDecoder("latin1").decode(bytes);
+  }
 }
 
 export function splitLogicalLines(text: string, file: string): { lines: LogicalLine[]; diagnostics: DialplanDiagnostic[] } {
   const diagnostics: DialplanDiagnostic[] = [];
   const error = (line: number, col: number, length: number, message: string, hint: string) =>
     diagnostics.push({ file, line, col, length, severity: "error", message, hint });
-  let body = text;
-  // Asterisk 22 reads a file that starts with a UTF-8 byte-order mark as if it had none.
-  if (body.startsWith("\uFEFF")) body = " " + body.slice(1);
   const state: CommentState = { depth: 0, open: [] };
   const lines: LogicalLine[] = [];
-  body.split("\n").forEach((physical, index) => {
-    const line = index + 1;
-    // C strings end at NUL: Asterisk never sees the rest of such a line (lint.ts reports NULs).
-    const raw = physical.split("\0")[0];
-    if (Buffer.byteLength(raw, "utf8") >= MAX_LINE_BYTES) {
-      error(
-        line,
-        1,
-        raw.length,
-        `line is too long (${Buffer.byteLength(raw, "utf8")} bytes)`,
-        `Asterisk skips lines of ${MAX_LINE_BYTES} bytes or more; split it`,
-      );
-      return;
-    }
-    const scanned = scanLine(raw, line, state, error);
-    const logical = scanned && trimLine(line, scanned);
-    if (logical && logical.text !== "") lines.push(logical);
-  });
+  withoutBom(text)
+    .split("\n")
+    .forEach((physical, index) => {
+      const logical = logicalLine(physical, index + 1, state, error);
+      if (logical) lines.push(logical);
+    });
   if (state.depth > 0) {
     const first = state.open[0];
     error(first.line, first.col, 3, "block comment ';--' is never closed with '--;'", "Asterisk ignores the rest of this file and every file loaded after it");
   }
   return { lines, diagnostics };
+}
+
+/** Asterisk 22 reads a file that starts with a UTF-8 byte-order mark as if it had none. */
+const withoutBom = (text: string) => (text.startsWith("\uFEFF") ? " " + text.slice(1) : text);
+
+type ErrorAt = (line: number, col: number, length: number, message: string, hint: string) => void;
+
+/** One physical line as the reader interprets it; undefined when nothing of it is read. */
+function logicalLine(physical: string, line: number, state: CommentState, error: ErrorAt): LogicalLine | undefined {
+  // C strings end at NUL: Asterisk never sees the rest of such a line (lint.ts reports NULs).
+  const raw = physical.split("\0")[0];
+  if (Buffer.byteLength(raw, "utf8") >= MAX_LINE_BYTES) {
+    error(
+      line,
+      1,
+      raw.length,
+      `line is too long (${Buffer.byteLength(raw, "utf8")} bytes)`,
+      `Asterisk skips lines of ${MAX_LINE_BYTES} bytes or more; split it`,
+    );
+    return undefined;
+  }
+  const scanned = scanLine(raw, line, state, error);
+  const logical = scanned && trimLine(line, scanned);
+  return logical && logical.text !== "" ? logical : undefined;
+}
+
+/**
+ * The logical lines that start with `[` (section headers) or `#` (directives): the same lines,
+ * in the same order, as `splitLogicalLines(text).lines` filtered so, without building the others.
+ * Without block comments in the file every line starts outside a comment, so a line's logical text
+ * starts with `[` or `#` only when the line itself does (after blanks): only those are scanned.
+ */
+export function headerAndDirectiveLines(text: string, file: string): LogicalLine[] {
+  const heads = (l: LogicalLine) => l.text.startsWith("[") || l.text.startsWith("#");
+  if (text.includes(";--") || text.includes("--;")) return splitLogicalLines(text, file).lines.filter(heads);
+  const body = withoutBom(text);
+  const state: CommentState = { depth: 0, open: [] };
+  const ignore: ErrorAt = () => {};
+  const out: LogicalLine[] = [];
+  let line = 0;
+  for (let start = 0; start <= body.length;) {
+    line++;
+    const nl = body.indexOf("\n", start);
+    const end = nl < 0 ? body.length : nl;
+    let i = start;
+    while (i < end && body.charCodeAt(i) < 33) i++;
+    const c = body.charCodeAt(i);
+    if (i < end && (c === 91 || c === 35)) {
+      const logical = logicalLine(body.slice(start, end), line, state, ignore);
+      if (logical && heads(logical)) out.push(logical);
+    }
+    if (nl < 0) break;
+    start = nl + 1;
+  }
+  return out;
 }
 
 /**
@@ -75,13 +124,13 @@ function scanLine(
   state: CommentState,
   error: (line: number, col: number, length: number, message: string, hint: string) => void,
 ): Scanned | null {
-  const out: Scanned = { text: "", cols: [] };
+  const out: Scanned = { text: "", pieces: [] };
   let processing = state.depth === 0;
   let live = processing;
   const keep = (from: number, to: number) => {
-    if (!live) return;
+    if (!live || to <= from) return;
+    out.pieces.push({ at: out.text.length, col: from + 1 });
     out.text += raw.slice(from, to);
-    for (let k = from; k < to; k++) out.cols.push(k + 1);
   };
   let i = 0;
   for (;;) {
@@ -137,9 +186,27 @@ function trimLine(line: number, s: Scanned): LogicalLine {
   let end = s.text.length;
   while (start < end && s.text.charCodeAt(start) < 33) start++;
   while (end > start && s.text.charCodeAt(end - 1) < 33) end--;
-  const logical: LogicalLine = { line, text: s.text.slice(start, end), cols: s.cols.slice(start, end) };
+  const pieces: LogicalLine["pieces"] = [];
+  for (const [k, p] of s.pieces.entries()) {
+    const next = s.pieces[k + 1]?.at ?? s.text.length;
+    if (next <= start || p.at >= end) continue;
+    const skip = Math.max(start - p.at, 0);
+    pieces.push({ at: p.at + skip - start, col: p.col + skip });
+  }
+  const logical: LogicalLine = { line, text: s.text.slice(start, end), pieces };
   if (s.commentCol !== undefined) logical.commentCol = s.commentCol;
   return logical;
+}
+
+/** The 1-based column in the file of `l.text[index]`. */
+export function colOf(l: LogicalLine, index: number): number | undefined {
+  if (index < 0 || index >= l.text.length) return undefined;
+  let col: number | undefined;
+  for (const p of l.pieces) {
+    if (p.at > index) break;
+    col = p.col + (index - p.at);
+  }
+  return col;
 }
 
 /** Turns an issue found at `base + issue.index` of a logical line into a file diagnostic. */
@@ -147,8 +214,8 @@ export function locate(file: string, l: LogicalLine, base: number, found: Issue)
   const last = Math.max(l.text.length - 1, 0);
   const start = Math.min(Math.max(base + found.index, 0), last);
   const end = Math.min(Math.max(start + Math.max(found.length, 1) - 1, start), last);
-  const col = l.cols[start] ?? 1;
-  const length = (l.cols[end] ?? col) - col + 1;
+  const col = colOf(l, start) ?? 1;
+  const length = (colOf(l, end) ?? col) - col + 1;
   const d: DialplanDiagnostic = { file, line: l.line, col, length, severity: found.severity, message: found.message };
   if (found.hint !== undefined) d.hint = found.hint;
   return d;

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { positionOf } from "../model/diagnostic.js";
-import { splitLogicalLines } from "./lines.js";
+import { decodeDialplan, splitLogicalLines } from "./lines.js";
 import { parseDialplan } from "./parse.js";
 import type { DialplanContextInfo, DialplanDiagnostic, DialplanExtension } from "./types.js";
 
@@ -29,14 +29,7 @@ export interface DialplanLintOptions {
  * Rejects only when the file cannot be read.
  */
 export async function lintDialplanFile(path: string, opts: DialplanLintOptions = {}): Promise<DialplanLintResult> {
-  const bytes = await readFile(path);
-  // Asterisk reads bytes, not characters: a Latin-1 file loads as well as a UTF-8 one.
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    text = new TextDecoder("latin1").decode(bytes);
-  }
+  const text = decodeDialplan(await readFile(path));
   const parsed = parseDialplan(text, path, opts.context);
   const nul = nulDiagnostic(path, text);
   const diagnostics = nul ? [nul, ...parsed.diagnostics] : parsed.diagnostics;

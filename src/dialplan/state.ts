@@ -14,6 +14,9 @@ export const HINT_PRIORITY = -1;
 /** [general] and [globals] hold options and variables, not dialplan: pbx_config skips them. */
 const SPECIAL_SECTIONS = new Set(["general", "globals"]);
 
+/** [general] and [globals] configure the dialplan: they are not contexts. */
+export const isSpecialSection = (name: string) => SPECIAL_SECTIONS.has(name.toLowerCase());
+
 export interface Section {
   name: string;
   kind: "context" | "template" | "special";
@@ -77,7 +80,7 @@ export function isKnownSection(st: ParserState, name: string): boolean {
  * parser's only template expansion); (+) on one of them continues its last extension and priority.
  */
 export function enterSection(st: ParserState, header: Header, line: number): void {
-  const special = SPECIAL_SECTIONS.has(header.name.toLowerCase());
+  const special = isSpecialSection(header.name);
   const kind = special ? "special" : header.template ? "template" : "context";
   const section: Section = {
     name: header.name,

@@ -59,13 +59,14 @@ export interface DialplanParseResult {
 
 /**
  * A line as Asterisk's config reader hands it on: comments removed, blanks trimmed.
- * `cols[i]` is the 1-based column in the file of `text[i]`, so problems found in the cleaned
- * text can be reported where they are in the file.
+ * The text is pieces of the file's line joined: `pieces[k]` says that `text[at]` onwards (up to
+ * the next piece) is at 1-based column `col` of the file, so problems found in the cleaned text can
+ * be reported where they are in the file (`colOf` in lines.ts).
  */
 export interface LogicalLine {
   line: number;
   text: string;
-  cols: number[];
+  pieces: { at: number; col: number }[];
   /** Column of the `;` that cut the rest of the line off as a comment, if one did. */
   commentCol?: number;
 }
