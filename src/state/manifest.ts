@@ -8,6 +8,7 @@ import path from "node:path";
 import { invalid } from "../model/diagnostic.js";
 import type { Manifest, ManifestEntry } from "../model/manifest.js";
 import type { Handler } from "../model/plugin.js";
+import { checkState } from "./check.js";
 import { replaceStateFile } from "./durable.js";
 
 import { STATE_DIR, stateDir } from "./paths.js";
@@ -51,9 +52,6 @@ export async function readManifestsChecked(root: string): Promise<{ manifests: M
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith(".json")).sort();
   const manifests = new Map<string, Manifest>();
   const corrupt: CorruptState[] = [];
-  if (!names.length) return { manifests, corrupt };
-  // zod is loaded only when there is a manifest to check.
-  const { ManifestSchema, firstIssue } = await import("./schema.js");
   for (const n of names) {
     const file = path.join(dir, n);
     const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => new Error(`cannot be read (${e.code ?? e.message})`));
@@ -68,11 +66,11 @@ export async function readManifestsChecked(root: string): Promise<{ manifests: M
       corrupt.push({ file, problem: text.trim() ? `not valid JSON (${(e as Error).message})` : "empty file" });
       continue;
     }
-    const parsed = ManifestSchema.safeParse(json);
-    if (!parsed.success) corrupt.push({ file, problem: firstIssue(parsed.error) });
-    else if (`${stateKey(parsed.data.name)}.json` !== n)
-      corrupt.push({ file, problem: `records plugin "${parsed.data.name}", not the one its file name says` });
-    else manifests.set(parsed.data.name, parsed.data as Manifest);
+    const checked = await checkState("manifest", json);
+    if (!checked.ok) corrupt.push({ file, problem: checked.problem });
+    else if (`${stateKey(checked.value.name)}.json` !== n)
+      corrupt.push({ file, problem: `records plugin "${checked.value.name}", not the one its file name says` });
+    else manifests.set(checked.value.name, checked.value);
   }
   return { manifests, corrupt };
 }
@@ -104,15 +102,14 @@ export async function readPendingChecked(root: string): Promise<{ handlers: Hand
   );
   if (text === undefined) return { handlers: [] };
   if (text instanceof Error) return { handlers: [], corrupt: { file, problem: text.message } };
-  const { PendingSchema, firstIssue } = await import("./schema.js");
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
     return { handlers: [], corrupt: { file, problem: text.trim() ? `not valid JSON (${(e as Error).message})` : "empty file" } };
   }
-  const parsed = PendingSchema.safeParse(json);
-  return parsed.success ? { handlers: parsed.data.handlers } : { handlers: [], corrupt: { file, problem: firstIssue(parsed.error) } };
+  const checked = await checkState("pending", json);
+  return checked.ok ? { handlers: checked.value.handlers } : { handlers: [], corrupt: { file, problem: checked.problem } };
 }
 
 /** Writes the pending handlers (de-duplicated), or removes the file when there are none. */

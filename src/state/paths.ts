@@ -7,5 +7,5 @@ export const stateDir = (root: string) => path.join(root, STATE_DIR);
 
 /** A relative path that stays inside its base: no `..`, not absolute, normalized. */
 export function isPlainRelative(p: string): boolean {
-  return p !== "" && p !== "." && !p.includes("\0") && !path.isAbsolute(p) && path.posix.normalize(p) === p && !p.split("/").includes("..");
+  return p !== "" && p !== "." && p !== "./" && !p.includes("\0") && !path.isAbsolute(p) && path.posix.normalize(p) === p && !p.split("/").includes("..");
 }

@@ -3,25 +3,31 @@
  * plans that delete and rewrite files, so every path in them is checked to stay inside the root
  * (a manifest entry "/../victim/data.txt" is refused, never resolved).
  */
-import path from "node:path";
 import { z } from "zod";
 import { NEEDS, StepSchema } from "../load/schema.js";
-import { isPlainRelative, STATE_DIR } from "./paths.js";
+import { STATE_DIR } from "./paths.js";
+
+/**
+ * The path rules as regular expressions, so that the validators compiled at build time check
+ * them too (scripts/write-validators.mjs): a segment is neither `.` nor `..` and holds no NUL; a
+ * trailing '/' is kept, as path.posix.normalize keeps it. They say what isPlainRelative says
+ * (test/state/schema-paths.test.ts compares them).
+ */
+const SEGMENT = String.raw`(?!\.\.?(?:/|$))[^/\0]+`;
+const RELATIVE = String.raw`${SEGMENT}(?:/${SEGMENT})*/?`;
+export const PBX_PATH = new RegExp(String.raw`^(?:/${SEGMENT})+/?$`);
+export const ROOT_RELATIVE = new RegExp(`^${RELATIVE}$`);
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** A path on the PBX: absolute, normalized, no `..`, not the root itself. */
-export const pbxPath = z
-  .string()
-  .refine(
-    (p) => p.startsWith("/") && p !== "/" && !p.includes("\0") && path.posix.normalize(p) === p && !p.split("/").includes(".."),
-    "must be an absolute path inside the root, without '..'",
-  );
+export const pbxPath = z.string().regex(PBX_PATH, "must be an absolute path inside the root, without '..'");
 
 /** A path relative to the root (backups, copies kept in the state folder). */
-export const rootRelative = z.string().refine(isPlainRelative, "must be a relative path inside the root, without '..'");
+export const rootRelative = z.string().regex(ROOT_RELATIVE, "must be a relative path inside the root, without '..'");
 
 /** A path relative to the root, inside the state folder's `sub` folder: a backup is never taken from elsewhere. */
-const inState = (sub: string) =>
-  z.string().refine((p) => isPlainRelative(p) && p.startsWith(`${STATE_DIR}/${sub}/`), `must be a path inside ${STATE_DIR}/${sub}/`);
+export const inStatePattern = (sub: string) => new RegExp(`^${escapeRe(`${STATE_DIR}/${sub}/`)}(?:${RELATIVE})?$`);
+const inState = (sub: string) => z.string().regex(inStatePattern(sub), `must be a path inside ${STATE_DIR}/${sub}/`);
 
 const mode = z.number().int().min(0).max(0o7777);
 
