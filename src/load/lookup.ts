@@ -47,29 +47,55 @@ export interface AvailablePlugin {
   searchDir: string;
 }
 
-/** Every plugin folder in the search folders, first one winning per name, in search order. */
-export async function listAvailable(opts: SearchOptions): Promise<AvailablePlugin[]> {
+/** The plugin folders of one search folder, in plain code-unit order of their folder names. */
+async function scanSearchDir(searchDir: string): Promise<AvailablePlugin[]> {
+  const entries = await readdir(searchDir, { withFileTypes: true }).catch(() => []);
+  // Plain code-unit order: localeCompare's first call builds an ICU collator (≈ 5 ms of start-up).
+  const dirs = entries
+    .filter((e) => e.isDirectory() || e.isSymbolicLink())
+    .map((e) => e.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const names = await Promise.all(dirs.map((d) => readPackageName(path.join(searchDir, d))));
+  return dirs.flatMap((d, i) => (names[i] ? [{ name: names[i], dir: path.join(searchDir, d), searchDir }] : []));
+}
+
+/** The first plugin of each name, in search order. */
+function firstPerName(lists: AvailablePlugin[][]): AvailablePlugin[] {
   const found = new Map<string, AvailablePlugin>();
-  for (const searchDir of searchDirs(opts)) {
-    const entries = await readdir(searchDir, { withFileTypes: true }).catch(() => []);
-    // Plain code-unit order: localeCompare's first call builds an ICU collator (≈ 5 ms of start-up).
-    const dirs = entries
-      .filter((e) => e.isDirectory() || e.isSymbolicLink())
-      .map((e) => e.name)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const names = await Promise.all(dirs.map((d) => readPackageName(path.join(searchDir, d))));
-    dirs.forEach((d, i) => {
-      const name = names[i];
-      if (name && !found.has(name)) found.set(name, { name, dir: path.join(searchDir, d), searchDir });
-    });
-  }
+  for (const p of lists.flat()) if (!found.has(p.name)) found.set(p.name, p);
   return [...found.values()];
 }
 
-/** A scan of the search folders done at most once, for resolving many names in one run. */
-export function scanOnce(opts: SearchOptions): () => Promise<AvailablePlugin[]> {
-  let scan: Promise<AvailablePlugin[]> | undefined;
-  return () => (scan ??= listAvailable(opts));
+/** Every plugin folder in the search folders, first one winning per name, in search order. */
+export async function listAvailable(opts: SearchOptions): Promise<AvailablePlugin[]> {
+  return firstPerName(await Promise.all(searchDirs(opts).map(scanSearchDir)));
+}
+
+/**
+ * The search folders, each scanned at most once and only when needed, for resolving many names in
+ * one run: a name found in a folder is not looked for in the later ones (the first one wins).
+ */
+export interface Scan {
+  /** The first plugin named `name`, in search order. */
+  find(name: string): Promise<AvailablePlugin | undefined>;
+  /** Every plugin, as listAvailable gives them. */
+  all(): Promise<AvailablePlugin[]>;
+}
+
+export function scanOnce(opts: SearchOptions): Scan {
+  const dirs = searchDirs(opts);
+  const scans: Promise<AvailablePlugin[]>[] = [];
+  const scan = (i: number) => (scans[i] ??= scanSearchDir(dirs[i]));
+  return {
+    async find(name) {
+      for (let i = 0; i < dirs.length; i++) {
+        const hit = (await scan(i)).find((p) => p.name === name);
+        if (hit) return hit;
+      }
+      return undefined;
+    },
+    all: async () => firstPerName(await Promise.all(dirs.map((_, i) => scan(i)))),
+  };
 }
 
 /** Resolves a command-line argument to a plugin folder (pass `scan` when resolving several). */
@@ -79,9 +105,9 @@ export async function resolvePluginArg(arg: string, opts: SearchOptions, scan = 
     if (await isDir(dir)) return dir;
     if (!RULES_NAME.test(arg)) throw invalid(`plugin folder not found: ${arg}`, [], "give the path of a folder holding package.yml");
   }
-  const available = await scan();
-  const hit = available.find((p) => p.name === arg);
+  const hit = await scan.find(arg);
   if (hit) return hit.dir;
+  const available = await scan.all();
   // A wazo-plugind plugin may be named without its namespace when only one has that name.
   const named = arg.includes("/") ? [] : available.filter((p) => p.name.endsWith(`/${arg}`));
   if (named.length === 1) return named[0].dir;

@@ -3,7 +3,7 @@
  * market sources) → loaded plugins carrying where they came from; and the plugins that need
  * nothing because the same source at the same commit is installed.
  */
-import type { AvailablePlugin, SearchOptions } from "../load/lookup.js";
+import type { Scan, SearchOptions } from "../load/lookup.js";
 import type { Plugin } from "../model/plugin.js";
 import { invalid, isTaskFailure, TaskFailure } from "../model/diagnostic.js";
 import type { Emit } from "../model/event.js";
@@ -22,7 +22,7 @@ export async function loadSources(
   args: string[],
   session: SourceSession,
   search: SearchOptions,
-  scan: () => Promise<AvailablePlugin[]>,
+  scan: Scan,
   load: (dirs: string[]) => Promise<Plugin[]>,
 ): Promise<Plugin[]> {
   const ctx: ResolveContext = { session, search, scan };

@@ -8,7 +8,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { isPathArgument, resolvePluginArg, type AvailablePlugin, type SearchOptions } from "../load/lookup.js";
+import { isPathArgument, resolvePluginArg, type Scan, type SearchOptions } from "../load/lookup.js";
 import { invalid, isTaskFailure, TaskFailure } from "../model/diagnostic.js";
 import { currentWazoVersion } from "../util/version.js";
 import { chooseVersion, MARKET_ARG } from "./market.js";
@@ -19,7 +19,7 @@ import { checkRef, looksLikeUrl, parseGitArg, type GitArg } from "./url.js";
 export interface ResolveContext {
   session: SourceSession;
   search: SearchOptions;
-  scan: () => Promise<AvailablePlugin[]>;
+  scan: Scan;
   /** --ref / --subdirectory apply to this argument (the run's one git plugin). */
   flagsFor?: string;
 }
