@@ -3,8 +3,7 @@
  * secret file, a market list on disk): refused, before anything reads it, when it is not a
  * regular file (a FIFO would hang, a device never end) or is larger than the limit.
  */
-import { constants } from "node:fs";
-import { open } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import { invalid } from "../model/diagnostic.js";
 import { kindOf } from "./file-kind.js";
@@ -35,21 +34,34 @@ export async function readLimited(file: string, o: LimitedRead): Promise<string 
   const limit = o.limit ?? MAX_INPUT_BYTES;
   const refuse = (message: string, hint: string) => invalid(`cannot read ${file}`, [{ severity: "error", file, message, hint }]);
   const shown = megabytes(limit).replace(/\.0 /, " ");
-  // O_NONBLOCK: opening a FIFO does not wait for a writer.
-  const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((e: NodeJS.ErrnoException) => {
-    if (o.optional && (e.code === "ENOENT" || e.code === "ENOTDIR")) return undefined;
-    throw e; // the caller names the file (an io failure, a market that cannot be read)
-  });
-  if (fh === undefined) return undefined;
+  // O_NONBLOCK: opening a FIFO does not wait for a writer. Synchronous calls: these files are
+  // small, and a plugin run reads dozens of them, where each asynchronous call would cost more
+  // than the read itself.
+  let fd: number;
   try {
-    const st = await fh.stat();
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (o.optional && (code === "ENOENT" || code === "ENOTDIR")) return undefined;
+    throw e; // the caller names the file (an io failure, a market that cannot be read)
+  }
+  try {
+    const st = fstatSync(fd);
     if (!st.isFile()) throw refuse(`${path.basename(file)} is ${kindOf(st)}, not a regular file`, "replace it with a regular file");
     if (st.size > limit) throw refuse(`${path.basename(file)} is ${megabytes(st.size)}; ${o.what} are limited to ${shown}`, o.hint);
-    const buf = await fh.readFile();
-    // It grew between the check and the read.
-    if (buf.length > limit) throw refuse(`${path.basename(file)} is over ${shown}; ${o.what} are limited to ${shown}`, o.hint);
+    // Read to the end, as the file may have grown since fstat; past the limit is refused.
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for (let n = -1; n !== 0 && length <= limit; length += n) {
+      // The size fstat gave and one byte more (to see the end), then larger pieces if it grew.
+      const chunk = Buffer.allocUnsafe(length < st.size ? st.size - length + 1 : 65536);
+      n = readSync(fd, chunk, 0, chunk.length, null);
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    if (length > limit) throw refuse(`${path.basename(file)} is over ${shown}; ${o.what} are limited to ${shown}`, o.hint);
+    const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     return buf.toString("utf8");
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
