@@ -6,8 +6,10 @@
 // in functions run on first use, and V8 compiles a function only when it first runs, so what a
 // run does not use costs it little more than reading the file.
 // The library (dist/index.js) and the tsc output beside this bundle stay as tsc wrote them (main.js
-// falls back to dist/cli/program.js when there is no bundle). asterisk-manager and fs-extra stay
-// external (required from node_modules); esbuild comes with tsx.
+// falls back to dist/cli/program.js when there is no bundle). asterisk-manager is in the bundle (a
+// run that reloads Asterisk would otherwise resolve and compile it from node_modules, outside the
+// code cache); fs-extra, used only to copy a wazo-plugind plugin, stays external (required from
+// node_modules on that first use). esbuild comes with tsx.
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
@@ -61,7 +63,7 @@ const [cli, zod] = await Promise.all([
     ...common,
     entryPoints: ["dist/cli/program.js"],
     outfile: "dist/cli/cli.cjs",
-    external: ["asterisk-manager", "fs-extra"],
+    external: ["fs-extra"],
     // The modules find package.json, plugins-examples/ and load/tasks-child.js relative to their
     // own URL, two levels below the package: the bundle is at that depth too.
     define: { "import.meta.url": "__bundleUrl" },
