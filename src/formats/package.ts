@@ -2,20 +2,16 @@
  * What the descriptor and Makefile formats share: a folder with package.yml and one executor,
  * tasks.yml, tasks.ts or a Makefile (loaded by src/load/plugin.ts).
  */
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { readPackageSummary, type PluginSummary } from "../load/describe.js";
 import { loadPackagePlugin, loadTasksTs, loadTasksYaml, type ExecutorResult } from "../load/plugin.js";
 import type { DescriptorPlugin, LoadResult, MakePlugin } from "../model/plugin.js";
+import { exists } from "../util/exists.js";
 
 /** The names GNU make reads, in its search order; loading and listing accept the same three. */
 export const MAKEFILE_NAMES = ["GNUmakefile", "makefile", "Makefile"];
 
-export const exists = (p: string) =>
-  stat(p).then(
-    () => true,
-    () => false,
-  );
+export { exists };
 
 type Executor = Pick<DescriptorPlugin, "kind" | "tasks" | "tasksFile" | "locate" | "loadOutput"> | Pick<MakePlugin, "kind" | "makefile">;
 

@@ -4,10 +4,11 @@
  * bundled plugins-examples/. An argument with a '/' or starting with '.' is a folder path —
  * except a NAMESPACE/NAME that is no folder: the wazo-plugind plugin of that name (src/rules).
  */
-import { readdir, stat } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { invalid } from "../model/diagnostic.js";
+import { isDirectory } from "../util/exists.js";
 import { readPackageName } from "./quick-meta.js";
 
 /** `NAMESPACE/NAME`, the name a rules plugin is installed and shown under. */
@@ -34,12 +35,6 @@ export function searchDirs(opts: SearchOptions): string[] {
 }
 
 export const isPathArgument = (arg: string) => arg.includes("/") || arg.startsWith(".");
-
-const isDir = (p: string) =>
-  stat(p).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
 
 export interface AvailablePlugin {
   name: string;
@@ -102,7 +97,7 @@ export function scanOnce(opts: SearchOptions): Scan {
 export async function resolvePluginArg(arg: string, opts: SearchOptions, scan = scanOnce(opts)): Promise<string> {
   if (isPathArgument(arg)) {
     const dir = path.resolve(arg);
-    if (await isDir(dir)) return dir;
+    if (await isDirectory(dir)) return dir;
     if (!RULES_NAME.test(arg)) throw invalid(`plugin folder not found: ${arg}`, [], "give the path of a folder holding package.yml");
   }
   const hit = await scan.find(arg);

@@ -2,9 +2,9 @@
  * Loading a plugin folder into a validated value. Nothing here touches the target tree.
  * A folder holds package.yml plus one executor: tasks.yml, tasks.ts, or a Makefile.
  */
-import { stat } from "node:fs/promises";
 import path from "node:path";
 import { invalid, positionOf, type Diagnostic } from "../model/diagnostic.js";
+import { exists } from "../util/exists.js";
 import { readLimited } from "../util/read-limited.js";
 import type { DescriptorPlugin, LoadResult, MakePlugin, Plugin, PluginKind } from "../model/plugin.js";
 import type { PackageMeta } from "./schema.js";
@@ -12,12 +12,6 @@ import { validatePackage, validateTasks, yamlLocator, type Locator } from "./val
 import { parseYaml, type YamlPath } from "./yaml.js";
 
 export type { DescriptorPlugin, LoadResult, MakePlugin, Plugin, PluginKind };
-
-const exists = (p: string) =>
-  stat(p).then(
-    () => true,
-    () => false,
-  );
 
 /** The text of a descriptor file; refused (exit 2, file named) when it is not a regular file or
  * is over the size limit (1 MB), before anything reads it (a FIFO would hang, a device never end). */

@@ -2,16 +2,10 @@
  * The wazo-plugind format: `wazo/plugin.yml` + `wazo/rules`, when there is no package.yml
  * (src/formats/rules/plugin.ts, src/rules/).
  */
-import { stat } from "node:fs/promises";
+import { exists } from "../../util/exists.js";
 import path from "node:path";
 import type { RulesPlugin } from "../../model/plugin.js";
 import type { PluginFormat } from "../types.js";
-
-const exists = (p: string) =>
-  stat(p).then(
-    () => true,
-    () => false,
-  );
 
 export const rulesFormat: PluginFormat<RulesPlugin> = {
   kind: "rules",
