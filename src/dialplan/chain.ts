@@ -9,8 +9,9 @@
  * (extensions.conf → extensions.d/* → extensions_extra.d/*, every file of that folder) and the
  * caller says so.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { readRegularFileSync } from "../util/read-limited.js";
 import { parseHeader } from "./header.js";
 import { decodeDialplan, headerAndDirectiveLines } from "./lines.js";
 import { isSpecialSection } from "./state.js";
@@ -123,7 +124,7 @@ class Walker {
     this.seen.add(target);
     let text: string;
     try {
-      text = decodeDialplan(await readFile(this.local(target)));
+      text = decodeDialplan(readRegularFileSync(this.local(target)));
     } catch {
       return;
     }

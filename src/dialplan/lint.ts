@@ -2,9 +2,9 @@
  * Lints one dialplan file on disk (report/diagnostic.ts prints the diagnostics).
  * The only impure function here is lintDialplanFile's read; everything else is pure.
  */
-import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { positionOf } from "../model/diagnostic.js";
+import { readRegularFileSync } from "../util/read-limited.js";
 import { decodeDialplan, splitLogicalLines } from "./lines.js";
 import { parseDialplan } from "./parse.js";
 import type { DialplanContextInfo, DialplanDiagnostic, DialplanExtension } from "./types.js";
@@ -29,7 +29,7 @@ export interface DialplanLintOptions {
  * Rejects only when the file cannot be read.
  */
 export async function lintDialplanFile(path: string, opts: DialplanLintOptions = {}): Promise<DialplanLintResult> {
-  const text = decodeDialplan(await readFile(path));
+  const text = decodeDialplan(readRegularFileSync(path));
   const parsed = parseDialplan(text, path, opts.context);
   const nul = nulDiagnostic(path, text);
   const diagnostics = nul ? [nul, ...parsed.diagnostics] : parsed.diagnostics;

@@ -3,7 +3,7 @@
  * change. It reads files (for the diffs) and writes nothing; there is no second code path that
  * pretends to apply.
  */
-import { readFile } from "node:fs/promises";
+import { readRegularFileSync } from "../util/read-limited.js";
 import type { Diagnostic } from "../model/diagnostic.js";
 import type { Emit, StepFile, StepStatus } from "../model/event.js";
 import { handlerLabel, isOwnRun, runsProgram, type FileOp, type Plan, type PlannedStep } from "../model/plan.js";
@@ -12,9 +12,19 @@ import { modeNote } from "./modes.js";
 
 const MAX_DIFF_BYTES = 1 << 20;
 
+/** A file's bytes for a diff; nothing when it cannot be read. */
+function orEmpty(file: string): Buffer {
+  try {
+    return readRegularFileSync(file);
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
 export async function diffFor(op: FileOp): Promise<string | undefined> {
   if (op.op !== "write" || op.change !== "update" || op.size > MAX_DIFF_BYTES) return undefined;
-  const [before, after] = await Promise.all([readFile(op.path).catch(() => Buffer.alloc(0)), op.content ? Buffer.from(op.content) : readFile(op.source!)]);
+  const before = orEmpty(op.path);
+  const after = op.content ? Buffer.from(op.content) : readRegularFileSync(op.source!);
   if (!isText(before) || !isText(after)) return `binary file ${op.display} would change`;
   return unifiedDiff(before.toString("utf8"), after.toString("utf8"), `${op.display} (installed)`, `${op.display} (new)`);
 }
@@ -22,7 +32,7 @@ export async function diffFor(op: FileOp): Promise<string | undefined> {
 /** A new text file as a diff from nothing, for consumers that show one diff per file (Ansible). */
 async function createDiff(op: FileOp): Promise<string | undefined> {
   if (op.op !== "write" || op.change !== "create" || op.size > MAX_DIFF_BYTES) return undefined;
-  const after = op.content ?? (await readFile(op.source!));
+  const after = op.content ?? readRegularFileSync(op.source!);
   return isText(after) ? unifiedDiff("", after.toString("utf8"), "/dev/null", `${op.display} (new)`) : `binary file ${op.display} would be created`;
 }
 
@@ -100,7 +110,7 @@ export async function attachDiffs(diagnostics: Diagnostic[]): Promise<void> {
   for (const d of diagnostics) {
     if (!d.diffWith) continue;
     const { installed, incoming, display } = d.diffWith;
-    const [a, b] = await Promise.all([readFile(installed).catch(() => Buffer.alloc(0)), readFile(incoming).catch(() => Buffer.alloc(0))]);
+    const [a, b] = [orEmpty(installed), orEmpty(incoming)];
     d.diff = isText(a) && isText(b) ? unifiedDiff(a.toString("utf8"), b.toString("utf8"), `${display} (on disk)`, `${display} (plugin)`) : undefined;
     delete d.diffWith;
   }

@@ -8,6 +8,7 @@ import path from "node:path";
 import { invalid } from "../model/diagnostic.js";
 import type { Manifest, ManifestEntry } from "../model/manifest.js";
 import type { Handler } from "../model/plugin.js";
+import { readRegularFileSync } from "../util/read-limited.js";
 import { checkState } from "./check.js";
 import { replaceStateFile } from "./durable.js";
 
@@ -46,6 +47,15 @@ export function corruptStateFailure(root: string, corrupt: CorruptState[]) {
   );
 }
 
+/** A state file's text, or why it cannot be read. Synchronous: a run reads every manifest, each small. */
+function readText(file: string): string | Error {
+  try {
+    return readRegularFileSync(file).toString("utf8");
+  } catch (e) {
+    return new Error(`cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 /** Every manifest that passes the schema, and the others with their problem. */
 export async function readManifestsChecked(root: string): Promise<{ manifests: Map<string, Manifest>; corrupt: CorruptState[] }> {
   const dir = path.join(stateDir(root), "installed");
@@ -54,7 +64,7 @@ export async function readManifestsChecked(root: string): Promise<{ manifests: M
   const corrupt: CorruptState[] = [];
   for (const n of names) {
     const file = path.join(dir, n);
-    const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => new Error(`cannot be read (${e.code ?? e.message})`));
+    const text = readText(file);
     if (text instanceof Error) {
       corrupt.push({ file, problem: text.message });
       continue;
