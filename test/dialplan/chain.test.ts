@@ -4,6 +4,7 @@
  * files a run is about to write (the overlay).
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { contextAround, readDialplanChain, wouldRead } from "../../src/dialplan/chain.js";
@@ -120,5 +121,30 @@ describe("the dialplan include chain", () => {
     assert.deepEqual(await snapshot(root), before);
     await writeTree(root, { "etc/asterisk/inc-extra.conf": "[inc-extra]\n" });
     assert.equal((await runCli(["install", plugin, "--root", root, "--dry-run"])).code, 0);
+  });
+
+  test("a FIFO named by an #include, or matched by the glob, is skipped, not waited on: a dry run finishes", async () => {
+    const root = await writeTree(path.join(tmp, "fifo"), {
+      ...WAZO,
+      "etc/asterisk/extensions.conf": "[general]\nstatic = yes\n\n#tryinclude pipe.conf\n#include extensions.d/*\n",
+    });
+    execFileSync("mkfifo", [path.join(root, "etc/asterisk/pipe.conf"), path.join(root, "etc/asterisk/extensions_extra.d/pipe.conf")]);
+    const chain = await readDialplanChain(root);
+    assert.deepEqual(
+      chain.files.map((f) => f.target),
+      [
+        "/etc/asterisk/extensions.conf",
+        "/etc/asterisk/extensions.d/01-wazo.conf",
+        "/etc/asterisk/extensions_extra.d/example.conf",
+        "/etc/asterisk/extensions_extra.d/zz-last.conf",
+      ],
+    );
+    const plugin = await makePlugin(tmp, "fifo-neighbour", {
+      "n.conf": "[n]\nexten = 1,1,NoOp()\n",
+      "tasks.yml": "install:\n  - copy: n.conf\n    to: /etc/asterisk/extensions_extra.d/\n",
+    });
+    const r = await runCli(["install", plugin, "--root", root, "--dry-run"], { timeoutMs: 20_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /would change=1\b/);
   });
 });
