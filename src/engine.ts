@@ -22,7 +22,8 @@ import { lintDialplans } from "./plan/lint.js";
 import { buildInstallPlan, pathsOfInterest } from "./plan/planner.js";
 import { emitPreview } from "./plan/preview.js";
 import { buildUninstallPlan, uninstallPaths } from "./plan/uninstall.js";
-import { openRunContext, rootOf, underLock, type RunContext } from "./run-context.js";
+import { openRunContext, rootOf, tasksTsLoading, underLock, type RunContext } from "./run-context.js";
+import type { LoadContext } from "./load/plugin.js";
 import type { InternalRunOptions, RunOptions, RunSummary } from "./run-options.js";
 import { selectInstalled } from "./select-installed.js";
 import { dropCachedTrees, SourceSession } from "./sources/session.js";
@@ -37,7 +38,7 @@ export type { InternalRunOptions, RunOptions, RunSummary } from "./run-options.j
  * into the closing summary. */
 async function summarize(opts: RunOptions, emit: Emit, work: (ctx: RunContext) => Promise<StagesDone>): Promise<RunSummary> {
   const started = Date.now();
-  const ctx = openRunContext(opts, emit);
+  const ctx = openRunContext(opts, emit, hostOf(opts));
   const dryRun = opts.dryRun === true;
   let summary: Awaited<ReturnType<typeof failedSummary>>;
   try {
@@ -60,6 +61,7 @@ export function sourcesFor(opts: RunOptions): SourceSession {
       dryRun: opts.dryRun,
       emit: opts.emit,
       env: opts.env,
+      processEnv: hostOf(opts).env,
       ref: opts.ref,
       subdirectory: opts.subdirectory,
       market: opts.market,
@@ -69,18 +71,23 @@ export function sourcesFor(opts: RunOptions): SourceSession {
   );
 }
 
-/** Loads the plugins named on the command line (names, folders, git URLs, market names). */
-export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin[]> {
+/** Loads the plugins named on the command line (names, folders, git URLs, market names), with
+ * the run's `loading` (else one of its own, stopped at the end). */
+export async function loadArgs(args: string[], opts: RunOptions, loading?: LoadContext): Promise<Plugin[]> {
   if (!args.length) throw invalid("no plugin given", [], "wazo-tasks install NAME|FOLDER|GIT-URL...");
+  if (!loading) {
+    const own = tasksTsLoading(hostOf(opts));
+    return loadArgs(args, opts, own.loading).finally(own.stop);
+  }
   const root = rootOf(opts);
   const search = { ...opts, root };
   const session = sourcesFor(opts);
   try {
-    const plugins = await loadSources(args, session, search, scanOnce(search), loadFolders);
+    const plugins = await loadSources(args, session, search, scanOnce(search), (dirs) => loadFolders(dirs, loading));
     for (const p of plugins) for (const line of p.loadOutput ?? []) opts.emit?.({ type: "output", plugin: p.name, stream: "stdout", line });
     // The environment is read only when the caller asked for it (the command line does).
     const env = opts.env ?? (opts.ami === "auto" ? hostOf(opts).env : undefined);
-    return await preparePlugins(plugins, { ...opts, env, root, sources: session });
+    return await preparePlugins(plugins, { ...opts, env, root, sources: session, programPath: hostOf(opts).env.PATH, loading });
   } catch (e) {
     throw isTaskFailure(e) ? session.relabel(e) : e;
   }
@@ -89,11 +96,20 @@ export async function loadArgs(args: string[], opts: RunOptions): Promise<Plugin
 /** The process a run is in: the caller's, or this process's for a library call. */
 const hostOf = (opts: RunOptions): Host => (opts as InternalRunOptions).host ?? { env: process.env, pid: process.pid };
 
-function expandContext(opts: RunOptions, root: string, run: Pick<RunContext, "stagings" | "captures">, code?: CodeCredentials): ExpandContext {
-  const host = hostOf(opts);
+/** `opts` with the environment `ami: "auto"` reads its settings from: the caller's, else the host's. */
+const amiEnv = (opts: RunOptions): RunOptions => (opts.env || opts.ami !== "auto" ? opts : { ...opts, env: hostOf(opts).env });
+
+function expandContext(
+  opts: RunOptions,
+  root: string,
+  run: Pick<RunContext, "stagings" | "captures" | "programs" | "host">,
+  code?: CodeCredentials,
+): ExpandContext {
+  const { host } = run;
   return {
     stagings: run.stagings,
     captures: run.captures,
+    programs: run.programs,
     programEnv: host.env,
     signal: opts.signal,
     catchSignals: host.catchSignals,
@@ -130,10 +146,10 @@ async function planStages<T>(
 ): Promise<T> {
   const { root, emit } = ctx;
   await checkRoot(root);
-  const plugins = await ctx.timer.time("load", () => loadArgs(args, opts));
+  const plugins = await ctx.timer.time("load", () => loadArgs(args, opts, ctx.loading));
   // The same source at the same commit: nothing to do, nothing run (unless --reinstall).
   const { todo, same } = partitionUpToDate(plugins, await readManifests(root), opts.reinstall === true);
-  const code = await codeCredentials(todo, opts, root, masked);
+  const code = await codeCredentials(todo, amiEnv(opts), root, masked);
   const expanded = await ctx.timer.time("plan", async () => {
     const ectx = expandContext({ ...opts, emit }, root, ctx, code);
     const all = await Promise.all(todo.map((p) => expandPlugin(p, ectx)));
@@ -163,7 +179,7 @@ export async function planInstall(args: string[], opts: RunOptions = {}): Promis
   const sources = opts.sources ?? sourcesFor({ ...opts, dryRun: true });
   const masked = maskingEmit(opts.emit ?? (() => {}));
   const dry: RunOptions = { ...opts, emit: masked.emit, dryRun: true, sources };
-  const ctx = openRunContext(dry, masked.emit);
+  const ctx = openRunContext(dry, masked.emit, hostOf(dry));
   try {
     throwIfAborted(opts.signal, "before planning");
     return await planStages(args, dry, ctx, masked, async ({ plan }) => plan);
@@ -213,7 +229,7 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
         const manifests = await readManifests(root);
         const chosen = names.map((n) => selectInstalled(n, manifests, root));
         // Before planning: a captured make uninstall runs while it is expanded, with what its code is handed.
-        const code = await codeCredentials(chosen, opts, root, masked);
+        const code = await codeCredentials(chosen, amiEnv(opts), root, masked);
         const extra = new Map<string, Expanded>();
         const staying = [...manifests.values()].filter((x) => !chosen.some((m) => m.name === x.name));
         const ectx = { ...expandContext({ ...opts, emit }, root, ctx, code), staying };
@@ -249,7 +265,6 @@ async function apply(plan: Plan, opts: RunOptions, ctx: RunContext, amiFor: Code
     staging: ctx.root !== "/",
     fault: (opts as InternalRunOptions).fault,
     signal: opts.signal,
-    host: hostOf(opts),
     amiFor,
   });
   return composeOutcome(outcome);

@@ -5,7 +5,9 @@
  */
 import * as engine from "./engine.js";
 import type { RunOptions } from "./engine.js";
+import { reloadAsterisk as reload, type ReloadOptions } from "./reload.js";
 import { upgradePlugins as upgrade } from "./upgrade.js";
+import { verifyPlugins as verify, type VerifyOptions } from "./verify.js";
 
 export type { RunOptions, RunSummary } from "./engine.js";
 
@@ -15,8 +17,13 @@ export const installPlugins = (args: string[], opts?: RunOptions) => engine.inst
 export const uninstallPlugins = (names: string[], opts?: RunOptions) => engine.uninstallPlugins(names, withPath(opts));
 export const planInstall = (args: string[], opts?: RunOptions) => engine.planInstall(args, withPath(opts));
 export const upgradePlugins = (names: string[], opts?: RunOptions) => upgrade(names, withPath(opts));
-export { reloadAsterisk, type ReloadOptions, type ReloadResult } from "./reload.js";
-export { verifyPlugins, type VerifyOptions, type VerifyResult } from "./verify.js";
+/** With `ami: "auto"` and no `env`, the settings are read from this process's environment. */
+const withEnv = <O extends { ami?: unknown; env?: Environment }>(opts: O): O => (opts.ami === "auto" && !opts.env ? { ...opts, env: process.env } : opts);
+/** systemctl is looked up on the process's PATH unless `searchPath` says otherwise. */
+export const reloadAsterisk = (opts: ReloadOptions) => reload(withEnv({ searchPath: process.env.PATH, ...opts }));
+export const verifyPlugins = (opts: VerifyOptions = {}) => verify(withEnv(opts));
+export type { ReloadOptions, ReloadResult } from "./reload.js";
+export type { VerifyOptions, VerifyResult } from "./verify.js";
 export {
   createAmiClient,
   parseAmiUrl,

@@ -33,7 +33,10 @@ export interface ReloadOptions {
   asterisk?: AsteriskControl;
   services?: ServiceControl;
   amiFlags?: AmiFlags;
+  /** The environment `ami: "auto"` reads its settings from (and the PATH `asterisk` is looked up on). */
   env?: Environment;
+  /** The PATH systemctl is looked up on (else `env.PATH`); the library entry passes the process's. */
+  searchPath?: string;
   amiLog?: (line: string) => void;
   lockTimeoutMs?: number;
 }
@@ -83,7 +86,7 @@ export async function reloadAsterisk(opts: ReloadOptions): Promise<ReloadResult>
           await ast.reload(h.reload);
           result.reloads.push(h.reload);
         } else {
-          await (opts.services ?? (await systemctlControl())).restart(h.restart);
+          await (opts.services ?? (await systemctlControl(opts.searchPath ?? opts.env?.PATH))).restart(h.restart);
           result.restarts.push(h.restart);
         }
         done.add(handlerKey(h));

@@ -79,18 +79,7 @@ const PROCESS_ENTRY_POINTS: Record<string, string> = {
 };
 
 /** Files that still read the process below the command line, to be handed what they read. Only ever shrinks. */
-const PROCESS_KNOWN: string[] = [
-  "src/asterisk/connect.ts",
-  "src/load/tasks-ts.ts",
-  // WAZO_TASKS_CAPTURE; its REMOVED_CHECK script (process.stdout) runs in a node of its own.
-  "src/make/overlay.ts",
-  "src/make/runner.ts",
-  "src/rules/script.ts",
-  "src/rules/types.ts",
-  "src/sources/git.ts",
-  "src/sources/session.ts",
-  "src/util/process.ts",
-];
+const PROCESS_KNOWN: string[] = [];
 
 const PROCESS_READS = /process\.(env\b|on\(|once\(|exit\b|stdout\b)/;
 

@@ -12,7 +12,7 @@ import { handlerKey, handlerLabel, type Op, type Plan, type PlannedStep } from "
 import { manifestPath, readPending, serializeManifest, writePending, type Handler, type Manifest, type ManifestEntry } from "../state/manifest.js";
 import { factOf, rooted } from "../plan/facts.js";
 import { sha256 } from "../util/hash.js";
-import { childEnv, describeExit, runProcess } from "../util/process.js";
+import { childEnv, describeExit, runProcess, type ContainedPrograms } from "../util/process.js";
 import { removePath, replaceFileDurably, symlinkAtomic } from "./fsops.js";
 import { Flusher, WriteQueue, writeBatch } from "./durable.js";
 import { mapPool } from "../util/pool.js";
@@ -29,6 +29,8 @@ export interface ApplyOptions extends HandlerContext {
   emit: Emit;
   /** The environment of plugin programs and the pid of the journal. */
   host: Host;
+  /** The run's contained programs (make, `run:`, wazo/rules) while they run. */
+  programs?: ContainedPrograms;
   /** Test-only fault injection (WAZO_TASKS_FAULT, see docs/architecture.md). */
   fault?: Fault;
   /** Aborting it during the file changes stops the program in flight (make, `run:`) with its
@@ -117,7 +119,11 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyOu
         if (plan.plugins.some((p) => p.after?.length)) {
           const after = await (
             await import("../rules/after.js")
-          ).runAfterFileChanges(plan, { emit: opts.emit, noReload: opts.noReload, env: opts.host.env, signal: stop.signal }, manifests);
+          ).runAfterFileChanges(
+            plan,
+            { emit: opts.emit, noReload: opts.noReload, env: opts.host.env, programs: opts.programs, signal: stop.signal },
+            manifests,
+          );
           stages.push(after.stage);
           manifests = after.manifests;
         }
@@ -301,6 +307,7 @@ async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: RunOptions, 
         destdir: op.destdir,
         ami: opts.amiFor?.(plugin),
         env: opts.host.env,
+        programs: opts.programs,
         signal: opts.signal,
         timeoutMs: 10 * 60_000,
         onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }),
@@ -325,6 +332,7 @@ async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: RunOptions, 
         cwd: op.cwd,
         env,
         contain: true,
+        programs: opts.programs,
         signal: opts.signal,
         timeoutMs: 10 * 60_000,
         onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }),

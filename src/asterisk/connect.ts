@@ -16,7 +16,7 @@ import { resolveAmiSettings, type AmiFlags, type AmiSettings } from "./settings.
  */
 export type AmiOption = "auto" | (string & {}) | AmiConfig;
 
-/** Environment variables, as `process.env`. */
+/** Environment variables, as the process has them. */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 export interface ConnectOptions {
@@ -30,21 +30,23 @@ export interface ConnectOptions {
 }
 
 /** The AMI settings a library call asked for (as controlFor reads them), or undefined when it
- * gave none: nothing is read from the environment unless `ami` is "auto". */
+ * gave none: nothing is read from the environment unless `ami` is "auto" (then `env`, handed
+ * down by the entry point: none, no variable set). */
 export async function amiSettingsFor(o: { ami?: AmiOption; amiFlags?: AmiFlags; env?: Environment }, root: string): Promise<AmiConfig | undefined> {
   if (o.ami === undefined) return undefined;
-  if (o.ami === "auto") return resolveAmiSettings(o.amiFlags ?? {}, o.env ?? process.env, root);
+  if (o.ami === "auto") return resolveAmiSettings(o.amiFlags ?? {}, o.env ?? {}, root);
   return typeof o.ami === "string" ? parseAmiUrl(o.ami) : o.ami;
 }
 
-/** The control a library call asked for: nothing is read from the environment unless `ami` is "auto". */
+/** The control a library call asked for: nothing is read from the environment unless `ami` is
+ * "auto" (then `env`, with the PATH `asterisk` is looked up on, handed down by the entry point). */
 export async function controlFor(
   o: { ami?: AmiOption; amiFlags?: AmiFlags; env?: Environment; amiLog?: (line: string) => void },
   root: string,
   staging: boolean,
 ): Promise<AsteriskControl> {
   if (o.ami === "auto") {
-    const env = o.env ?? process.env;
+    const env = o.env ?? {};
     return connectAsterisk({ ami: await resolveAmiSettings(o.amiFlags ?? {}, env, root), staging, log: o.amiLog, envPath: env.PATH ?? "" });
   }
   if (o.ami === undefined) {

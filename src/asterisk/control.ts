@@ -101,8 +101,9 @@ export function noAsterisk(note: string): AsteriskControl {
   };
 }
 
-export async function systemctlControl(timeoutMs = 120_000): Promise<ServiceControl> {
-  const exe = await which("systemctl");
+/** `envPath`: the PATH systemctl is looked up on. */
+export async function systemctlControl(envPath: string | undefined, timeoutMs = 120_000): Promise<ServiceControl> {
+  const exe = await which("systemctl", envPath);
   return {
     available: exe !== undefined,
     async restart(unit) {

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import type { PluginSummary } from "../load/describe.js";
-import { loadPlugins } from "../load/plugin.js";
+import { loadPlugins, type LoadContext } from "../load/plugin.js";
 import { describePackage, loadPackage } from "./package.js";
 import type { Diagnostic } from "../model/diagnostic.js";
 import type { Manifest } from "../model/manifest.js";
@@ -41,13 +41,13 @@ async function detected(dir: string) {
 
 /** Loads a plugin folder with its format; a folder no format knows gets the package.yml
  * loader's diagnostics (what is missing). */
-export async function loadFolder(dir: string): Promise<LoadResult> {
+export async function loadFolder(dir: string, ctx: LoadContext): Promise<LoadResult> {
   const abs = path.resolve(dir);
-  return ((await detected(abs))?.load ?? loadPackage)(abs);
+  return ((await detected(abs))?.load ?? loadPackage)(abs, ctx);
 }
 
 /** Loads every folder, or fails with all their diagnostics together. */
-export const loadFolders = (dirs: string[]): Promise<Plugin[]> => loadPlugins(dirs, loadFolder);
+export const loadFolders = (dirs: string[], ctx: LoadContext): Promise<Plugin[]> => loadPlugins(dirs, (d) => loadFolder(d, ctx));
 
 /** A light description of a plugin folder for listings: metadata and format, no validation. */
 export async function describePlugin(dir: string): Promise<PluginSummary> {
@@ -55,11 +55,12 @@ export async function describePlugin(dir: string): Promise<PluginSummary> {
 }
 
 /** Every format's `prepare`, in order, for the formats present in the run. */
-export async function preparePlugins(plugins: Plugin[], ctx: Omit<PrepareContext, "load">): Promise<Plugin[]> {
+export async function preparePlugins(plugins: Plugin[], ctx: Omit<PrepareContext, "load"> & { loading: LoadContext }): Promise<Plugin[]> {
   let out = plugins;
+  const { loading, ...rest } = ctx;
   for (const f of FORMATS) {
     const prepare = f.prepare;
-    if (prepare && out.some((p) => p.kind === f.kind)) out = await prepare(out, { ...ctx, load: loadFolder });
+    if (prepare && out.some((p) => p.kind === f.kind)) out = await prepare(out, { ...rest, load: (dir) => loadFolder(dir, loading) });
   }
   return out;
 }

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { readPackageSummary, type PluginSummary } from "../load/describe.js";
-import { loadPackagePlugin, loadTasksTs, loadTasksYaml, type ExecutorResult } from "../load/plugin.js";
+import { loadPackagePlugin, loadTasksTs, loadTasksYaml, type ExecutorResult, type LoadContext } from "../load/plugin.js";
 import type { DescriptorPlugin, LoadResult, MakePlugin } from "../model/plugin.js";
 import { exists } from "../util/exists.js";
 
@@ -15,14 +15,14 @@ export { exists };
 
 type Executor = Pick<DescriptorPlugin, "kind" | "tasks" | "tasksFile" | "locate" | "loadOutput"> | Pick<MakePlugin, "kind" | "makefile">;
 
-async function loadExecutor(dir: string): Promise<ExecutorResult<Executor>> {
+async function loadExecutor(dir: string, ctx: LoadContext): Promise<ExecutorResult<Executor>> {
   const yml = path.join(dir, "tasks.yml");
   const ts = path.join(dir, "tasks.ts");
   const [hasYml, hasTs] = await Promise.all([exists(yml), exists(ts)]);
   if (hasYml && hasTs)
     return { ok: false, diagnostics: [{ severity: "error", file: ts, message: "both tasks.yml and tasks.ts exist", hint: "keep one descriptor" }] };
   if (hasYml || hasTs) {
-    const r = hasYml ? await loadTasksYaml(yml) : await loadTasksTs(ts);
+    const r = hasYml ? await loadTasksYaml(yml) : await loadTasksTs(ts, ctx);
     return r.ok ? { ok: true, value: { kind: "descriptor", ...r.value } } : r;
   }
   for (const name of MAKEFILE_NAMES) {
@@ -44,7 +44,7 @@ async function loadExecutor(dir: string): Promise<ExecutorResult<Executor>> {
 
 /** Loads a package.yml folder; a folder without package.yml or executor gets the diagnostics
  * saying what is missing. */
-export const loadPackage = (dir: string): Promise<LoadResult> => loadPackagePlugin(dir, loadExecutor);
+export const loadPackage = (dir: string, ctx: LoadContext): Promise<LoadResult> => loadPackagePlugin(dir, (d) => loadExecutor(d, ctx));
 
 /** For listings: package.yml's fields, and the format its executor says. */
 export async function describePackage(dir: string): Promise<PluginSummary> {

@@ -5,6 +5,7 @@
 import type { AmiConfig } from "../asterisk/ami-url.js";
 import type { PluginSummary } from "../load/describe.js";
 import type { SearchOptions } from "../load/lookup.js";
+import type { LoadContext } from "../load/plugin.js";
 import type { Diagnostic } from "../model/diagnostic.js";
 import type { Emit } from "../model/event.js";
 import type { CaptureSession } from "../make/capture.js";
@@ -14,6 +15,7 @@ import type { Expanded } from "../plan/expand.js";
 import type { Stagings } from "../rules/stage.js";
 import type { RulesRunOptions } from "../rules/types.js";
 import type { SourceSession } from "../sources/session.js";
+import type { ContainedPrograms } from "../util/process.js";
 
 /** What expanding a plugin may use: handed down by the engine, never read from the process. */
 export interface ExpandContext {
@@ -39,6 +41,8 @@ export interface ExpandContext {
   captures: () => Promise<CaptureSession>;
   /** The run's signal: its abort stops plugin code run while expanding (make install captured). */
   signal?: AbortSignal;
+  /** The run's contained programs (plugin code run while expanding). */
+  programs?: ContainedPrograms;
   /** Asks the caller to turn SIGINT/SIGTERM into an abort of `signal` while plugin code runs. */
   catchSignals?: (on: boolean) => void;
 }
@@ -51,6 +55,8 @@ export interface PrepareContext extends SearchOptions, RulesRunOptions {
   sources?: SourceSession;
   /** Loads a folder whatever its format (src/formats/index.ts: loadFolder). */
   load: (dir: string) => Promise<LoadResult>;
+  /** The PATH programs (dpkg-query) are looked up on: the run's. */
+  programPath?: string;
 }
 
 export interface PluginFormat<P extends Plugin> {
@@ -58,7 +64,7 @@ export interface PluginFormat<P extends Plugin> {
   /** Whether `dir` holds a plugin of this format (the first format that says yes loads it). */
   detect(dir: string): Promise<boolean>;
   /** Loads and validates the folder; every problem found is returned. */
-  load(dir: string): Promise<LoadResult>;
+  load(dir: string, ctx: LoadContext): Promise<LoadResult>;
   /** Metadata for listings, without validation and without running plugin code. */
   describe(dir: string): Promise<PluginSummary>;
   /** Runs over all the plugins of a run when one of them has this format: may add plugins

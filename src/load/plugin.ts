@@ -13,6 +13,11 @@ import { parseYaml, type YamlPath } from "./yaml.js";
 
 export type { DescriptorPlugin, LoadResult, MakePlugin, Plugin, PluginKind };
 
+/** What loading a folder may use of the run: the evaluator of tasks.ts files (src/load/tasks-ts.ts). */
+export interface LoadContext {
+  evaluateTs(file: string): Promise<import("./tasks-ts.js").TsResult>;
+}
+
 /** The text of a descriptor file; refused (exit 2, file named) when it is not a regular file or
  * is over the size limit (1 MB), before anything reads it (a FIFO would hang, a device never end). */
 export const readText = (file: string): Promise<string> =>
@@ -75,9 +80,9 @@ export async function loadTasksYaml(file: string) {
 }
 
 /** tasks.ts is evaluated in a child process (src/load/tasks-ts.ts) and validated by the same schema. */
-export async function loadTasksTs(file: string) {
+export async function loadTasksTs(file: string, ctx: LoadContext) {
   const text = await readText(file);
-  const r = await (await import("./tasks-ts.js")).evaluateTasksTs(file);
+  const r = await ctx.evaluateTs(file);
   const shown = r.output.slice(-5);
   if (!r.ok)
     return {

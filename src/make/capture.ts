@@ -23,6 +23,7 @@ import { readManifests } from "../state/manifest.js";
 import { CAPTURE_MARK, cleanRootUpper, overlayArgv, type OverlayLayout, overlayUnavailable, prepareOverlay, removedInRoot, writesOutside } from "./overlay.js";
 import { findMakefile, findOnPath, runMake, type MakeResult, type MakeRun } from "./runner.js";
 import { SERVICE_COMMANDS } from "./services.js";
+import type { ContainedPrograms } from "../util/process.js";
 
 const RECORDED = ["asterisk", "systemctl", "service"];
 const SEP = "\x1f";
@@ -61,7 +62,7 @@ export class CaptureSession {
 export async function captureMakeInstall(plugin: MakePlugin, predicted: Expanded, opts: CaptureOptions): Promise<Expanded> {
   // A dry run with the overlay runs make in it and shows what it really did; without, the analysis.
   if (opts.dryRun && !findOnPath("make", opts.path)) return predicted;
-  let why = await overlayUnavailable(opts.path);
+  let why = await overlayUnavailable(opts.path, opts.env);
   if (!why) {
     const r = await overlayInstall(plugin, opts);
     if (typeof r !== "string") return r;
@@ -95,6 +96,8 @@ export interface CaptureOptions {
   path?: string;
   /** The run's signal: its abort stops make (nothing has been changed yet). */
   signal?: AbortSignal;
+  /** The run's contained programs. */
+  programs?: ContainedPrograms;
   /** Asks the caller to turn SIGINT/SIGTERM into an abort of `signal` while make runs. */
   catchSignals?: (on: boolean) => void;
 }
@@ -130,7 +133,7 @@ async function overlayInstall(plugin: MakePlugin, opts: CaptureOptions): Promise
  * removal. Undefined when the overlay cannot be used: then make uninstall runs as before.
  */
 export async function captureMakeUninstall(m: { name: string; source: string }, opts: CaptureOptions): Promise<Step[] | undefined> {
-  if ((opts.dryRun && !findOnPath("make", opts.path)) || (await overlayUnavailable(opts.path))) return undefined;
+  if ((opts.dryRun && !findOnPath("make", opts.path)) || (await overlayUnavailable(opts.path, opts.env))) return undefined;
   const makefile = findMakefile(m.source);
   if (!makefile) return undefined;
   const run = await overlayMake({ name: m.name, dir: m.source, makefile }, "uninstall", opts);
@@ -183,6 +186,7 @@ async function overlayMake(plugin: MakeFolder, target: Target, opts: CaptureOpti
       ...(opts.root === "/" ? {} : { destdir: opts.root }),
       env: { ...opts.env, PATH: `${L.tools}:${opts.path ?? ""}`, MAKE_CAPTURE_LOG: log, TMPDIR: L.scratch },
       signal: opts.signal,
+      programs: opts.programs,
       ami: opts.ami,
       timeoutMs: opts.timeoutMs ?? 10 * 60_000,
       wrap: (command) => overlayArgv(L, command, plugin.dir, opts.path),
@@ -294,6 +298,7 @@ async function stagingInstall(plugin: MakePlugin, predicted: Expanded, opts: Cap
       destdir: stage,
       env,
       signal: opts.signal,
+      programs: opts.programs,
       ami: opts.ami,
       timeoutMs: opts.timeoutMs ?? 10 * 60_000,
       onLine: (stream, line) => opts.emit?.({ type: "output", plugin: plugin.name, stream, line }),

@@ -14,18 +14,27 @@
  */
 import { chmod, lstat, mkdir, readdir, readFile, realpath, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { findOnPath, runProcess, type ProcessResult, type Stream } from "../util/process.js";
+import { findOnPath, runProcess, type ContainedPrograms, type ProcessResult, type Stream } from "../util/process.js";
 
 export const CAPTURE_MARK = "wazo-tasks-capture: ";
 
-/** Why overlay capture cannot be used on this machine with the tools on `pathVar`, or undefined
- * when it can (found out once for each PATH). */
+/**
+ * Why overlay capture cannot be used on this machine with the tools on `pathVar`, or undefined
+ * when it can (found out once for each PATH). `env`: the run's environment, where
+ * WAZO_TASKS_CAPTURE=staging turns it off (none: only what the machine allows is told).
+ */
+export function overlayUnavailable(pathVar: string | undefined, env: Readonly<Record<string, string | undefined>> = {}): Promise<string | undefined> {
+  if (env.WAZO_TASKS_CAPTURE === "staging") return Promise.resolve("WAZO_TASKS_CAPTURE=staging is set");
+  return machineWhy(pathVar);
+}
+
+// Memoisation of facts of this machine (kernel, user, the tools on a PATH), which do not
+// change while the process runs.
 const cachedWhy = new Map<string, Promise<string | undefined>>();
-export function overlayUnavailable(pathVar: string | undefined): Promise<string | undefined> {
+function machineWhy(pathVar: string | undefined): Promise<string | undefined> {
   const known = cachedWhy.get(pathVar ?? "");
   if (known) return known;
   const why = (async () => {
-    if (process.env.WAZO_TASKS_CAPTURE === "staging") return "WAZO_TASKS_CAPTURE=staging is set";
     if (process.platform !== "linux") return `overlay capture needs Linux (this is ${process.platform})`;
     if (process.getuid?.() !== 0) return "overlay capture needs root (mount namespaces)";
     for (const tool of ["unshare", "chroot", "mount"]) if (!findOnPath(tool, pathVar)) return `${tool} is not on PATH (util-linux, coreutils)`;
@@ -196,7 +205,7 @@ const walk = (rel) => {
   }
 };
 walk("");
-process.stdout.write(JSON.stringify(out));
+fs.writeSync(1, JSON.stringify(out));
 `;
 
 /** Paths whose changes are not the root's: our folder, the plugin folder (thrown away), the root itself (read apart), the writable folders. */
@@ -272,6 +281,7 @@ export async function runInOverlay(
     writable: string[];
     timeoutMs?: number;
     signal?: AbortSignal;
+    programs?: ContainedPrograms;
     onLine?: (stream: Stream, line: string) => void;
   },
 ): Promise<OverlayRun | string> {
@@ -284,6 +294,7 @@ export async function runInOverlay(
     timeoutMs: opts.timeoutMs,
     signal: opts.signal,
     contain: true,
+    programs: opts.programs,
     pidNamespace: false,
     onLine: (stream, line) => {
       if (line.startsWith(CAPTURE_MARK)) setup ||= line.slice(CAPTURE_MARK.length);

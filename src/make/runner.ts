@@ -4,7 +4,7 @@
  * whole process group (make's children included).
  */
 import type { AmiConfig } from "../asterisk/ami-url.js";
-import { childEnv, findOnPath, runProcess } from "../util/process.js";
+import { childEnv, findOnPath, runProcess, type ContainedPrograms } from "../util/process.js";
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseMakefile } from "./parse.js";
@@ -15,8 +15,8 @@ export interface RunMakeOptions {
   /** Staging root: passed as DESTDIR=<dir> on the command line and in the environment. */
   destdir?: string;
   timeoutMs?: number;
-  /** Environment for make (default: this process's); PATH is searched for make in it. */
-  env?: Readonly<Record<string, string | undefined>>;
+  /** Environment for make (scrubbed here); PATH is searched for make in it. */
+  env: Readonly<Record<string, string | undefined>>;
   onLine?: (stream: MakeStream, line: string) => void;
   /** How many last lines to keep in the result (default 20). */
   keepLines?: number;
@@ -28,6 +28,8 @@ export interface RunMakeOptions {
   wrap?: (command: string[]) => Promise<string[]>;
   /** Aborting it stops make and what it started (its process group). */
   signal?: AbortSignal;
+  /** The run's contained programs. */
+  programs?: ContainedPrograms;
 }
 
 export interface MakeRun {
@@ -71,7 +73,7 @@ export function makefileTargets(text: string): string[] {
 
 export { findOnPath };
 
-export async function runMake(pluginDir: string, target: string, opts: RunMakeOptions = {}): Promise<MakeResult> {
+export async function runMake(pluginDir: string, target: string, opts: RunMakeOptions): Promise<MakeResult> {
   // A target like "-f x" or "VAR=1" would be read by make as an option or a variable.
   if (!/^[A-Za-z0-9_.\/][^=\s]*$/.test(target)) throw new Error(`invalid make target: ${JSON.stringify(target)}`);
   const env = makeEnv(opts);
@@ -89,13 +91,14 @@ export async function runMake(pluginDir: string, target: string, opts: RunMakeOp
     onLine: opts.onLine,
     tailLines: opts.keepLines,
     contain: true,
+    programs: opts.programs,
     signal: opts.signal,
   });
   return { ok: r.ok, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, lines: r.tail, durationMs: r.durationMs, command, error: r.error };
 }
 
 function makeEnv(opts: RunMakeOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = childEnv(opts.env ?? process.env, {}, opts.ami);
+  const env: NodeJS.ProcessEnv = childEnv(opts.env, {}, opts.ami);
   // Started from inside another make, these would pass its jobserver and variables down.
   for (const name of ["MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"]) delete env[name];
   if (opts.destdir !== undefined) env.DESTDIR = opts.destdir === "" ? "" : resolve(opts.destdir);

@@ -15,4 +15,10 @@ export interface Host {
    * run's signal only in between; otherwise they end the process as they always do.
    */
   catchSignals?: (on: boolean) => void;
+  /**
+   * Told of a run's contained programs when the run opens; the function it returns is called
+   * when the run closes. The command line kills what is left of the open runs' programs when
+   * the process exits (a library caller's process relies on the supervisors' lifelines).
+   */
+  trackPrograms?: (programs: { kill(signal: "SIGKILL"): void }) => () => void;
 }

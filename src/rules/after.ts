@@ -10,6 +10,7 @@ import { emptyStage, type StageOutcome } from "../model/outcome.js";
 import type { Plan } from "../model/plan.js";
 import { replaceStateFile } from "../state/durable.js";
 import { manifestPath, serializeManifest, type Manifest } from "../state/manifest.js";
+import type { ContainedPrograms } from "../util/process.js";
 import { runRules, type RulesTarget } from "./script.js";
 
 export interface AfterFileChangesContext {
@@ -19,6 +20,8 @@ export interface AfterFileChangesContext {
   env: Readonly<Record<string, string | undefined>>;
   /** Aborting it stops the program in flight. */
   signal?: AbortSignal;
+  /** The run's contained programs. */
+  programs?: ContainedPrograms;
 }
 
 /** Runs each plugin's `after` programs; `manifests` (by plugin name) are the manifests this run
@@ -45,7 +48,7 @@ export async function runAfterFileChanges(
         await markPending(plan.root, p.name, now, true);
         continue;
       }
-      const r = await runRules(op.argv, target, { cwd: op.cwd, env: ctx.env, signal: ctx.signal, plugin: p.name, emit: ctx.emit });
+      const r = await runRules(op.argv, target, { cwd: op.cwd, env: ctx.env, programs: ctx.programs, signal: ctx.signal, plugin: p.name, emit: ctx.emit });
       if (r.ok) {
         ctx.emit({ type: "step", plugin: p.name, kind: "rules", target: op.display, status: "changed" });
         await markPending(plan.root, p.name, now, false);

@@ -21,9 +21,10 @@ export const alternatives = (dep: string) =>
     )
     .filter(Boolean);
 
-export async function checkDebianDepends(deps: string[], root: string): Promise<DebianStatus[]> {
+/** `envPath`: the PATH dpkg-query is looked up on. */
+export async function checkDebianDepends(deps: string[], root: string, envPath: string | undefined): Promise<DebianStatus[]> {
   if (!deps.length) return [];
-  const exe = await which("dpkg-query");
+  const exe = await which("dpkg-query", envPath);
   if (!exe) return deps.map((dep) => ({ dep, state: "unchecked", why: "dpkg-query is not on PATH" }));
   let admindir: string | undefined;
   if (path.resolve(root) !== "/") {

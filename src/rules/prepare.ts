@@ -20,6 +20,8 @@ export interface PrepareOptions extends SearchOptions, RulesRunOptions {
   sources?: import("../sources/session.js").SourceSession;
   /** Loads a dependency's folder, whatever its format (src/formats/: loadFolder). */
   load: (dir: string) => Promise<LoadResult>;
+  /** The PATH programs (dpkg-query) are looked up on: the run's. */
+  programPath?: string;
 }
 
 const isRules = (p: Plugin): p is RulesPlugin => p.kind === "rules";
@@ -171,7 +173,7 @@ export async function prepareRules(given: Plugin[], opts: PrepareOptions): Promi
   // Debian packages: reported, checked when dpkg-query is there; missing is a warning, or an error with --strict.
   for (const p of rulesPlugins) {
     const deps = p.rules.meta.debianDepends;
-    const statuses = await checkDebianDepends(deps, opts.root);
+    const statuses = await checkDebianDepends(deps, opts.root, opts.programPath);
     statuses.forEach((s, i) => {
       if (s.state === "installed") emit({ type: "info", message: `${p.name}: debian_depends ${s.dep}: installed` });
       else if (s.state === "unchecked") emit({ type: "warning", plugin: p.name, message: `debian_depends ${s.dep}: not checked (${s.why})` });

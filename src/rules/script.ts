@@ -11,7 +11,7 @@ import type { Emit } from "../model/event.js";
 import type { Handler } from "../state/manifest.js";
 import { SERVICE_COMMANDS } from "../make/services.js";
 import { splitCommands } from "../make/shell.js";
-import { childEnv, describeExit, runProcess, type ProcessResult } from "../util/process.js";
+import { childEnv, describeExit, runProcess, type ContainedPrograms, type ProcessResult } from "../util/process.js";
 
 export type RulesTarget = "build" | "package" | "install" | "uninstall" | "postrm";
 
@@ -119,12 +119,22 @@ export interface RulesRun {
 export async function runRules(
   argv: string[],
   target: RulesTarget,
-  opts: { cwd: string; env?: Readonly<Record<string, string | undefined>>; plugin: string; emit?: Emit; timeoutMs?: number; signal?: AbortSignal },
+  opts: {
+    cwd: string;
+    /** The environment the program starts from (scrubbed here). */
+    env: Readonly<Record<string, string | undefined>>;
+    plugin: string;
+    emit?: Emit;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+    programs?: ContainedPrograms;
+  },
 ): Promise<RulesRun> {
   const result = await runProcess(argv, {
     cwd: opts.cwd,
-    env: childEnv(opts.env ?? process.env),
+    env: childEnv(opts.env),
     contain: true,
+    programs: opts.programs,
     timeoutMs: opts.timeoutMs ?? 10 * 60_000,
     signal: opts.signal,
     onLine: (stream, line) => opts.emit?.({ type: "output", plugin: opts.plugin, stream, line }),

@@ -18,7 +18,7 @@ import type { Emit } from "../model/event.js";
 import type { Desired } from "../plan/expand.js";
 import { STATE_DIR } from "../state/manifest.js";
 import { sha256File } from "../util/hash.js";
-import { childEnv } from "../util/process.js";
+import { childEnv, type ContainedPrograms } from "../util/process.js";
 import { overlayUnavailable, runInOverlay } from "../make/overlay.js";
 import { hasTarget, readRulesScript, rulesArgv, rulesRun, runRules, type RulesRun, type RulesScript, type RulesTarget } from "./script.js";
 
@@ -43,13 +43,16 @@ export class Stagings {
   private queue: Promise<unknown> = Promise.resolve();
   private warned = false;
 
+  /** `programs`: the run's contained programs, which build and package are while they run. */
+  constructor(private readonly programs?: ContainedPrograms) {}
+
   /** Copies the plugin folder and runs build then package in the copy. */
   stage(plugin: Plugin, opts: { emit?: Emit; env: Readonly<Record<string, string | undefined>> }): Promise<Staging> {
     const warn = (why: string) => {
       if (!this.warned) opts.emit?.({ type: "warning", message: `wazo/rules build and package are not captured in an overlay (${why}): they run as written` });
       this.warned = true;
     };
-    const run = this.queue.then(() => stage(plugin, { ...opts, warn }, () => this.tempFolder()));
+    const run = this.queue.then(() => stage(plugin, { ...opts, warn, programs: this.programs }, () => this.tempFolder()));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -71,7 +74,7 @@ export class Stagings {
 
 async function stage(
   plugin: Plugin,
-  opts: { emit?: Emit; env: Readonly<Record<string, string | undefined>>; warn: (why: string) => void },
+  opts: { emit?: Emit; env: Readonly<Record<string, string | undefined>>; warn: (why: string) => void; programs?: ContainedPrograms },
   tempFolder: () => Promise<string>,
 ): Promise<Staging> {
   const base = await tempFolder();
@@ -89,8 +92,8 @@ async function stage(
     const env = target === "package" ? { ...opts.env, pkgdir } : opts.env;
     const argv = rulesArgv(script, file, target);
     const r =
-      (await captured(plugin, target, argv, { base, copy, pkgdir, env, emit: opts.emit, warn: opts.warn })) ??
-      (await runRules(argv, target, { cwd: copy, env, plugin: plugin.name, emit: opts.emit }));
+      (await captured(plugin, target, argv, { base, copy, pkgdir, env, emit: opts.emit, warn: opts.warn, programs: opts.programs })) ??
+      (await runRules(argv, target, { cwd: copy, env, plugin: plugin.name, emit: opts.emit, programs: opts.programs }));
     if (!r.ok)
       throw new TaskFailure(
         "rules-failed",
@@ -111,9 +114,17 @@ async function captured(
   plugin: Plugin,
   target: RulesTarget,
   argv: string[],
-  o: { base: string; copy: string; pkgdir: string; env: Readonly<Record<string, string | undefined>>; emit?: Emit; warn: (why: string) => void },
+  o: {
+    base: string;
+    copy: string;
+    pkgdir: string;
+    env: Readonly<Record<string, string | undefined>>;
+    emit?: Emit;
+    warn: (why: string) => void;
+    programs?: ContainedPrograms;
+  },
 ): Promise<RulesRun | undefined> {
-  let why = await overlayUnavailable(o.env.PATH);
+  let why = await overlayUnavailable(o.env.PATH, o.env);
   if (!why) {
     const capture = path.join(o.base, `capture-${target}`);
     await mkdir(capture, { mode: 0o700 });
@@ -122,6 +133,7 @@ async function captured(
       env: childEnv(o.env),
       writable: [o.copy, o.pkgdir],
       timeoutMs: 10 * 60_000,
+      programs: o.programs,
       onLine: (stream, line) => o.emit?.({ type: "output", plugin: plugin.name, stream, line }),
     });
     await rm(capture, { recursive: true, force: true }).catch(() => undefined);

@@ -17,7 +17,7 @@ export interface RulesRunOptions {
   previewBuild?: boolean;
   /** The Wazo version min/max_wazo_version are checked against (else `env.WAZO_VERSION`, else <root>/usr/share/wazo/WAZO-VERSION). */
   wazoVersion?: string;
-  /** Environment variables to read settings from (WAZO_VERSION; WAZO_TASKS_AMI_URL and PATH with `ami: "auto"`). Default: none, or process.env with `ami: "auto"`. */
+  /** Environment variables to read settings from (WAZO_VERSION; WAZO_TASKS_AMI_URL and PATH with `ami: "auto"`). Default: none, or the environment of the process the run is in with `ami: "auto"`. */
   env?: Readonly<Record<string, string | undefined>>;
   /** A missing debian_depends package is an error, not a warning. */
   strict?: boolean;

@@ -47,7 +47,7 @@ const KEPT_GIT_VARS = new Set([
 ]);
 
 /** The environment git runs in: no system config, no prompt, no inherited repository or `-c` settings. */
-export function gitEnv(base: SourceEnv = process.env): SourceEnv {
+export function gitEnv(base: SourceEnv): SourceEnv {
   const env: SourceEnv = {};
   for (const [k, v] of Object.entries(base)) if (!k.startsWith("GIT_") || KEPT_GIT_VARS.has(k)) env[k] = v;
   return { ...env, GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0", GIT_PROTOCOL_FROM_USER: "0", LC_ALL: "C" };
@@ -95,8 +95,9 @@ const isDir = (p: string) =>
     () => false,
   );
 
-/** Fetches `req` into `cacheDir` (created if needed); throws a git-failed failure (exit 2) naming the source. */
-export async function fetchGit(req: FetchRequest, cacheDir: string, env: SourceEnv = process.env): Promise<Fetched> {
+/** Fetches `req` into `cacheDir` (created if needed) with git found on `env`'s PATH; throws a
+ * git-failed failure (exit 2) naming the source. */
+export async function fetchGit(req: FetchRequest, cacheDir: string, env: SourceEnv): Promise<Fetched> {
   if (req.ref !== undefined) checkRef(req.ref, req.display);
   const git = findOnPath("git", env.PATH);
   if (!git)

@@ -18,7 +18,11 @@ export interface SourceOptions {
   root: string;
   dryRun?: boolean;
   emit?: Emit;
+  /** The environment the caller handed down: the market's address (WAZO_TASKS_MARKET_URL) is read from it. */
   env?: SourceEnv;
+  /** The environment of the process the run is in, when `env` is not given: git starts from it
+   * (and finds itself on its PATH), WAZO_VERSION is read from it. */
+  processEnv?: SourceEnv;
   /** --ref and --subdirectory: for the one git plugin of the run. */
   ref?: string;
   subdirectory?: string;
@@ -52,7 +56,7 @@ export class SourceSession {
 
   constructor(readonly opts: SourceOptions) {
     this.emit = opts.emit ?? (() => {});
-    this.env = opts.env ?? process.env;
+    this.env = opts.env ?? opts.processEnv ?? {};
   }
 
   private cacheDir(): Promise<string> {

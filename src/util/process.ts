@@ -44,11 +44,14 @@ export interface RunOptions {
   /**
    * Plugin code (make, `run:`, wazo/rules): started under a supervisor that kills the whole
    * process group when this process dies, even by SIGKILL; what the program left running is
-   * killed when it exits; killChildren() stops it. Every process it starts, one that left the
-   * group with `setsid` included, carries the run's token in its environment
-   * (`WAZO_TASKS_RUN`) and is found by it in /proc and killed too (Linux).
+   * killed when it exits. Every process it starts, one that left the group with `setsid`
+   * included, carries the run's token in its environment (`WAZO_TASKS_RUN`) and is found by it
+   * in /proc and killed too (Linux).
    */
   contain?: boolean;
+  /** With `contain`: the run's programs, which the program is one of while it runs (so that
+   * what is left of them can be killed when the run ends, or the process exits). */
+  programs?: ContainedPrograms;
   /**
    * With `contain`, as root on Linux: the program also runs in its own PID namespace (util-linux
    * `unshare`). Off unless asked: in a PID namespace a program cannot see or signal this
@@ -81,8 +84,8 @@ export function findOnPath(name: string, pathVar: string | undefined): string | 
   return null;
 }
 
-/** The executable `name` as found on PATH, or undefined. */
-export async function which(name: string, envPath = process.env.PATH ?? ""): Promise<string | undefined> {
+/** The executable `name` as found on `envPath` (a PATH value), or undefined. */
+export async function which(name: string, envPath: string | undefined): Promise<string | undefined> {
   return findOnPath(name, envPath) ?? undefined;
 }
 
@@ -96,16 +99,17 @@ export function runProcess(argv: string[], opts: RunOptions = {}): Promise<Proce
     opts.onLine?.(stream, line);
   };
   return new Promise((resolve) => {
-    const env = opts.env ?? process.env;
-    if (opts.contain && !findOnPath(argv[0], env.PATH)) {
+    // No `env`: the program gets this process's environment, as spawn gives it.
+    const env = opts.env;
+    if (opts.contain && !findOnPath(argv[0], pathFor(env))) {
       resolve({ command: argv, exitCode: null, signal: null, timedOut: false, tail, durationMs: 0, ok: false, error: `cannot run ${argv[0]}: ENOENT` });
       return;
     }
-    const ns = opts.contain && opts.pidNamespace === true ? pidNamespace() : undefined;
+    const ns = opts.contain && opts.pidNamespace === true ? pidNamespace(env) : undefined;
     // In the namespace the program is not its first process (which would ignore signals it has no handler for).
     const run = ns ? [...ns, "/bin/sh", "-c", '"$@" & wait $!', "wazo-tasks-init", ...argv] : argv;
     // detached: the program leads its own process group, so a timeout can kill its children too.
-    const token = opts.contain ? `${process.pid}-${++spawned}-${randomBytes(8).toString("hex")}` : "";
+    const token = opts.contain ? (opts.programs?.token() ?? `${randomBytes(8).toString("hex")}`) : "";
     const child: ChildProcess = opts.contain
       ? spawn("/bin/sh", ["-c", SUPERVISOR, "wazo-tasks-supervisor", token, ...run], {
           cwd: opts.cwd,
@@ -115,7 +119,7 @@ export function runProcess(argv: string[], opts: RunOptions = {}): Promise<Proce
           detached: true,
         })
       : spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    if (opts.contain && child.pid) live.set(child.pid, token);
+    if (opts.contain && child.pid) opts.programs?.started(child.pid, token);
     readLines(child.stdout!, "stdout", onLine);
     readLines(child.stderr!, "stderr", onLine);
     let timedOut = false;
@@ -161,7 +165,7 @@ export function runProcess(argv: string[], opts: RunOptions = {}): Promise<Proce
         // Nothing plugin code started outlives it.
         killGroup("SIGKILL");
         sweep(token, "SIGKILL", child.pid);
-        live.delete(child.pid);
+        opts.programs?.ended(child.pid);
         child.stdio[3]?.destroy();
       }
       const t = setTimeout(() => [child.stdout, child.stderr].forEach((s) => s?.destroy()), 500);
@@ -203,10 +207,6 @@ function fromSupervisor(code: number | null, signal: NodeJS.Signals | null): [nu
   return name ? [null, name] : [code, signal];
 }
 
-// Process groups of contained programs still running, each with its run's token.
-const live = new Map<number, string>();
-let spawned = 0;
-
 /**
  * Sends `signal` to every process whose environment holds the run's token (a program started
  * with `setsid` has left the group but not the environment), a few rounds so that one forked
@@ -238,27 +238,60 @@ function sweep(token: string, signal: NodeJS.Signals, supervisor?: number): void
     if (!found || signal !== "SIGKILL") return;
   }
 }
-process.on("exit", () => killChildren("SIGKILL"));
 
-let unshareArgv: string[] | null | undefined;
-/** `unshare --pid --fork --kill-child` when this process may use it (root on Linux), else undefined. */
-function pidNamespace(): string[] | undefined {
-  if (unshareArgv === undefined) {
-    const unshare = process.platform === "linux" && process.getuid?.() === 0 ? findOnPath("unshare", process.env.PATH) : null;
-    unshareArgv = unshare ? [unshare, "--pid", "--fork", "--kill-child"] : null;
-  }
-  return unshareArgv ?? undefined;
+/**
+ * The PATH a program started with `env` is looked up on. No `env`: the program inherits this
+ * process's environment, so the PATH is the one a shell started the same way sees (only direct
+ * calls of runProcess without an environment come here; the pipeline always hands one down).
+ */
+function pathFor(env: Env | undefined): string | undefined {
+  if (env) return env.PATH;
+  const r = (requireBuiltin("node:child_process") as typeof import("node:child_process")).spawnSync("/bin/sh", ["-c", 'printf %s "$PATH"'], {
+    encoding: "utf8",
+  });
+  return r.status === 0 ? r.stdout : undefined;
 }
 
-/** Sends `signal` to every contained program's process group (on rollback, SIGINT, SIGTERM). */
-export function killChildren(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): void {
-  for (const [pid, token] of live) {
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      live.delete(pid); // the group is gone
+/** `unshare --pid --fork --kill-child` when this process may use it (root on Linux), else undefined. */
+function pidNamespace(env: Env | undefined): string[] | undefined {
+  const unshare = process.platform === "linux" && process.getuid?.() === 0 ? findOnPath("unshare", pathFor(env)) : null;
+  return unshare ? [unshare, "--pid", "--fork", "--kill-child"] : undefined;
+}
+
+/**
+ * The contained programs of one run still running, each process group with its token: made by
+ * the run (src/run-context.ts), which kills what is left of them when it ends, and which the
+ * command line asks to when the process exits while the run is open.
+ */
+export class ContainedPrograms {
+  private readonly live = new Map<number, string>();
+  private count = 0;
+  /** `owner`: the process id the tokens start with (the run's host). */
+  constructor(private readonly owner: number) {}
+
+  /** A new token for a program of this run. */
+  token(): string {
+    return `${this.owner}-${++this.count}-${randomBytes(8).toString("hex")}`;
+  }
+
+  started(pid: number, token: string): void {
+    this.live.set(pid, token);
+  }
+
+  ended(pid: number): void {
+    this.live.delete(pid);
+  }
+
+  /** Sends `signal` to every running program's process group and to what carries its token. */
+  kill(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): void {
+    for (const [pid, token] of this.live) {
+      try {
+        process.kill(-pid, signal);
+      } catch {
+        this.live.delete(pid); // the group is gone
+      }
+      sweep(token, signal, pid);
     }
-    sweep(token, signal, pid);
   }
 }
 
@@ -268,7 +301,7 @@ export function killChildren(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): void {
  * the run's AMI settings, one variable each (no URL to decode, whatever the secret holds).
  */
 export function childEnv(
-  env: Env = process.env,
+  env: Env,
   extra: Env = {},
   ami?: { host: string; port: number; username: string; secret: string },
 ): Record<string, string | undefined> {

@@ -95,7 +95,7 @@ test("the untranslatable fixture really installs with make (sed and loop include
 test("DESTDIR is also in make's environment", { skip: !hasMake }, async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, "Makefile"), 'show:\n\t@echo "env=$$DESTDIR var=$(DESTDIR)"\n');
-  const r = ran(await runMake(dir, "show", { destdir: join(dir, "r") }));
+  const r = ran(await runMake(dir, "show", { destdir: join(dir, "r"), env: process.env }));
   assert.deepEqual(r.lines, [`env=${join(dir, "r")} var=${join(dir, "r")}`]);
   assert.deepEqual(r.command.slice(1), ["show", `DESTDIR=${join(dir, "r")}`]);
 });
@@ -103,7 +103,7 @@ test("DESTDIR is also in make's environment", { skip: !hasMake }, async (t) => {
 test("a failing recipe gives make's exit code and the last lines", { skip: !hasMake }, async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, "Makefile"), "fail:\n\t@echo step one\n\t@echo oops >&2\n\t@exit 3\n\t@echo never\n");
-  const r = ran(await runMake(dir, "fail", {}));
+  const r = ran(await runMake(dir, "fail", { env: process.env }));
   assert.deepEqual([r.ok, r.exitCode, r.timedOut], [false, 2, false]);
   assert.deepEqual(r.lines.slice(0, 2), ["step one", "oops"]);
   assert.match(r.lines.at(-1)!, /\[Makefile:4: fail\] Error 3/);
@@ -114,7 +114,7 @@ test("only the last lines are kept, every line is streamed", { skip: !hasMake },
   const dir = tempDir(t);
   writeFileSync(join(dir, "Makefile"), "many:\n\t@i=1; while [ $$i -le 50 ]; do echo line $$i; i=$$((i+1)); done\n");
   let count = 0;
-  const r = ran(await runMake(dir, "many", { onLine: () => count++ }));
+  const r = ran(await runMake(dir, "many", { onLine: () => count++, env: process.env }));
   assert.equal(count, 50);
   assert.equal(r.lines.length, 20);
   assert.deepEqual([r.lines[0], r.lines.at(-1)], ["line 31", "line 50"]);
@@ -125,7 +125,7 @@ test("a timeout kills make and its children (the whole process group)", { skip: 
   // The recipe's shell is found by its name ($0): as root it runs in a PID namespace, where $$ is not this machine's pid.
   const token = `wazo-slow-${process.pid}`;
   writeFileSync(join(dir, "Makefile"), `slow:\n\t@echo started; sh -c 'sleep 30; :' ${token}\n`);
-  const r = ran(await runMake(dir, "slow", { timeoutMs: 500 }));
+  const r = ran(await runMake(dir, "slow", { timeoutMs: 500, env: process.env }));
   assert.deepEqual([r.ok, r.timedOut], [false, true]);
   // make either dies of the signal or reports its killed child and exits 2: both are races of the same kill.
   assert.ok(r.signal === "SIGTERM" || r.exitCode === 2, `exit ${r.exitCode} signal ${r.signal}`);
@@ -146,7 +146,7 @@ test("a timeout kills make and its children (the whole process group)", { skip: 
 test("a background process keeping make's output open does not hold the result", { skip: !hasMake }, async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, "Makefile"), "bg:\n\t@sleep 3 & echo started\n");
-  const r = ran(await runMake(dir, "bg", {}));
+  const r = ran(await runMake(dir, "bg", { env: process.env }));
   assert.deepEqual([r.ok, r.exitCode, r.lines], [true, 0, ["started"]]);
   assert.ok(r.durationMs < 2500, `took ${r.durationMs} ms`);
 });
@@ -160,6 +160,6 @@ test("make not on PATH is a distinct result, checked before spawning", async (t)
 });
 
 test("targets that make would read as options or variables are refused", async () => {
-  await assert.rejects(runMake(fixture("helloworld"), "-f/etc/passwd", {}), /invalid make target/);
-  await assert.rejects(runMake(fixture("helloworld"), "DESTDIR=/", {}), /invalid make target/);
+  await assert.rejects(runMake(fixture("helloworld"), "-f/etc/passwd", { env: process.env }), /invalid make target/);
+  await assert.rejects(runMake(fixture("helloworld"), "DESTDIR=/", { env: process.env }), /invalid make target/);
 });

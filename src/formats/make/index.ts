@@ -19,6 +19,7 @@ const captureOptions = async (ctx: ExpandContext): Promise<CaptureOptions> => ({
   env: ctx.programEnv,
   path: ctx.path,
   signal: ctx.signal,
+  programs: ctx.programs,
   catchSignals: ctx.catchSignals,
 });
 
