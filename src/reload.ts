@@ -58,7 +58,7 @@ export interface ReloadResult {
 }
 
 /** Stops the whole command: Asterisk cannot be reached or used at all. */
-const FATAL = new Set(["ami-unreachable", "ami-auth", "ami-permission", "ami-timeout", "invalid-input", "invalid-url", "aborted"]);
+const FATAL: ReadonlySet<string> = new Set(["ami-unreachable", "ami-auth", "ami-permission", "ami-timeout", "invalid-input", "invalid-url", "aborted"]);
 
 /** Reloads through AMI (or the given control); never throws for expected failures. */
 export async function reloadAsterisk(opts: ReloadOptions): Promise<ReloadResult> {

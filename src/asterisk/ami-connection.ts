@@ -8,6 +8,7 @@
 // socket still connecting is leaked by disconnect()), which the module does not expose: Node's
 // documented `net.client.socket` diagnostics channel hands it to us as it is created. Answers
 // are read from that socket by AmiFramer (see ami-framer.ts for why).
+import { randomBytes } from "node:crypto";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { Socket } from "node:net";
 import Manager from "asterisk-manager";
@@ -34,7 +35,6 @@ const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_ACTION_TIMEOUT_MS = 10000;
 const LOGOFF_TIMEOUT_MS = 500; // Asterisk answers Logoff at once unless busy with earlier actions
 const MAX_LINE_BYTES = 1024; // Asterisk's input buffer, terminator included
-let connectionCount = 0;
 const LOG_LINE_CHARS = 200; // longer answers are logged one header per line
 
 /** Runs `connect` and returns the TCP socket it creates, as published by Node. */
@@ -67,7 +67,8 @@ export class AmiConnection {
   readonly where: string;
   private readonly pending = new Map<string, Pending>();
   private readonly waiters = new Set<Waiter>();
-  private readonly idPrefix = `wt${process.pid.toString(36)}.${++connectionCount}.`;
+  // Unique to this connection: replies to another connection's actions are never taken for ours.
+  private readonly idPrefix = `wt${process.pid.toString(36)}.${randomBytes(4).toString("hex")}.`;
   private nextId = 0;
   private state: "login" | "ready" | "closed" = "login";
   private socketClosed = false;

@@ -56,7 +56,7 @@ export class AmiResponse {
 
 const END_MARKER = "--END COMMAND--";
 // Header lines Asterisk ≤13 writes before the CLI output of a Follows block.
-const FOLLOWS_HEADERS = new Set(["response", "privilege", "actionid"]);
+const FOLLOWS_HEADERS: ReadonlySet<string> = new Set(["response", "privilege", "actionid"]);
 
 /** Parses `Name: value`, dropping only the one space after ":" so CLI indentation survives. */
 export function parseHeader(line: string): AmiHeader {

@@ -35,7 +35,20 @@ const run =
 // Building a command and its options costs commander about 0.5–1 ms each: when the first
 // argument names a command, only that one is built (help, suggestions and everything else,
 // when it does not, see them all).
-const COMMANDS = ["install", "upgrade", "market", "uninstall", "list", "validate", "show", "reload", "convert", "verify", "recover", "schema"];
+const COMMANDS: readonly string[] = [
+  "install",
+  "upgrade",
+  "market",
+  "uninstall",
+  "list",
+  "validate",
+  "show",
+  "reload",
+  "convert",
+  "verify",
+  "recover",
+  "schema",
+];
 const asked = process.argv[2];
 const wanted = (name: string) => !COMMANDS.includes(asked) || asked === name;
 

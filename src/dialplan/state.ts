@@ -12,7 +12,7 @@ export const NO_PRIORITY = -2;
 export const HINT_PRIORITY = -1;
 
 /** [general] and [globals] hold options and variables, not dialplan: pbx_config skips them. */
-const SPECIAL_SECTIONS = new Set(["general", "globals"]);
+const SPECIAL_SECTIONS: ReadonlySet<string> = new Set(["general", "globals"]);
 
 /** [general] and [globals] configure the dialplan: they are not contexts. */
 export const isSpecialSection = (name: string) => SPECIAL_SECTIONS.has(name.toLowerCase());

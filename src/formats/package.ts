@@ -9,7 +9,7 @@ import type { DescriptorPlugin, LoadResult, MakePlugin } from "../model/plugin.j
 import { exists } from "../util/exists.js";
 
 /** The names GNU make reads, in its search order; loading and listing accept the same three. */
-export const MAKEFILE_NAMES = ["GNUmakefile", "makefile", "Makefile"];
+export const MAKEFILE_NAMES: readonly string[] = ["GNUmakefile", "makefile", "Makefile"];
 
 export { exists };
 

@@ -25,7 +25,7 @@ import { findMakefile, findOnPath, runMake, type MakeResult, type MakeRun } from
 import { SERVICE_COMMANDS } from "./services.js";
 import type { ContainedPrograms } from "../util/process.js";
 
-const RECORDED = ["asterisk", "systemctl", "service"];
+const RECORDED: readonly string[] = ["asterisk", "systemctl", "service"];
 const SEP = "\x1f";
 // Records its name and arguments (unit-separated) on one line of $MAKE_CAPTURE_LOG.
 const RECORDER = `#!/bin/sh\n{ printf '%s' "\${0##*/}"; for a in "$@"; do printf '\\037%s' "$a"; done; printf '\\n'; } >> "$MAKE_CAPTURE_LOG"\n`;

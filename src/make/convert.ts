@@ -22,7 +22,7 @@ export type ConvertResult =
   | { ok: true; yaml: string; steps: { install: Step[]; uninstall: Step[] }; warnings: Diagnostic[]; makefile: string }
   | { ok: false; diagnostics: Diagnostic[]; warnings: Diagnostic[] };
 
-export const YAML_HEADER = [
+export const YAML_HEADER: readonly string[] = [
   "# yaml-language-server: $schema=https://unpkg.com/wazo-tasks/schema/tasks.schema.json",
   "# Converted by wazo-tasks convert from Makefile (install/uninstall targets); review before use.",
 ];

@@ -130,7 +130,7 @@ const FUNCTIONS: Record<string, (args: string[]) => string> = {
 };
 
 // Functions make has but we cannot evaluate from the text alone; named so the reason is precise.
-const KNOWN_UNSUPPORTED = new Set([
+const KNOWN_UNSUPPORTED: ReadonlySet<string> = new Set([
   "foreach",
   "call",
   "eval",

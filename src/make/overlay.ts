@@ -78,7 +78,7 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const unsafe = (p: string) => /[:,\\\n]/.test(p);
 
 /** The recorders' real paths that make may call by full path (bound over in the overlay). */
-const FULL_PATHS = [
+const FULL_PATHS: readonly string[] = [
   "/usr/sbin/asterisk",
   "/usr/bin/asterisk",
   "/usr/bin/systemctl",
@@ -188,24 +188,24 @@ export async function overlayArgv(L: OverlayLayout, argv: string[], cwd: string,
  * lower layer's entries the merged view no longer has (whiteouts, opaque folders), as JSON.
  */
 const REMOVED_CHECK = `
-const fs = require("fs"), p = require("path");
-const [lower, merged, upper] = process.argv.slice(1);
-const out = [];
-const walk = (rel) => {
-  let names;
-  try { names = fs.readdirSync(p.join(lower, rel)); } catch { return; }
-  for (const n of names) {
-    const r = p.join(rel, n);
-    let u; try { u = fs.lstatSync(p.join(upper, r)); } catch {}
-    let gone = false; try { fs.lstatSync(p.join(merged, r)); } catch { gone = true; }
-    // Still in the lower layer after: not an entry removed by another process meanwhile.
-    if (gone) try { fs.lstatSync(p.join(lower, r)); } catch { gone = false; }
-    if (gone) out.push("/" + r);
-    else if (u && u.isDirectory()) walk(r);
-  }
-};
-walk("");
-fs.writeSync(1, JSON.stringify(out));
+  const fs = require("fs"), p = require("path");
+  const [lower, merged, upper] = process.argv.slice(1);
+  const out = [];
+  const walk = (rel) => {
+    let names;
+    try { names = fs.readdirSync(p.join(lower, rel)); } catch { return; }
+    for (const n of names) {
+      const r = p.join(rel, n);
+      let u; try { u = fs.lstatSync(p.join(upper, r)); } catch {}
+      let gone = false; try { fs.lstatSync(p.join(merged, r)); } catch { gone = true; }
+      // Still in the lower layer after: not an entry removed by another process meanwhile.
+      if (gone) try { fs.lstatSync(p.join(lower, r)); } catch { gone = false; }
+      if (gone) out.push("/" + r);
+      else if (u && u.isDirectory()) walk(r);
+    }
+  };
+  walk("");
+  fs.writeSync(1, JSON.stringify(out));
 `;
 
 /** Paths whose changes are not the root's: our folder, the plugin folder (thrown away), the root itself (read apart), the writable folders. */

@@ -55,7 +55,7 @@ export interface MakeNotFound {
 
 export type MakeResult = MakeRun | MakeNotFound;
 
-const MAKEFILE_NAMES = ["GNUmakefile", "makefile", "Makefile"]; // GNU make's search order
+const MAKEFILE_NAMES: readonly string[] = ["GNUmakefile", "makefile", "Makefile"]; // GNU make's search order
 
 /** The Makefile make would read in dir, or null. */
 export function findMakefile(dir: string): string | null {

@@ -35,8 +35,8 @@ export function asteriskStep(command: string): Step {
 
 const UNIT = /^[A-Za-z0-9@_.:-]+$/;
 // The descriptor has one service handler, restart; a reload request is served by a restart.
-const RESTART_VERBS = new Set(["restart", "try-restart", "reload", "reload-or-restart", "try-reload-or-restart", "force-reload"]);
-const HARMLESS_SYSTEMCTL_OPTIONS = new Set(["-q", "--quiet", "--no-block", "--no-pager", "--no-ask-password"]);
+const RESTART_VERBS: ReadonlySet<string> = new Set(["restart", "try-restart", "reload", "reload-or-restart", "try-reload-or-restart", "force-reload"]);
+const HARMLESS_SYSTEMCTL_OPTIONS: ReadonlySet<string> = new Set(["-q", "--quiet", "--no-block", "--no-pager", "--no-ask-password"]);
 
 const systemctl: Translator = (args) => {
   const operands: string[] = [];
@@ -77,7 +77,7 @@ export const SERVICE_COMMANDS: Record<string, Translator> = {
   printf: noop,
 };
 
-const MAKE_HARMLESS = new Set(["-s", "--silent", "--quiet", "--no-print-directory", "-w", "--print-directory"]);
+const MAKE_HARMLESS: ReadonlySet<string> = new Set(["-s", "--silent", "--quiet", "--no-print-directory", "-w", "--print-directory"]);
 
 /**
  * `$(MAKE) [-C .] [-f Makefile] TARGET...` re-entering this Makefile: the targets to inline.
@@ -102,4 +102,4 @@ export function makeInvocation(args: Word[], makefile: string, destdirVar: strin
   return { kind: "make", targets };
 }
 
-export const MAKE_COMMANDS = new Set(["make", "gmake"]);
+export const MAKE_COMMANDS: ReadonlySet<string> = new Set(["make", "gmake"]);

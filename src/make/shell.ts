@@ -34,8 +34,26 @@ export interface ShellOptions {
 
 type Token = { kind: "word"; word: Word; start: number; end: number } | { kind: "op"; op: string; start: number; end: number };
 
-const OPERATORS = ["&&", "||", ";;", ">>", ">&", "<&", ";", "|", "&", "(", ")", ">", "<", "\n"];
-const RESERVED = new Set(["for", "if", "while", "until", "case", "do", "done", "then", "else", "elif", "fi", "esac", "{", "}", "!", "function", "select"]);
+const OPERATORS: readonly string[] = ["&&", "||", ";;", ">>", ">&", "<&", ";", "|", "&", "(", ")", ">", "<", "\n"];
+const RESERVED: ReadonlySet<string> = new Set([
+  "for",
+  "if",
+  "while",
+  "until",
+  "case",
+  "do",
+  "done",
+  "then",
+  "else",
+  "elif",
+  "fi",
+  "esac",
+  "{",
+  "}",
+  "!",
+  "function",
+  "select",
+]);
 
 /** Splits one recipe line (as make hands it to sh) into simple commands. */
 export function splitCommands(src: string, opts: ShellOptions = {}): ShellLine {

@@ -58,7 +58,7 @@ interface Reasoned {
   ami?: FailureFacts["ami"];
 }
 
-const REASONS = new Set<string>(Object.keys(EXIT_CODES));
+const REASONS: ReadonlySet<string> = new Set<string>(Object.keys(EXIT_CODES));
 
 /** AmiError and AsteriskError carry a reason of the same union, and their facts. */
 function isReasoned(e: unknown): e is Reasoned & Error {

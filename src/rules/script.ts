@@ -76,7 +76,7 @@ export function targetsOf(script: RulesScript): RulesTarget[] {
   return (["build", "package", "install", "uninstall", "postrm"] as const).filter((t) => hasTarget(script, t));
 }
 
-const NOOPS = new Set(["true", ":", "echo", "printf"]);
+const NOOPS: ReadonlySet<string> = new Set(["true", ":", "echo", "printf"]);
 
 /**
  * The handlers a target stands for when all it does is reload Asterisk (`asterisk -x 'dialplan

@@ -34,7 +34,7 @@ const FULL_SHA = /^[0-9a-f]{40}$/i;
 const SHORT_SHA = /^[0-9a-f]{7,39}$/i;
 
 /** GIT_* variables kept: how to reach a server (ssh command, CA, proxy, askpass), the user's config file. */
-const KEPT_GIT_VARS = new Set([
+const KEPT_GIT_VARS: ReadonlySet<string> = new Set([
   "GIT_SSH",
   "GIT_SSH_COMMAND",
   "GIT_SSH_VARIANT",
