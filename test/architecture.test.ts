@@ -161,3 +161,40 @@ test("no module-level mutable state outside a short allow-list", () => {
     "these are gone: remove them from MODULE_STATE_ALLOWED in test/architecture.test.ts",
   );
 });
+
+/** Where the formats may be named: their own code, the model, and the manifest's schema (with
+ * the validators scripts/write-validators.mjs compiles from it). */
+const FORMAT_HOMES = ["src/formats/", "src/make/", "src/rules/", "src/model/", "src/state/schema.ts", "src/state/compiled-validators.ts"];
+
+/** Format names outside FORMAT_HOMES that are user-facing text or data, and why. */
+const FORMAT_NAMES_ALLOWED: Record<string, string> = {
+  'src/plan/preview.ts: "rules"': "the --json step kind of the runs after the file changes (wazo/rules install), byte for byte",
+  'src/state/repair.ts: "descriptor"': "manifest repair: the installedBy value of a manifest that lost it",
+  'src/state/repair.ts: "rules"': "manifest repair: the manifest's field of that name, kept when valid",
+};
+
+/** The format names as string literals, and `.kind`/`.installedBy` compared on a plugin or a
+ * manifest, as `file: what`. */
+function formatNames(file: string, text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/["'](rules|make|descriptor)["']/g)) out.add(`${file}: "${m[1]}"`);
+  for (const m of text.matchAll(/\b(p|m|plugin|manifest|installed|\w+Plugin)\.(kind|installedBy)\s*[!=]==/g)) out.add(`${file}: ${m[1]}.${m[2]}`);
+  return [...out];
+}
+
+test("outside the formats and the model, no code asks which format a plugin is", () => {
+  const found = sourceFiles("src")
+    .filter((f) => !FORMAT_HOMES.some((h) => f.startsWith(h)))
+    .flatMap((f) => formatNames(f, readFileSync(path.join(REPO, f), "utf8")))
+    .sort();
+  assert.deepEqual(
+    found.filter((f) => !(f in FORMAT_NAMES_ALLOWED)),
+    [],
+    "the pipeline names no format: let the format's adapter (src/formats/) say it through Expanded, or the model name it neutrally",
+  );
+  assert.deepEqual(
+    Object.keys(FORMAT_NAMES_ALLOWED).filter((f) => !found.includes(f)),
+    [],
+    "these are gone: remove them from FORMAT_NAMES_ALLOWED in test/architecture.test.ts",
+  );
+});

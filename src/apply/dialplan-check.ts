@@ -8,7 +8,7 @@
 import path from "node:path";
 import type { Emit, Event } from "../model/event.js";
 import { mapPool } from "../util/pool.js";
-import type { Plan } from "../model/plan.js";
+import { runsProgram, type Plan } from "../model/plan.js";
 import { readDialplanChain, wouldRead } from "../dialplan/chain.js";
 import { readManifests, type Manifest } from "../state/manifest.js";
 import type { AsteriskControl } from "../asterisk/control.js";
@@ -22,7 +22,7 @@ type Missing = Extract<Event, { type: "dialplan-check" }>["missing"][number];
 async function changedDialplanFiles(plan: Plan): Promise<{ changed: string[]; order: Map<string, number> }> {
   const chain = await readDialplanChain(plan.root);
   const order = new Map(chain.files.map((f, i) => [f.target, i]));
-  const files = plan.ops.flatMap((o) => (o.op !== "run" && o.op !== "make" && o.change !== "none" && wouldRead(chain, o.display) ? [o.display] : []));
+  const files = plan.ops.flatMap((o) => (!runsProgram(o) && o.change !== "none" && wouldRead(chain, o.display) ? [o.display] : []));
   const at = (f: string) => order.get(f) ?? Number.MAX_SAFE_INTEGER;
   return { changed: [...new Set(files)].sort((a, b) => at(a) - at(b) || (a < b ? -1 : a > b ? 1 : 0)), order };
 }

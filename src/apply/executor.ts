@@ -8,7 +8,7 @@ import type { AmiConfig } from "../asterisk/ami-url.js";
 import { TaskFailure } from "../model/diagnostic.js";
 import { abortedBy, isErrnoError, ioFailure, refineIoError } from "../model/failure.js";
 import type { Emit, StepStatus } from "../model/event.js";
-import { handlerKey, handlerLabel, type Op, type Plan, type PlannedStep } from "../model/plan.js";
+import { handlerKey, handlerLabel, runsProgram, type Op, type Plan, type PlannedStep } from "../model/plan.js";
 import { manifestPath, readPending, serializeManifest, writePending, type Handler, type Manifest, type ManifestEntry } from "../state/manifest.js";
 import { factOf, rooted } from "../plan/facts.js";
 import { sha256 } from "../util/hash.js";
@@ -301,27 +301,16 @@ async function applyOp(op: Op, step: PlannedStep, plan: Plan, opts: RunOptions, 
       await removePath(op.path);
       flusher.entryChanged(op.path);
       return;
-    case "make": {
-      const { runMake } = await import("../make/runner.js");
-      const r = await runMake(op.dir, op.target, {
-        destdir: op.destdir,
+    case "captured-run": {
+      // The program runs with the run's environment; a failure throws the TaskFailure naming it.
+      const { runCaptured } = await import("../make/runner.js");
+      await runCaptured(op, {
         ami: opts.amiFor?.(plugin),
         env: opts.host.env,
         programs: opts.programs,
         signal: opts.signal,
-        timeoutMs: 10 * 60_000,
         onLine: (stream, line) => opts.emit({ type: "output", plugin, stream, line }),
       });
-      if (r.notFound) throw new TaskFailure("make-failed", r.message, [], undefined, { command: `make ${op.target}` });
-      const facts = { command: `make ${op.target}`, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) };
-      if (!r.ok)
-        throw new TaskFailure(
-          "make-failed",
-          `make ${op.target} failed (${r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}`,
-          [],
-          undefined,
-          facts,
-        );
       programWrote(plan, plugin, flusher);
       return;
     }
@@ -361,7 +350,7 @@ function programWrote(plan: Plan, plugin: string, flusher: Flusher): void {
   for (const s of p.steps) {
     if (!s.viaMake) continue;
     for (const o of s.ops) {
-      if (o.op === "run" || o.op === "make") continue;
+      if (runsProgram(o)) continue;
       flusher.entryChanged(o.path);
       if (o.op === "write" || o.op === "mkdir" || o.op === "chmod") flusher.inodeChanged(o.path);
     }
@@ -391,7 +380,7 @@ async function recordPending(plan: Plan, pending: Handler[], manifests: Readonly
 /** Whether `step` (a state step) follows `make install` or `run` steps that ran. */
 function madeByProgram(plan: Plan, step: PlannedStep): boolean {
   const p = plan.plugins.find((x) => x.name === step.plugin);
-  return !!p?.manifest && p.steps.some((s) => s.ops.some((o) => (o.op === "make" || o.op === "run") && o.change !== "none"));
+  return !!p?.manifest && p.steps.some((s) => s.ops.some((o) => runsProgram(o) && o.change !== "none"));
 }
 
 /** After `make install` or `run` steps, the manifest records what is really on disk (a program

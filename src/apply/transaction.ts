@@ -42,7 +42,7 @@ export interface RollbackFailure {
 function touched(op: Op): string[] {
   switch (op.op) {
     case "run":
-    case "make":
+    case "captured-run":
       return [];
     default:
       return [op.path];

@@ -4,6 +4,8 @@
  * whole process group (make's children included).
  */
 import type { AmiConfig } from "../asterisk/ami-url.js";
+import { TaskFailure } from "../model/diagnostic.js";
+import type { CapturedRunOp } from "../model/plan.js";
 import { childEnv, findOnPath, runProcess, type ContainedPrograms } from "../util/process.js";
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -95,6 +97,25 @@ export async function runMake(pluginDir: string, target: string, opts: RunMakeOp
     signal: opts.signal,
   });
   return { ok: r.ok, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, lines: r.tail, durationMs: r.durationMs, command, error: r.error };
+}
+
+/**
+ * The executor's captured run of a Makefile plugin: `make TARGET` in its folder, DESTDIR set
+ * under --root, for at most 10 minutes; a make not found or failing throws a `make-failed`
+ * TaskFailure with the last lines it printed.
+ */
+export async function runCaptured(op: CapturedRunOp, opts: Pick<RunMakeOptions, "ami" | "env" | "programs" | "signal" | "onLine">): Promise<void> {
+  const r = await runMake(op.dir, op.target, { ...opts, destdir: op.destdir, timeoutMs: 10 * 60_000 });
+  if (r.notFound) throw new TaskFailure("make-failed", r.message, [], undefined, { command: `make ${op.target}` });
+  const facts = { command: `make ${op.target}`, exitStatus: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) };
+  if (!r.ok)
+    throw new TaskFailure(
+      "make-failed",
+      `make ${op.target} failed (${r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})${r.lines.length ? `; last lines:\n    ${r.lines.slice(-5).join("\n    ")}` : ""}`,
+      [],
+      undefined,
+      facts,
+    );
 }
 
 function makeEnv(opts: RunMakeOptions): NodeJS.ProcessEnv {

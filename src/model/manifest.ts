@@ -37,3 +37,7 @@ export interface Manifest {
   /** What its code is handed (package.yml `needs:`), so that uninstall hands the same. */
   needs?: Need[];
 }
+
+/** What a format records in a manifest besides the common fields (a rules plugin's `rules`):
+ * the planner copies it into the manifest as it is. */
+export type FormatRecord = Pick<Manifest, "rules">;

@@ -56,9 +56,14 @@ export interface RunOp {
   change: Change;
 }
 
-/** `make TARGET` in a Makefile plugin's folder (DESTDIR set under --root). */
-export interface MakeOp {
-  op: "make";
+/**
+ * The program the executor runs in a plugin's place, its files journaled: the files it writes
+ * are predicted by the plugin's other steps (previewed, journaled before it runs, refreshed in
+ * the manifest after). `target` in the plugin's folder `dir`, DESTDIR set under --root (today
+ * the one such program is a Makefile plugin's `make install` or `make uninstall`).
+ */
+export interface CapturedRunOp {
+  op: "captured-run";
   dir: string;
   target: "install" | "uninstall";
   destdir?: string;
@@ -66,12 +71,12 @@ export interface MakeOp {
   change: Change;
 }
 
-export type Op = FileOp | RunOp | MakeOp;
+export type Op = FileOp | RunOp | CapturedRunOp;
 
-/** A program the executor runs (a plugin's `run` step, wazo/rules, make), not a file operation. */
-export const runsProgram = (o: Op): o is RunOp | MakeOp => o.op === "run" || o.op === "make";
-/** Work a program does in the plugin's place (`make install`): its effect is previewed by the other steps. */
-export const isOwnRun = (o: Op): o is MakeOp => o.op === "make";
+/** A program the executor runs (a plugin's `run` step, wazo/rules, a captured run), not a file operation. */
+export const runsProgram = (o: Op): o is RunOp | CapturedRunOp => o.op === "run" || o.op === "captured-run";
+/** Work a program does in the plugin's place: its effect is previewed by the other steps. */
+export const isOwnRun = (o: Op): o is CapturedRunOp => o.op === "captured-run";
 
 /** One user-visible step of a plugin, with the operations it expands to. */
 export interface PlannedStep {

@@ -6,8 +6,8 @@
 import { lstat, readdir, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Step } from "../load/schema.js";
-import type { Manifest } from "../model/manifest.js";
-import type { MakeOp, RunOp } from "../model/plan.js";
+import type { FormatRecord, Manifest } from "../model/manifest.js";
+import type { CapturedRunOp, RunOp } from "../model/plan.js";
 import type { DescriptorStep, Handler, Plugin } from "../model/plugin.js";
 import { stepKind } from "../load/step-kinds.js";
 import { kindOf } from "../util/file-kind.js";
@@ -45,8 +45,8 @@ export interface Expanded {
   /** The items are not all the plugin installs (a dry run that did not build it): nothing
    * recorded is planned as no longer shipped. */
   partial?: boolean;
-  /** What the manifest records besides the common fields (a rules plugin's `rules`). */
-  recorded?: Pick<Manifest, "rules">;
+  /** What the manifest records besides the common fields (the format's part). */
+  recorded?: FormatRecord;
   /** Programs run once the files are in place (`wazo/rules install`): when the plugin changed,
    * or when its manifest says a previous run left them undone. */
   after?: { runs: RunOp[]; pending: (installed: Manifest) => boolean };
@@ -74,7 +74,7 @@ export interface OwnRun {
   kind: string;
   label: string;
   /** What the executor runs (its DESTDIR and change are set by the planner). */
-  op: Omit<MakeOp, "destdir" | "change">;
+  op: Omit<CapturedRunOp, "destdir" | "change">;
   /** The prediction is exact; otherwise the program runs every time and a dry run shows `recipe`. */
   exact: boolean;
   /** The recipe as written, shown by a dry run when the prediction is not exact. */

@@ -351,7 +351,7 @@ test("a Makefile plugin: steps done by make, make last; an unpredictable one alw
       run: {
         kind: "make",
         label: "make install",
-        op: { op: "make", dir: "/plugins/mk", target: "install", display: "make install" },
+        op: { op: "captured-run", dir: "/plugins/mk", target: "install", display: "make install" },
         exact: convertible,
         recipe: [{ line: 2, text: "cp x y" }],
       },
@@ -368,7 +368,7 @@ test("a Makefile plugin: steps done by make, make last; an unpredictable one alw
     ],
   );
   const make0 = exact.steps[1].ops[0];
-  assert.deepEqual(make0, { op: "make", dir: "/plugins/mk", target: "install", destdir: ROOT, display: "make install", change: "none" });
+  assert.deepEqual(make0, { op: "captured-run", dir: "/plugins/mk", target: "install", destdir: ROOT, display: "make install", change: "none" });
   const guessed = plan([make(false)], f, installed).plugins[0];
   assert.equal(guessed.changed, true);
   assert.deepEqual(guessed.steps[1].recipe, [{ line: 2, text: "cp x y" }]);

@@ -75,7 +75,7 @@ export const makeFormat: PluginFormat<MakePlugin> = {
         run: {
           kind: "make",
           label: "make uninstall",
-          op: { op: "make", dir: m.source, target: "uninstall", display: "make uninstall" },
+          op: { op: "captured-run", dir: m.source, target: "uninstall", display: "make uninstall" },
           exact: true,
           recipe: [],
         },

@@ -109,7 +109,7 @@ export async function expandMakePlugin(
   const run = {
     kind: "make",
     label: `make ${target}`,
-    op: { op: "make" as const, dir: info.dir, target, display: `make ${target}` },
+    op: { op: "captured-run" as const, dir: info.dir, target, display: `make ${target}` },
     exact: info.convertible,
     recipe: info.recipe,
   };
