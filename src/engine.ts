@@ -6,7 +6,7 @@
  * (src/apply/), the summary events (src/summary.ts).
  */
 import { applyPlan } from "./apply/executor.js";
-import { expandPlugin, expandUninstall, loadFolders, preparePlugins, type ExpandContext } from "./formats/index.js";
+import { expandPlugin, expandUninstall, loadFolders, preparePlugins, uninstallReads, type ExpandContext } from "./formats/index.js";
 import { scanOnce } from "./load/lookup.js";
 import { TaskFailure, invalid, isTaskFailure } from "./model/diagnostic.js";
 import type { Emit, Event } from "./model/event.js";
@@ -232,7 +232,9 @@ export async function uninstallPlugins(names: string[], opts: RunOptions = {}): 
         const code = await codeCredentials(chosen, amiEnv(opts), root, masked);
         const extra = new Map<string, Expanded>();
         const staying = [...manifests.values()].filter((x) => !chosen.some((m) => m.name === x.name));
-        const ectx = { ...expandContext({ ...opts, emit }, root, ctx, code), staying };
+        // What the formats read of the target to expand an uninstall (a kept wazo/rules), through the facts.
+        const read = await gatherFacts(root, { paths: [], read: chosen.flatMap(uninstallReads) });
+        const ectx = { ...expandContext({ ...opts, emit }, root, ctx, code), staying, facts: read };
         for (const m of chosen) {
           const e = await expandUninstall(m, ectx);
           if (e) extra.set(m.name, e);

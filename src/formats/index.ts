@@ -93,3 +93,6 @@ export function expandPlugin(plugin: Plugin, ctx: ExpandContext): Promise<Expand
 }
 
 export const expandUninstall = (m: Manifest, ctx: ExpandContext): Promise<Expanded | undefined> => formatOf(m.installedBy).expandUninstall(m, ctx);
+
+/** The files on the target whose text expanding the uninstall of `m` reads (read through the facts). */
+export const uninstallReads = (m: Manifest): string[] => formatOf(m.installedBy).uninstallReads?.(m) ?? [];

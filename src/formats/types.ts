@@ -12,6 +12,7 @@ import type { CaptureSession } from "../make/capture.js";
 import type { Manifest } from "../model/manifest.js";
 import type { LoadResult, Plugin } from "../model/plugin.js";
 import type { Expanded } from "../plan/expand.js";
+import type { Facts } from "../plan/facts.js";
 import type { Stagings } from "../rules/stage.js";
 import type { RulesRunOptions } from "../rules/types.js";
 import type { SourceSession } from "../sources/session.js";
@@ -37,6 +38,8 @@ export interface ExpandContext {
   programEnv: Readonly<Record<string, string | undefined>>;
   /** Uninstall: the installed plugins the run keeps (from the manifests the engine read). */
   staying?: readonly Manifest[];
+  /** Uninstall: the facts of the files the format's `uninstallReads` named. */
+  facts?: Facts;
   /** The run's make captures (temporary folders removed when the run ends), made on first use. */
   captures: () => Promise<CaptureSession>;
   /** The run's signal: its abort stops plugin code run while expanding (make install captured). */
@@ -75,6 +78,9 @@ export interface PluginFormat<P extends Plugin> {
   check(plugin: P): Promise<Diagnostic[]>;
   /** What the plugin wants on the target. Throws a TaskFailure with diagnostics when it cannot tell. */
   expand(plugin: P, ctx: ExpandContext): Promise<Expanded>;
+  /** The files on the target (paths on the PBX) whose text expandUninstall reads: the engine
+   * reads them through the facts first (src/plan/facts.ts) and hands them in `ctx.facts`. */
+  uninstallReads?(manifest: Manifest): string[];
   /** What removing an installed plugin takes besides removing its recorded files; undefined: nothing. */
   expandUninstall(manifest: Manifest, ctx: ExpandContext): Promise<Expanded | undefined>;
 }

@@ -1,10 +1,10 @@
 /**
  * Facts: read-only probes of the target tree that the planner needs — what exists at each path,
- * its checksum and mode, whether the path would resolve outside the root, and what a folder read
- * whole holds.
+ * its checksum and mode, whether the path would resolve outside the root, what a folder read
+ * whole holds, and the text of the few files planning reads (a kept `wazo/rules`).
  */
-import { closeSync, openSync, readSync } from "node:fs";
-import { lstat, open, readdir, readlink, realpath } from "node:fs/promises";
+import { closeSync, constants, openSync, readSync } from "node:fs";
+import { access, lstat, open, readdir, readFile, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { sha256, sha256File } from "../util/hash.js";
 import { mapPool } from "../util/pool.js";
@@ -22,6 +22,14 @@ export interface Facts {
   paths: Map<string, Fact>;
   /** Display paths whose real location is outside the root, with where they lead. */
   escapes: Map<string, string>;
+  /** The files asked for by `read` that are regular files (links followed), by display path. */
+  texts?: Map<string, FileText>;
+}
+
+/** A file's text, and whether this process may execute it. */
+export interface FileText {
+  text: string;
+  executable: boolean;
 }
 
 export const rooted = (root: string, p: string) => path.join(root, p);
@@ -44,6 +52,8 @@ export interface FactQuery {
   listed?: Iterable<string>;
   /** Folders read whole: every path under them (a kept copy whose stale files go). */
   walked?: Iterable<string>;
+  /** Files whose text planning needs (a format's kept script, `uninstallReads`). */
+  read?: Iterable<string>;
 }
 
 /**
@@ -52,7 +62,7 @@ export interface FactQuery {
  * listed folder's names), never twice.
  */
 export async function gatherFacts(root: string, query: FactQuery | Iterable<string>): Promise<Facts> {
-  const { paths: wanted, listed = [], walked = [] } = isQuery(query) ? query : { paths: query };
+  const { paths: wanted, listed = [], walked = [], read = [] } = isQuery(query) ? query : { paths: query };
   const rootReal = await realpath(root).catch(() => path.resolve(root));
   const all = new Set<string>();
   const tops = new Set(walked);
@@ -85,7 +95,24 @@ export async function gatherFacts(root: string, query: FactQuery | Iterable<stri
     });
     probes = next;
   }
-  return { root, paths, escapes };
+  const texts = new Map<string, FileText>();
+  for (const p of new Set(read)) {
+    const t = await textOf(rooted(root, p));
+    if (t) texts.set(p, t);
+  }
+  return { root, paths, escapes, texts };
+}
+
+/** The text of a regular file (a link followed), and whether it may be executed; else undefined. */
+async function textOf(real: string): Promise<FileText | undefined> {
+  const st = await stat(real).catch(() => undefined);
+  if (!st?.isFile()) return undefined;
+  const text = await readFile(real, "utf8");
+  const executable = await access(real, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+  return { text, executable };
 }
 
 const isQuery = (q: FactQuery | Iterable<string>): q is FactQuery => "paths" in q;

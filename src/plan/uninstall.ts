@@ -35,104 +35,140 @@ function keptRemoval(facts: Facts, tree: string): FileOp[] {
   return ops;
 }
 
-export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Expanded>, facts: Facts, opts: { force?: boolean }): Plan {
-  const plugins: PluginPlan[] = manifests.map((m) => {
-    const warnings: string[] = [];
-    const steps: PlannedStep[] = [];
-    const e = extra.get(m.name);
-    // Extra uninstall steps first (they may stop something that uses the files).
-    e?.items.forEach((item) => {
-      if (item.kind === "remove")
-        steps.push({ plugin: m.name, kind: "remove", label: item.target, ops: [removalOp(facts, { path: item.target, type: "symlink", target: "" }, true)!] });
-      if (item.kind === "run")
-        steps.push({
+/** What one plugin's uninstall is planned from: its manifest, what its format adds, the facts. */
+interface Removal {
+  m: Manifest;
+  /** What the format adds (extra steps, a program run in the plugin's place, removal programs, a kept folder). */
+  e: Expanded | undefined;
+  facts: Facts;
+  force: boolean;
+}
+
+/** Pass: the extra uninstall steps (descriptor `uninstall:`), first: they may stop something that uses the files. */
+function extraSteps({ m, e, facts }: Removal): PlannedStep[] {
+  return (e?.items ?? []).flatMap((item): PlannedStep[] => {
+    if (item.kind === "remove")
+      return [{ plugin: m.name, kind: "remove", label: item.target, ops: [removalOp(facts, { path: item.target, type: "symlink", target: "" }, true)!] }];
+    if (item.kind === "run")
+      return [
+        {
           plugin: m.name,
           kind: "run",
           label: item.argv.join(" "),
           notSimulated: true,
           ops: [{ op: "run", argv: item.argv, cwd: item.cwd, display: item.argv.join(" "), change: "update" }],
-        });
-    });
-    const removals: PlannedStep = { plugin: m.name, kind: "remove", label: "installed files", ops: [] };
-    const preservedAt = new Map(m.preserved.map((p) => [p.path, p.backup]));
-    for (const f of [...m.files].reverse()) {
-      if (preservedAt.has(f.path)) continue;
-      const op = removalOp(facts, f, opts.force === true);
-      if (!op) continue;
-      if (op.kept) warnings.push(op.kept);
-      removals.ops.push(op);
-    }
-    // A program that removes the plugin itself (`make uninstall`) runs first; whatever it
-    // leaves of the recorded files is removed after it.
-    if (e?.run)
-      steps.push({
-        plugin: m.name,
-        kind: e.run.kind,
-        label: e.run.label,
-        ops: [
-          {
-            op: e.run.op.op,
-            dir: e.run.op.dir,
-            target: e.run.op.target,
-            destdir: facts.root === "/" ? undefined : facts.root,
-            display: e.run.op.display,
-            change: "update",
-          },
-        ],
-      });
-    warnings.push(...(e?.warnings ?? []));
-    steps.push(removals);
-    if (m.preserved.length) {
-      const restore: PlannedStep = { plugin: m.name, kind: "restore", label: "originals kept at install", ops: [] };
-      for (const p of m.preserved) {
-        if (p.link !== undefined) {
-          restore.ops.push({ op: "symlink", path: rooted(facts.root, p.path), display: p.path, target: p.link, change: "update" });
-          continue;
-        }
-        const backup = path.join(facts.root, p.backup);
-        const op: FileOp = {
-          op: "write",
-          path: rooted(facts.root, p.path),
-          display: p.path,
-          source: backup,
-          mode: p.mode,
-          sha256: "",
-          size: 0,
-          change: "update",
-        };
-        restore.ops.push(op, { op: "remove", path: backup, display: backup, change: "remove" });
-        // The folders that held the backup go too once empty (a folder removal keeps non-empty ones).
-        const top = path.join(stateDir(facts.root), "preserved");
-        for (let d = path.dirname(backup); d.startsWith(top); d = path.dirname(d)) restore.ops.push({ op: "remove", path: d, display: d, change: "remove" });
-      }
-      steps.push(restore);
-    }
-    // Nothing left to remove (an admin deleted the files already): the state goes, but nothing
-    // Asterisk or a service reads changed, so nothing is reloaded or verified.
-    const touches = steps.some((s) => s.ops.some((o) => o.change !== "none"));
-    // The programs removing the plugin come first and last, counted as touching nothing.
-    steps.unshift(...(e?.removal?.before ?? []).map((s) => programStep(m.name, s)));
-    steps.push(...(e?.removal?.after ?? []).map((s) => programStep(m.name, s)));
-    const mp = manifestPath(facts.root, m.name);
-    const state: FileOp[] = [...(e?.kept ? keptRemoval(facts, e.kept.tree) : []), { op: "remove", path: mp, display: mp, change: "remove" }];
-    steps.push({ plugin: m.name, kind: "state", label: "installed state", ops: state });
-    return {
-      name: m.name,
-      version: m.version,
-      previousVersion: m.version,
-      action: "uninstall",
-      steps,
-      handlers: [...(touches ? [...m.handlers, ...(e?.handlers.map((h) => h.handler) ?? [])] : []), ...(e?.removal?.handlers ?? [])].map((handler) => ({
-        handler,
-        always: false,
-      })),
-      asterisk: touches ? (e?.asterisk ?? []) : [],
-      // A kept (edited) dialplan file may still define the extensions: do not expect them gone.
-      verify: warnings.length || !touches ? [] : m.verify.map((v) => ({ ...v, expect: "absent" as const })),
-      removedExtensions: m.extensions.filter((x) => !removals.ops.some((o) => o.op === "remove" && o.kept && o.display === x.file)),
-      changed: true,
-      warnings,
-    };
+        },
+      ];
+    return [];
   });
+}
+
+/** Pass: the recorded files, last first (an original kept with --force is put back instead);
+ * an admin-edited file is kept unless forced, with a warning. */
+function fileRemovals({ m, facts, force }: Removal): { step: PlannedStep; warnings: string[] } {
+  const step: PlannedStep = { plugin: m.name, kind: "remove", label: "installed files", ops: [] };
+  const warnings: string[] = [];
+  const preserved = new Set(m.preserved.map((p) => p.path));
+  for (const f of [...m.files].reverse()) {
+    if (preserved.has(f.path)) continue;
+    const op = removalOp(facts, f, force);
+    if (!op) continue;
+    if (op.kept) warnings.push(op.kept);
+    step.ops.push(op);
+  }
+  return { step, warnings };
+}
+
+/** Pass: a program that removes the plugin itself (`make uninstall`), run before the recorded
+ * files still there are removed. */
+function ownRunSteps({ m, e, facts }: Removal): PlannedStep[] {
+  if (!e?.run) return [];
+  const { op } = e.run;
+  return [
+    {
+      plugin: m.name,
+      kind: e.run.kind,
+      label: e.run.label,
+      ops: [{ op: op.op, dir: op.dir, target: op.target, destdir: facts.root === "/" ? undefined : facts.root, display: op.display, change: "update" }],
+    },
+  ];
+}
+
+/** Pass: the originals kept at install with --force put back, their backups and emptied backup folders removed. */
+function restoreSteps({ m, facts }: Removal): PlannedStep[] {
+  if (!m.preserved.length) return [];
+  const restore: PlannedStep = { plugin: m.name, kind: "restore", label: "originals kept at install", ops: [] };
+  for (const p of m.preserved) {
+    if (p.link !== undefined) {
+      restore.ops.push({ op: "symlink", path: rooted(facts.root, p.path), display: p.path, target: p.link, change: "update" });
+      continue;
+    }
+    const backup = path.join(facts.root, p.backup);
+    const op: FileOp = {
+      op: "write",
+      path: rooted(facts.root, p.path),
+      display: p.path,
+      source: backup,
+      mode: p.mode,
+      sha256: "",
+      size: 0,
+      change: "update",
+    };
+    restore.ops.push(op, { op: "remove", path: backup, display: backup, change: "remove" });
+    // The folders that held the backup go too once empty (a folder removal keeps non-empty ones).
+    const top = path.join(stateDir(facts.root), "preserved");
+    for (let d = path.dirname(backup); d.startsWith(top); d = path.dirname(d)) restore.ops.push({ op: "remove", path: d, display: d, change: "remove" });
+  }
+  return [restore];
+}
+
+/** Pass: the plugin's state: its kept folder (if its format keeps one) and its manifest. */
+function stateStep({ m, e, facts }: Removal): PlannedStep {
+  const mp = manifestPath(facts.root, m.name);
+  const ops: FileOp[] = [...(e?.kept ? keptRemoval(facts, e.kept.tree) : []), { op: "remove", path: mp, display: mp, change: "remove" }];
+  return { plugin: m.name, kind: "state", label: "installed state", ops };
+}
+
+/** One plugin's uninstall, its passes composed in order: the removal programs and extra steps
+ * first, the program run in its place, the files, the originals, the removal programs after,
+ * the state; then what is reloaded and verified. */
+function planRemoval(r: Removal): PluginPlan {
+  const { m, e } = r;
+  const files = fileRemovals(r);
+  const warnings = [...files.warnings, ...(e?.warnings ?? [])];
+  const steps = [...extraSteps(r), ...ownRunSteps(r), files.step, ...restoreSteps(r)];
+  // Nothing left to remove (an admin deleted the files already): the state goes, but nothing
+  // Asterisk or a service reads changed, so nothing is reloaded or verified. The programs
+  // removing the plugin (before and after) count as touching nothing.
+  const touches = steps.some((s) => s.ops.some((o) => o.change !== "none"));
+  const all = [
+    ...(e?.removal?.before ?? []).map((s) => programStep(m.name, s)),
+    ...steps,
+    ...(e?.removal?.after ?? []).map((s) => programStep(m.name, s)),
+    stateStep(r),
+  ];
+  return {
+    name: m.name,
+    version: m.version,
+    previousVersion: m.version,
+    action: "uninstall",
+    steps: all,
+    handlers: [...(touches ? [...m.handlers, ...(e?.handlers.map((h) => h.handler) ?? [])] : []), ...(e?.removal?.handlers ?? [])].map((handler) => ({
+      handler,
+      always: false,
+    })),
+    asterisk: touches ? (e?.asterisk ?? []) : [],
+    // A kept (edited) dialplan file may still define the extensions: do not expect them gone.
+    verify: warnings.length || !touches ? [] : m.verify.map((v) => ({ ...v, expect: "absent" as const })),
+    removedExtensions: m.extensions.filter((x) => !files.step.ops.some((o) => o.op === "remove" && o.kept && o.display === x.file)),
+    changed: true,
+    warnings,
+  };
+}
+
+/** The uninstall plan: each manifest's removal (with what its format added, `extra` by name)
+ * planned against the facts, a pure function of them. */
+export function buildUninstallPlan(manifests: Manifest[], extra: Map<string, Expanded>, facts: Facts, opts: { force?: boolean }): Plan {
+  const plugins = manifests.map((m) => planRemoval({ m, e: extra.get(m.name), facts, force: opts.force === true }));
   return finishPlan(facts.root, "uninstall", plugins);
 }

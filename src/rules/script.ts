@@ -39,6 +39,11 @@ export async function readRulesScript(file: string): Promise<RulesScript> {
     () => true,
     () => false,
   );
+  return rulesScriptOf(file, text, executable);
+}
+
+/** `file`'s script from its text (read already, through the facts at uninstall). */
+export function rulesScriptOf(file: string, text: string, executable: boolean): RulesScript {
   return { file, text, executable, shebang: shebangOf(text), branches: caseBranches(text) };
 }
 

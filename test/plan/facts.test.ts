@@ -57,3 +57,21 @@ test("facts: checksums of small, medium and large files match their bytes", asyn
   );
   bytes.forEach((b, i) => assert.deepEqual(f.paths.get(`/f${i}`), { type: "file", mode: 0o644 & ~process.umask(), size: b.length, sha256: hex(b) }, `f${i}`));
 });
+
+test("facts: the text of the files asked for by `read`, with whether they may be executed; none for a missing file or a folder", async (t) => {
+  const { root } = tree();
+  t.after(() => rmSync(path.dirname(root), { recursive: true, force: true }));
+  mkdirSync(path.join(root, "var/kept/wazo"), { recursive: true });
+  writeFileSync(path.join(root, "var/kept/wazo/rules"), "#!/bin/sh\n");
+  chmodSync(path.join(root, "var/kept/wazo/rules"), 0o755);
+  writeFileSync(path.join(root, "var/kept/wazo/plain"), "text\n");
+  chmodSync(path.join(root, "var/kept/wazo/plain"), 0o644);
+  const f = await gatherFacts(root, { paths: [], read: ["/var/kept/wazo/rules", "/var/kept/wazo/plain", "/var/kept/wazo/none", "/var/kept/wazo"] });
+  assert.deepEqual(
+    [...(f.texts ?? [])],
+    [
+      ["/var/kept/wazo/rules", { text: "#!/bin/sh\n", executable: true }],
+      ["/var/kept/wazo/plain", { text: "text\n", executable: false }],
+    ],
+  );
+});

@@ -7,6 +7,9 @@ import path from "node:path";
 import type { RulesPlugin } from "../../model/plugin.js";
 import type { PluginFormat } from "../types.js";
 
+/** The kept copy's wazo/rules, on the PBX: uninstall runs its targets. */
+const keptRulesFile = (copy: string) => path.posix.join("/", copy, "wazo", "rules");
+
 export const rulesFormat: PluginFormat<RulesPlugin> = {
   kind: "rules",
   async detect(dir) {
@@ -29,9 +32,12 @@ export const rulesFormat: PluginFormat<RulesPlugin> = {
   async expand(plugin, ctx) {
     return (await import("./plugin.js")).expandRulesPlugin(plugin, { ...ctx, stagings: await ctx.stagings(), programEnv: ctx.programEnv });
   },
+  uninstallReads(m) {
+    return m.rules ? [keptRulesFile(m.rules.copy)] : [];
+  },
   async expandUninstall(m, ctx) {
     const rules = m.rules;
     if (!rules) return undefined;
-    return (await import("./plugin.js")).expandRulesUninstall({ ...m, rules }, ctx.root, ctx.staying ?? []);
+    return (await import("./plugin.js")).expandRulesUninstall({ ...m, rules }, ctx.root, ctx.staying ?? [], ctx.facts?.texts?.get(keptRulesFile(rules.copy)));
   },
 };

@@ -6,13 +6,14 @@
  * uninstall`, the recorded files removed, then `wazo/rules postrm` (plugin_format_version ≥ 1),
  * from the copy of `wazo/` kept in the state folder.
  */
-import { lstat, readdir, readlink, stat } from "node:fs/promises";
+import { lstat, readdir, readlink } from "node:fs/promises";
 import path from "node:path";
 import type { Emit } from "../../model/event.js";
 import type { RunOp } from "../../model/plan.js";
 import type { RulesManifestInfo, RulesPlugin } from "../../model/plugin.js";
 import type { Desired, Expanded, KeptFiles, ProgramStep } from "../../plan/expand.js";
-import { handlersOnly, hasTarget, readRulesScript, rulesArgv, type RulesScript, type RulesTarget } from "../../rules/script.js";
+import type { FileText } from "../../plan/facts.js";
+import { handlersOnly, hasTarget, readRulesScript, rulesArgv, rulesScriptOf, type RulesScript, type RulesTarget } from "../../rules/script.js";
 import { stagedItems, type Stagings } from "../../rules/stage.js";
 import { STATE_DIR, stateKey, type Manifest } from "../../state/manifest.js";
 import { sha256File } from "../../util/hash.js";
@@ -113,22 +114,23 @@ async function keptCopy(src: string, tree: string): Promise<KeptFiles> {
 /**
  * What removing a rules plugin takes besides its recorded files: `wazo/rules uninstall` first and
  * `postrm` once the files are gone (plugin_format_version ≥ 1), from the copy of `wazo/` kept in
- * the state folder, which goes too. `staying`: the installed plugins the run keeps.
+ * the state folder, which goes too. `staying`: the installed plugins the run keeps; `kept`: the
+ * kept wazo/rules as the facts read it (undefined: not a file any more).
  */
-export async function expandRulesUninstall(m: Manifest & { rules: RulesManifestInfo }, root: string, staying: readonly Manifest[]): Promise<Expanded> {
+export async function expandRulesUninstall(
+  m: Manifest & { rules: RulesManifestInfo },
+  root: string,
+  staying: readonly Manifest[],
+  kept: FileText | undefined,
+): Promise<Expanded> {
   const warnings: string[] = [];
   const users = staying.filter((x) => x.rules?.depends.some((d) => `${d.namespace}/${d.name}` === m.name)).map((x) => x.name);
   if (users.length) warnings.push(`still installed and depending on it: ${users.join(", ")}`);
   const copyDir = path.join(root, m.rules.copy);
   const file = path.join(copyDir, "wazo", "rules");
   const removal: NonNullable<Expanded["removal"]> = { before: [], after: [], handlers: [] };
-  if (
-    await stat(file).then(
-      (s) => s.isFile(),
-      () => false,
-    )
-  ) {
-    const script = await readRulesScript(file);
+  if (kept) {
+    const script = rulesScriptOf(file, kept.text, kept.executable);
     const step = (target: RulesTarget): ProgramStep[] => {
       if (!hasTarget(script, target)) return [];
       const hs = handlersOnly(script, target);
