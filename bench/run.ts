@@ -27,8 +27,8 @@ import { interleave, median, runChecked, type Command, type SideResult } from ".
 import { peakRss, type Rss } from "./lib/rss.js";
 
 const REPO = path.resolve(fileURLToPath(new URL("..", import.meta.url)));
-const BUILT_CLI = path.join(REPO, "dist/cli/main.js");
-/** The CLI measured: dist/cli/main.js, or with --snapshot a copy of dist/ taken at the start. */
+const BUILT_CLI = path.join(REPO, "dist/cli/main.cjs");
+/** The CLI measured: dist/cli/main.cjs (the package's bin), or with --snapshot a copy of dist/ taken at the start. */
 let CLI = BUILT_CLI;
 const FIXTURE_BIN = path.join(REPO, "test/fixtures/bin");
 const NODE = process.execPath;
@@ -98,7 +98,7 @@ const removeRoot = (root: string) => rmSync(root, { recursive: true, force: true
 
 /** Displayed command lines: temp paths shortened. */
 const show = (argv: string[]) =>
-  argv.map((a) => (a === CLI && CLI !== BUILT_CLI ? "dist/cli/main.js (snapshot)" : a.replace(tmp, "$TMP").replace(REPO + "/", ""))).join(" ");
+  argv.map((a) => (a === CLI && CLI !== BUILT_CLI ? "dist/cli/main.cjs (snapshot)" : a.replace(tmp, "$TMP").replace(REPO + "/", ""))).join(" ");
 
 const servers: FakeAmiProcess[] = [];
 let pbx: Pbx | undefined;
@@ -512,7 +512,7 @@ try {
     cpSync(path.join(REPO, "dist"), path.join(app, "dist"), { recursive: true });
     for (const f of ["package.json", "node_modules", "plugins-examples", "schema"])
       if (existsSync(path.join(REPO, f))) symlinkSync(path.join(REPO, f), path.join(app, f));
-    CLI = path.join(app, "dist/cli/main.js");
+    CLI = path.join(app, "dist/cli/main.cjs");
   }
   const distAtStart = distFingerprint();
   process.stderr.write(`wazo-tasks benchmark — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n  temp folder ${tmp}\n`);

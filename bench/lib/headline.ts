@@ -175,7 +175,7 @@ export async function rowDryHello(c: RowContext): Promise<HeadlineRow> {
   mkdirSync(path.join(root, "etc/asterisk/extensions_extra.d"), { recursive: true });
   const a: Command = { argv: [c.node, c.cli, "install", "helloworld", "--root", root, "--dry-run"], env: c.baseEnv() };
   const b: Command = { argv: [c.node, "-e", "0"], env: c.baseEnv() };
-  // The same dry run without the code cache (dist/cli/main.js): its cache folder is a file.
+  // The same dry run without the code cache (dist/cli/main.cjs): its cache folder is a file.
   const noCache = path.join(c.tmp, "no-cache");
   writeFileSync(noCache, "");
   const check = async (_x: unknown, r: { stdout: string }) => {

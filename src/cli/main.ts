@@ -121,5 +121,5 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write(`${(JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version}\n`);
 } else if (!runBundle()) {
   // Run from the sources or a tsc build without the bundle.
-  await import("./program.js");
+  void import("./program.js");
 }

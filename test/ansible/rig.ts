@@ -59,7 +59,7 @@ async function startAmi(root: string, port = 0, modules?: Record<string, FakeRel
 /** PBXs named pbx1..pbxN (or as given) under `dir`, with `wazo-tasks` on the PATH given to Ansible. */
 export async function startFleet(dir: string, hosts: number | string[] = 3): Promise<Fleet> {
   const bin = path.join(dir, "bin");
-  await makeExecutable(path.join(bin, "wazo-tasks"), `#!/bin/sh\nexec '${process.execPath}' '${path.join(REPO, "dist/cli/main.js")}' "$@"\n`);
+  await makeExecutable(path.join(bin, "wazo-tasks"), `#!/bin/sh\nexec '${process.execPath}' '${path.join(REPO, "dist/cli/main.cjs")}' "$@"\n`);
   const names = typeof hosts === "number" ? Array.from({ length: hosts }, (_, i) => `pbx${i + 1}`) : hosts;
   const pbxs: Pbx[] = [];
   for (const name of names) {

@@ -88,6 +88,30 @@ describe("command line", () => {
   });
 });
 
+describe("the two entry files", () => {
+  let tmp: string;
+  before(async () => (tmp = await tempDir()));
+  after(() => cleanup(tmp));
+
+  test("dist/cli/main.js (ES module) and the bin dist/cli/main.cjs say the same, byte for byte", async () => {
+    const run = (entry: string, args: string[]) =>
+      exec(process.execPath, [path.join(REPO, entry), ...args], { env: { ...process.env, NO_COLOR: "1", XDG_CACHE_HOME: path.join(tmp, "cache") } }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+      );
+    const pkg = JSON.parse(await readFile(path.join(REPO, "package.json"), "utf8")) as { bin: Record<string, string> };
+    assert.equal(pkg.bin["wazo-tasks"], "dist/cli/main.cjs");
+    for (const args of [
+      ["--version"],
+      ["install", "helloworld", "--root", path.join(tmp, "root"), "--dry-run"],
+      ["install", "no-such-plugin", "--root", tmp],
+    ]) {
+      const [esm, cjs] = [await run("dist/cli/main.js", args), await run("dist/cli/main.cjs", args)];
+      assert.deepEqual(esm, cjs, args.join(" "));
+    }
+  });
+});
+
 describe("npm package", { timeout: 300_000 }, () => {
   let tmp: string;
   before(async () => (tmp = await tempDir()));
@@ -101,6 +125,7 @@ describe("npm package", { timeout: 300_000 }, () => {
     for (const must of [
       "package.json",
       "README.md",
+      "dist/cli/main.cjs",
       "dist/cli/main.js",
       "dist/cli/cli.cjs",
       "dist/cli/zod.cjs",

@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO = path.resolve(fileURLToPath(new URL("../../", import.meta.url)));
-export const CLI = path.join(REPO, "dist/cli/main.js");
+export const CLI = path.join(REPO, "dist/cli/main.cjs");
 export const EXAMPLES = path.join(REPO, "plugins-examples");
 export const FIXTURE_BIN = path.join(REPO, "test/fixtures/bin");
 
