@@ -9,7 +9,7 @@
  * (extensions.conf → extensions.d/* → extensions_extra.d/*, every file of that folder) and the
  * caller says so.
  */
-import { readdir, stat } from "node:fs/promises";
+import { readdirSync, statSync, type Dirent } from "node:fs";
 import path from "node:path";
 import { readRegularFileSync } from "../util/read-limited.js";
 import { parseHeader } from "./header.js";
@@ -96,6 +96,16 @@ export function stripArgument(argument: string): string {
 
 const hasMagic = (p: string) => /[*?[]/.test(p);
 
+/** A folder's entries, none when it cannot be read. Synchronous, as the files' reads: the chain is
+ * a handful of small folders and files, read on every run. */
+function listFolder(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
 class Walker {
   readonly files: ChainFile[] = [];
   readonly patterns: string[] = [];
@@ -113,10 +123,11 @@ class Walker {
 
   async exists(target: string): Promise<boolean> {
     if (this.overlay.has(target)) return true;
-    return stat(path.join(this.root, target)).then(
-      (s) => s.isFile(),
-      () => false,
-    );
+    try {
+      return statSync(path.join(this.root, target), { throwIfNoEntry: false })?.isFile() ?? false;
+    } catch {
+      return false;
+    }
   }
 
   async file(target: string, depth: number): Promise<void> {
@@ -157,7 +168,7 @@ class Walker {
     const dir = path.posix.dirname(pattern);
     if (hasMagic(dir)) return []; // globs in folder names: not used by Wazo, not followed
     const names = new Set<string>();
-    for (const e of await readdir(path.join(this.root, dir), { withFileTypes: true }).catch(() => [])) {
+    for (const e of listFolder(path.join(this.root, dir))) {
       if (e.isFile() || e.isSymbolicLink()) names.add(e.name);
     }
     for (const t of this.overlay.keys()) if (path.posix.dirname(t) === dir) names.add(path.posix.basename(t));
