@@ -3,8 +3,8 @@
  * its checksum and mode, whether the path would resolve outside the root, what a folder read
  * whole holds, and the text of the few files planning reads (a kept `wazo/rules`).
  */
-import { closeSync, constants, openSync, readSync } from "node:fs";
-import { access, lstat, open, readdir, readFile, readlink, realpath, stat } from "node:fs/promises";
+import { closeSync, constants, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync } from "node:fs";
+import { access, open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { sha256, sha256File } from "../util/hash.js";
 import { mapPool } from "../util/pool.js";
@@ -37,9 +37,10 @@ export const rooted = (root: string, p: string) => path.join(root, p);
 /** What a path is, from one lstat: a file's checksum reads it once more, with the size lstat gave.
  * `scratch` (64 KiB) holds small files while they are hashed. */
 export async function factOf(real: string, scratch?: Buffer): Promise<Fact> {
-  const st = await lstat(real).catch(() => undefined);
+  // Synchronous probes: one lstat is cheaper than the thread-pool round trip an asynchronous one takes.
+  const st = attempt(() => lstatSync(real, { throwIfNoEntry: false }));
   if (!st) return { type: "absent" };
-  if (st.isSymbolicLink()) return { type: "symlink", target: await readlink(real) };
+  if (st.isSymbolicLink()) return { type: "symlink", target: readlinkSync(real) };
   if (st.isDirectory()) return { type: "dir", mode: st.mode & 0o7777 };
   if (st.isFile()) return { type: "file", mode: st.mode & 0o7777, size: st.size, sha256: await hashOf(real, st.size, scratch) };
   return { type: "other" };
@@ -63,7 +64,7 @@ export interface FactQuery {
  */
 export async function gatherFacts(root: string, query: FactQuery | Iterable<string>): Promise<Facts> {
   const { paths: wanted, listed = [], walked = [], read = [] } = isQuery(query) ? query : { paths: query };
-  const rootReal = await realpath(root).catch(() => path.resolve(root));
+  const rootReal = attempt(() => realpathSync(root)) ?? path.resolve(root);
   const all = new Set<string>();
   const tops = new Set(walked);
   for (const p of [...wanted, ...tops]) for (let d = p; d !== "/" && !all.has(d); d = path.posix.dirname(d)) all.add(d);
@@ -120,14 +121,23 @@ const isQuery = (q: FactQuery | Iterable<string>): q is FactQuery => "paths" in 
 /** One path's fact; for a link that leads outside the root, where to; for a listed folder, its names. */
 async function probe(real: string, rootReal: string, listed: boolean, scratch: Buffer): Promise<{ fact: Fact; leadsTo?: string }> {
   const fact = await factOf(real, scratch);
-  if (fact.type === "dir" && listed) fact.entries = (await readdir(real).catch(() => [])).sort();
+  if (fact.type === "dir" && listed) fact.entries = (attempt(() => readdirSync(real)) ?? []).sort();
   if (fact.type !== "symlink") return { fact };
   // A symlinked folder (or a link at the target) may lead out of the root: those paths are refused.
-  const to = await realpath(real).catch(() => path.resolve(path.dirname(real), fact.target));
+  const to = attempt(() => realpathSync(real)) ?? path.resolve(path.dirname(real), fact.target);
   return to !== rootReal && !to.startsWith(rootReal + path.sep) ? { fact, leadsTo: to } : { fact };
 }
 
 const SMALL = 1 << 16;
+
+/** `f()`, or undefined when it throws (the path cannot be probed: it counts as absent). */
+function attempt<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
 
 /** sha256 of a file of known size: small ones read at once without a second stat, large ones streamed. */
 async function hashOf(real: string, size: number, scratch?: Buffer): Promise<string> {
