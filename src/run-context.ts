@@ -17,6 +17,7 @@ import type { Stagings } from "./rules/stage.js";
 import type { RunOptions } from "./run-options.js";
 import { readPending } from "./state/manifest.js";
 import { ContainedPrograms } from "./util/process.js";
+import { tempDirOf } from "./util/temp-dir.js";
 import { PhaseTimer } from "./util/timings.js";
 
 const DEFAULT_LOCK_TIMEOUT = 10_000;
@@ -50,9 +51,9 @@ export function openRunContext(opts: RunOptions, emit: Emit, host: Host) {
     /** How the run loads folders: one tasks.ts evaluator for the run, stopped by close(). */
     loading: tasksTs.loading,
     /** The run's staging folders for plugin builds, made on first use and removed by close(). */
-    stagings: () => (stagings ??= import("./rules/stage.js").then((m) => new m.Stagings(programs))),
+    stagings: () => (stagings ??= import("./rules/stage.js").then((m) => new m.Stagings(tempDirOf(host.env), programs))),
     /** The run's make captures: their temporary folders are removed by close(). */
-    captures: () => (captures ??= import("./make/capture.js").then((m) => new m.CaptureSession())),
+    captures: () => (captures ??= import("./make/capture.js").then((m) => new m.CaptureSession(tempDirOf(host.env)))),
     asterisk: () => (control ??= opts.asterisk ? Promise.resolve(opts.asterisk) : controlFor({ ...opts, env: opts.env ?? host.env }, root, root !== "/")),
     services: async () => opts.services ?? systemctlControl(host.env.PATH),
     async close() {

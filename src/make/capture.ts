@@ -9,7 +9,6 @@
  * place. Writes outside the root and removals of files the plugin does not own are refused.
  */
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type { AmiConfig } from "../asterisk/ami-url.js";
 import type { MakePlugin } from "../model/plugin.js";
@@ -39,8 +38,11 @@ export class CaptureSession {
   private readonly temps = new Set<string>();
   warned = false;
 
+  /** `tempDir`: where the temporary folders are made (the run's TMPDIR, src/util/temp-dir.ts). */
+  constructor(private readonly tempDir: string) {}
+
   async tempFolder(prefix: string): Promise<string> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+    const dir = await mkdtemp(path.join(this.tempDir, prefix));
     this.temps.add(dir);
     return dir;
   }

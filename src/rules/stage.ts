@@ -10,7 +10,6 @@
  */
 import fse from "fs-extra";
 import { lstat, mkdir, mkdtemp, readdir, readlink, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type { Plugin } from "../load/plugin.js";
 import { TaskFailure, invalid } from "../model/diagnostic.js";
@@ -43,8 +42,12 @@ export class Stagings {
   private queue: Promise<unknown> = Promise.resolve();
   private warned = false;
 
-  /** `programs`: the run's contained programs, which build and package are while they run. */
-  constructor(private readonly programs?: ContainedPrograms) {}
+  /** `tempDir`: where the staging folders are made (the run's TMPDIR, src/util/temp-dir.ts);
+   * `programs`: the run's contained programs, which build and package are while they run. */
+  constructor(
+    private readonly tempDir: string,
+    private readonly programs?: ContainedPrograms,
+  ) {}
 
   /** Copies the plugin folder and runs build then package in the copy. */
   stage(plugin: Plugin, opts: { emit?: Emit; env: Readonly<Record<string, string | undefined>> }): Promise<Staging> {
@@ -66,7 +69,7 @@ export class Stagings {
   }
 
   private async tempFolder(): Promise<string> {
-    const base = await mkdtemp(path.join(os.tmpdir(), "wazo-tasks-rules-"));
+    const base = await mkdtemp(path.join(this.tempDir, "wazo-tasks-rules-"));
     this.temps.add(base);
     return base;
   }

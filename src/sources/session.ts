@@ -4,13 +4,13 @@
  * once, and the trees this run fetched — dropped again when the run does not install them.
  */
 import { mkdir, mkdtemp, readdir, rm, rmdir, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import type { SourceEnv } from "./types.js";
 import { invalid, TaskFailure } from "../model/diagnostic.js";
 import type { Emit } from "../model/event.js";
 import { stateDir } from "../state/manifest.js";
 import { fetchGit, type FetchRequest } from "./git.js";
+import { tempDirOf } from "../util/temp-dir.js";
 import { marketUrl, readMarket, type Market } from "./market.js";
 import type { SourceRecord } from "./types.js";
 
@@ -21,7 +21,8 @@ export interface SourceOptions {
   /** The environment the caller handed down: the market's address (WAZO_TASKS_MARKET_URL) is read from it. */
   env?: SourceEnv;
   /** The environment of the process the run is in, when `env` is not given: git starts from it
-   * (and finds itself on its PATH), WAZO_VERSION is read from it. */
+   * (and finds itself on its PATH), WAZO_VERSION is read from it. A dry run's fetches go into a
+   * temporary folder under its TMPDIR (else `env`'s). */
   processEnv?: SourceEnv;
   /** --ref and --subdirectory: for the one git plugin of the run. */
   ref?: string;
@@ -61,7 +62,7 @@ export class SourceSession {
 
   private cacheDir(): Promise<string> {
     return (this.cache ??= (async () => {
-      if (this.opts.dryRun) return (this.temporary = await mkdtemp(path.join(tmpdir(), "wazo-tasks-fetch-")));
+      if (this.opts.dryRun) return (this.temporary = await mkdtemp(path.join(tempDirOf(this.opts.processEnv ?? this.env), "wazo-tasks-fetch-")));
       const dir = path.join(stateDir(this.opts.root), GIT_CACHE);
       this.createdDir = await mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
         throw invalid(`cannot create the git cache ${dir}: ${e.code ?? e.message}`, [], "check that the state folder is writable");

@@ -1,8 +1,10 @@
 /**
  * The temporary copies a rules plugin is built in belong to the run: removed when the run ends
- * (not when the process exits), and two library runs at once each have their own.
+ * (not when the process exits), and two library runs at once each have their own, under the
+ * TMPDIR of the run's host.
  */
 import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { InternalRunOptions } from "../../src/engine.js";
@@ -37,5 +39,26 @@ describe("rules staging folders", () => {
     assert.equal(b.exitCode, 0, JSON.stringify(b.failure));
     assert.equal(new Set(copies).size, 2, `one copy per run: ${copies.join(", ")}`);
     for (const copy of copies) assert.equal(await exists(path.dirname(copy)), false, `${path.dirname(copy)} is removed once its run ended`);
+  });
+
+  test("the copies are made under the TMPDIR of the run's host, not of the process", async () => {
+    const own = path.join(tmp, "host-tmp");
+    await mkdir(own);
+    const env = { ...rulesEnv(path.join(tmp, "calls-host")), TMPDIR: `${own}/` };
+    const copies: string[] = [];
+    const opts: InternalRunOptions = {
+      root: path.join(tmp, "host-root"),
+      pluginsDirs: [RULES_FIXTURES],
+      env,
+      host: { env, pid: process.pid },
+      emit: (e) => {
+        const copy = e.type === "info" ? /running wazo\/rules package in (.+)$/.exec(e.message)?.[1] : undefined;
+        if (copy) copies.push(copy);
+      },
+    };
+    const r = await installPlugins(["acme/hello"], opts);
+    assert.equal(r.exitCode, 0, JSON.stringify(r.failure));
+    assert.equal(copies.length, 1, copies.join(", "));
+    assert.equal(path.dirname(path.dirname(copies[0])), own, `${copies[0]} is under the host's TMPDIR`);
   });
 });
