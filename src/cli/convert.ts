@@ -16,7 +16,7 @@ export default async function convert(args: string[], flags: CommonFlags): Promi
     const { convertMakefile } = await import("../make/convert.js");
     const result = convertMakefile(dir, { strict: flags.strict === true });
     for (const w of result.warnings)
-      process.stderr.write(formatDiagnostic({ ...w, file: w.file === path.basename(w.file) ? path.join(dir, w.file) : w.file }) + "\n");
+      process.stderr.write(formatDiagnostic({ ...w, file: w.file === path.basename(w.file) ? path.join(dir, w.file) : w.file }, process.cwd()) + "\n");
     if (!result.ok)
       throw invalid(
         `cannot convert ${dir}${flags.strict ? " (--strict)" : ""}`,

@@ -19,7 +19,7 @@ export function printFailure(failure: Failure, json: boolean): number {
     for (const diagnostic of f.diagnostics) process.stdout.write(JSON.stringify({ v: 1, type: "diagnostic", diagnostic }) + "\n");
     process.stdout.write(JSON.stringify({ v: 1, type: "summary", ok: false, exitCode: f.exitCode, error: errorText(f), failure: f }) + "\n");
   } else {
-    for (const d of failure.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
+    for (const d of failure.diagnostics) process.stderr.write(formatDiagnostic(d, process.cwd()) + "\n");
     process.stderr.write(`error: ${errorText(failure)}\n`);
   }
   return failure.exitCode;

@@ -13,5 +13,6 @@ export function loggerFor(flags: CommonFlags): Logger {
     quiet: flags.quiet,
     verbose: flags.verbose,
     progress: process.stderr.isTTY === true && !flags.quiet,
+    cwd: process.cwd(),
   });
 }

@@ -15,10 +15,10 @@ export default async function validate(args: string[], flags: CommonFlags): Prom
     if (flags.json)
       process.stdout.write(JSON.stringify({ v: 1, type: "validate", ...r, diagnostics: r.diagnostics.map((d) => ({ ...d, source: undefined })) }) + "\n");
     else if (r.ok) {
-      for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n"); // warnings only
+      for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d, process.cwd()) + "\n"); // warnings only
       process.stdout.write(`ok       ${r.arg}${r.name ? ` (${r.name} ${r.version}, ${r.kind})` : ""}\n`);
     } else {
-      for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
+      for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d, process.cwd()) + "\n");
       process.stderr.write(`invalid  ${r.arg}: ${r.diagnostics.filter((d) => d.severity === "error").length} problem(s)\n`);
     }
     if (!r.ok) bad++;

@@ -39,7 +39,7 @@ export default async function verify(args: string[], flags: CommonFlags): Promis
     return r.exitCode;
   }
   if (failed) {
-    for (const d of failed.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
+    for (const d of failed.diagnostics) process.stderr.write(formatDiagnostic(d, process.cwd()) + "\n");
     process.stderr.write(`error: ${failed.message}${failed.hint ? `\n  hint: ${failed.hint}` : ""}\n`);
     return r.exitCode;
   }

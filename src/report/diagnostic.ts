@@ -6,7 +6,8 @@
  *         |                  ^~~~~~~~~~~~
  *         = hint: add the missing ')'
  *
- * Tabs before the marked part are copied so the marker lines up in a terminal.
+ * Tabs before the marked part are copied so the marker lines up in a terminal. A file under
+ * `cwd` (the command line's working folder, handed down) is named relative to it.
  */
 import path from "node:path";
 import type { Diagnostic } from "../model/diagnostic.js";
@@ -14,7 +15,7 @@ import { printable, printableLines } from "./escape.js";
 
 type Printable = Pick<Diagnostic, "severity" | "file" | "line" | "col" | "length" | "message" | "hint" | "source" | "diff">;
 
-export function formatDiagnostic(d: Printable, cwd = process.cwd()): string {
+export function formatDiagnostic(d: Printable, cwd: string): string {
   const rel = path.isAbsolute(d.file) && d.file.startsWith(cwd + path.sep) ? path.relative(cwd, d.file) : d.file;
   const where = printable(d.line ? `${rel}:${d.line}${d.col ? `:${d.col}` : ""}` : rel);
   const out = [`${where}: ${d.severity}: ${printableLines(d.message)}`];

@@ -16,6 +16,8 @@ export interface LoggerOptions {
   verbose?: boolean;
   /** Show progress lines (TTY only). */
   progress?: boolean;
+  /** The working folder: diagnostics name the files under it relative to it. */
+  cwd: string;
 }
 
 export type Logger = (event: Event) => void;
@@ -147,7 +149,7 @@ export function humanLogger(o: LoggerOptions): Logger {
         }
         break;
       case "diagnostic":
-        o.err.write(formatDiagnostic(e.diagnostic) + "\n"); // escapes its own fields
+        o.err.write(formatDiagnostic(e.diagnostic, o.cwd) + "\n"); // escapes its own fields
         break;
       case "rolledback":
         break;

@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { lintDialplanFile } from "../../src/dialplan/lint.js";
 import { formatDiagnostic as printDiagnostic } from "../../src/report/diagnostic.js";
 
-const formatDiagnostic = (d: DialplanDiagnostic, source: string) => printDiagnostic({ ...d, source });
+const formatDiagnostic = (d: DialplanDiagnostic, source: string) => printDiagnostic({ ...d, source }, process.cwd());
 import { parseDialplan, type DialplanDiagnostic } from "../../src/dialplan/parse.js";
 
 const HELLO = "[xivo-extrafeatures]\nexten = ***42,1,Playback(hello-world)\nsame = n,Return()\n";
