@@ -14,7 +14,7 @@ import { failureOf, refineIoError, taskFailureOf, throwIfAborted } from "./model
 import type { Plan, PluginPlan } from "./model/plan.js";
 import type { Plugin } from "./model/plugin.js";
 import { checkRoot, composeOutcome } from "./outcome.js";
-import type { Host } from "./model/host.js";
+import { hostOf } from "./host.js";
 import type { ApplyResult } from "./model/outcome.js";
 import type { Expanded } from "./plan/expand.js";
 import { gatherFacts } from "./plan/facts.js";
@@ -92,9 +92,6 @@ export async function loadArgs(args: string[], opts: RunOptions, loading?: LoadC
     throw isTaskFailure(e) ? session.relabel(e) : e;
   }
 }
-
-/** The process a run is in: the caller's, or this process's for a library call. */
-const hostOf = (opts: RunOptions): Host => (opts as InternalRunOptions).host ?? { env: process.env, pid: process.pid };
 
 /** `opts` with the environment `ami: "auto"` reads its settings from: the caller's, else the host's. */
 const amiEnv = (opts: RunOptions): RunOptions => (opts.env || opts.ami !== "auto" ? opts : { ...opts, env: hostOf(opts).env });

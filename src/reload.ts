@@ -7,6 +7,7 @@ import path from "node:path";
 import { checkLoadedDialplan } from "./apply/dialplan-check.js";
 import { replaceFileDurably } from "./apply/fsops.js";
 import { acquireLock, type Lock } from "./apply/lock.js";
+import { hostOf } from "./host.js";
 import { recoverRoot } from "./apply/recover.js";
 import { systemctlControl, type AsteriskControl, type ServiceControl } from "./asterisk/control.js";
 import { controlFor, type AmiOption, type Environment } from "./asterisk/connect.js";
@@ -71,7 +72,7 @@ export async function reloadAsterisk(opts: ReloadOptions): Promise<ReloadResult>
   let failed = 0;
   try {
     throwIfAborted(opts.signal, "before any reload");
-    lock = await acquireLock(root, opts.lockTimeoutMs ?? 10_000, { pid: process.pid });
+    lock = await acquireLock(root, opts.lockTimeoutMs ?? 10_000, { pid: hostOf(opts).pid });
     await recoverRoot(root, emit);
     const manifests = await readManifests(root);
     const handlers = await chooseHandlers(opts, root, manifests, emit);

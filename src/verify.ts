@@ -16,6 +16,7 @@ import type { RepairAction } from "./state/repair.js";
 import { acquireLock, type Lock } from "./apply/lock.js";
 import { recoverRoot } from "./apply/recover.js";
 import { DEFAULT_LOCK_TIMEOUT_MS } from "./apply/recover-first.js";
+import { hostOf } from "./host.js";
 
 export interface VerifyOptions {
   /** Default `/`. */
@@ -66,7 +67,7 @@ export async function verifyPlugins(opts: VerifyOptions = {}): Promise<VerifyRes
   try {
     throwIfAborted(opts.signal, "before verifying");
     // Under the lock: a run in progress is waited for, never seen half done.
-    lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, { pid: process.pid });
+    lock = await acquireLock(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, { pid: hostOf(opts).pid });
     await recoverRoot(root, opts.emit ?? (() => {}));
     const state = await checkedState(root, opts.repair === true);
     const { manifests } = state;

@@ -68,7 +68,7 @@ export class AmiConnection {
   private readonly pending = new Map<string, Pending>();
   private readonly waiters = new Set<Waiter>();
   // Unique to this connection: replies to another connection's actions are never taken for ours.
-  private readonly idPrefix = `wt${process.pid.toString(36)}.${randomBytes(4).toString("hex")}.`;
+  private readonly idPrefix = `wt${randomBytes(8).toString("hex")}.`;
   private nextId = 0;
   private state: "login" | "ready" | "closed" = "login";
   private socketClosed = false;

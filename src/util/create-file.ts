@@ -1,10 +1,12 @@
 /** A small file that appears whole or not at all, and never replaces another: written under a
  * unique temp name, then hard-linked into place (a link fails with EEXIST instead of replacing). */
+import { randomBytes } from "node:crypto";
 import { link, open, unlink } from "node:fs/promises";
 
 /** Creates `file` holding `data`; false when a file is already there. Not flushed. */
 export async function createWhole(file: string, data: string): Promise<boolean> {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
+  // Random, so that concurrent writers never share it (opened with "wx": a clash fails, never mixes).
+  const tmp = `${file}.${randomBytes(8).toString("hex")}`;
   const fh = await open(tmp, "wx", 0o644);
   try {
     await fh.writeFile(data);
