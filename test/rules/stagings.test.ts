@@ -13,6 +13,21 @@ import { exists } from "../support/processes.js";
 import { cleanup, tempDir } from "../support/rig.js";
 import { RULES_FIXTURES, rulesEnv } from "./support.js";
 
+/** A library install of acme/hello under `root` with `env` as its host's, noting each staging copy in `copies`. */
+function install(root: string, env: NodeJS.ProcessEnv, copies: string[]) {
+  const opts: InternalRunOptions = {
+    root,
+    pluginsDirs: [RULES_FIXTURES],
+    env,
+    host: { env, pid: process.pid },
+    emit: (e) => {
+      const copy = e.type === "info" ? /running wazo\/rules package in (.+)$/.exec(e.message)?.[1] : undefined;
+      if (copy) copies.push(copy);
+    },
+  };
+  return installPlugins(["acme/hello"], opts);
+}
+
 describe("rules staging folders", () => {
   let tmp: string;
   before(async () => (tmp = await tempDir("wt-stagings-")));
@@ -21,20 +36,7 @@ describe("rules staging folders", () => {
   test("two library runs at once: each builds in its own copy, removed when its run ends", async () => {
     const env = rulesEnv(path.join(tmp, "calls"));
     const copies: string[] = [];
-    const run = (name: string) => {
-      const opts: InternalRunOptions = {
-        root: path.join(tmp, name),
-        pluginsDirs: [RULES_FIXTURES],
-        env,
-        host: { env, pid: process.pid },
-        emit: (e) => {
-          const copy = e.type === "info" ? /running wazo\/rules package in (.+)$/.exec(e.message)?.[1] : undefined;
-          if (copy) copies.push(copy);
-        },
-      };
-      return installPlugins(["acme/hello"], opts);
-    };
-    const [a, b] = await Promise.all([run("a"), run("b")]);
+    const [a, b] = await Promise.all([install(path.join(tmp, "a"), env, copies), install(path.join(tmp, "b"), env, copies)]);
     assert.equal(a.exitCode, 0, JSON.stringify(a.failure));
     assert.equal(b.exitCode, 0, JSON.stringify(b.failure));
     assert.equal(new Set(copies).size, 2, `one copy per run: ${copies.join(", ")}`);
@@ -46,17 +48,7 @@ describe("rules staging folders", () => {
     await mkdir(own);
     const env = { ...rulesEnv(path.join(tmp, "calls-host")), TMPDIR: `${own}/` };
     const copies: string[] = [];
-    const opts: InternalRunOptions = {
-      root: path.join(tmp, "host-root"),
-      pluginsDirs: [RULES_FIXTURES],
-      env,
-      host: { env, pid: process.pid },
-      emit: (e) => {
-        const copy = e.type === "info" ? /running wazo\/rules package in (.+)$/.exec(e.message)?.[1] : undefined;
-        if (copy) copies.push(copy);
-      },
-    };
-    const r = await installPlugins(["acme/hello"], opts);
+    const r = await install(path.join(tmp, "host-root"), env, copies);
     assert.equal(r.exitCode, 0, JSON.stringify(r.failure));
     assert.equal(copies.length, 1, copies.join(", "));
     assert.equal(path.dirname(path.dirname(copies[0])), own, `${copies[0]} is under the host's TMPDIR`);
