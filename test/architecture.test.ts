@@ -82,7 +82,7 @@ const PROCESS_ENTRY_POINTS: Record<string, string> = {
  * why ("file: read"). Only ever shrinks. */
 const PROCESS_READS_ALLOWED: Record<string, string> = {
   "src/util/process.ts: process.pid": "the sweep never signals the process it runs in: this process itself, not the run's host",
-  "src/make/overlay.ts: process.argv": "REMOVED_CHECK: a script run by a node of its own in the capture's namespace",
+  "src/make/overlay.ts: process.argv": "the script in REMOVED_CHECK: run by a node of its own inside the capture's namespace, not by the run",
 };
 
 /** What a run's caller hands down: the environment, signals, exit, output, the working folder,
